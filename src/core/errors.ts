@@ -1,0 +1,7 @@
+/**
+ * A backend broke its contract (e.g. a batch compute returned the wrong number of values). The
+ * message names the op and view, says what was expected, and that the fault lies in the backend.
+ */
+export class BackendError extends Error {
+  override readonly name = 'BackendError';
+}

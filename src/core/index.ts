@@ -1,0 +1,20 @@
+export { MISS, ForwardCache, cacheKeyString, type CacheKey } from './forwardCache.ts';
+export { BackendStats, type BackendStatsDict, type BackendStatsInit } from './backendStats.ts';
+export { BackendInstrumentation, type InstrumentationOptions } from './instrumentation.ts';
+export { BackendError } from './errors.ts';
+export { promptHash, pairHash, sha1Hex } from './promptHash.ts';
+export {
+  TRACE_FIELDS,
+  noopTraceSink,
+  MemoryTraceSink,
+  TeeTraceSink,
+  type TraceEvent,
+  type TraceSink,
+} from './traceEvent.ts';
+export {
+  encodeTraceJsonl,
+  encodeTraceLine,
+  parseTraceJsonl,
+  coerceTraceEvent,
+  type ParsedTrace,
+} from './traceJsonl.ts';

@@ -1,0 +1,237 @@
+import { BackendStats } from './backendStats.ts';
+import { BackendError } from './errors.ts';
+import { ForwardCache, MISS, cacheKeyString } from './forwardCache.ts';
+import { promptHash } from './promptHash.ts';
+import { noopTraceSink, type TraceEvent, type TraceSink } from './traceEvent.ts';
+
+export interface InstrumentationOptions {
+  /** Cache capacity in entries (default 256, as sway). */
+  cacheMaxsize?: number;
+  trace?: TraceSink;
+  /** Wall clock in epoch milliseconds (fractional allowed). Injected so tests control time. */
+  now?: () => number;
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  reject(error: unknown): void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A flight that fails with nobody waiting must not surface as an unhandled rejection; the owner
+  // rethrows the error to its own caller.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+const defaultNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Cache + stats + trace around every scoring call: sway's `BackendInstrumentation`, plus
+ * single-flight: a lookup whose key is already being computed waits for that computation instead of
+ * starting another, and counts as a hit. Hence `forward_passes == cache_misses` always holds.
+ * A compute that throws caches nothing, counts nothing, and rejects every waiter with its error.
+ */
+export class BackendInstrumentation {
+  readonly cache: ForwardCache<unknown>;
+  readonly stats = new BackendStats();
+  trace: TraceSink;
+  private readonly now: () => number;
+  private currentProbe: string | null = null;
+  private readonly inflight = new Map<string, Promise<unknown>>();
+
+  constructor(opts: InstrumentationOptions = {}) {
+    this.cache = new ForwardCache<unknown>(opts.cacheMaxsize ?? 256);
+    this.trace = opts.trace ?? noopTraceSink;
+    this.now = opts.now ?? defaultNow;
+  }
+
+  /** The runner calls this before each probe so trace events carry the probe's name. */
+  setCurrentProbe(name: string | null): void {
+    this.currentProbe = name;
+  }
+
+  get currentProbeName(): string | null {
+    return this.currentProbe;
+  }
+
+  /** Number of computations in flight right now (for tests and diagnostics). */
+  get inflightCount(): number {
+    return this.inflight.size;
+  }
+
+  async cached<T>(
+    op: string,
+    viewId: string,
+    prompt: string,
+    topK: number,
+    compute: () => Promise<T>,
+  ): Promise<T> {
+    const t0 = this.now();
+    const hash = promptHash(prompt);
+    const key = cacheKeyString([op, viewId, hash, topK]);
+    const value = this.cache.getByString(key);
+    if (value !== MISS) {
+      this.recordHit(op, viewId, hash, topK, this.now() - t0);
+      return value as T;
+    }
+    const pending = this.inflight.get(key);
+    if (pending !== undefined) {
+      const shared = (await pending) as T;
+      this.recordHit(op, viewId, hash, topK, this.now() - t0);
+      return shared;
+    }
+    // The executor runs `compute` synchronously, so a synchronous throw also rejects the flight.
+    const flight = new Promise<T>((resolve) => resolve(compute()));
+    this.inflight.set(key, flight);
+    let computed: T;
+    try {
+      computed = await flight;
+    } finally {
+      this.inflight.delete(key);
+    }
+    const wallMs = this.now() - t0;
+    this.cache.putByString(key, computed);
+    this.stats.cacheMisses += 1;
+    this.stats.forwardPasses += 1;
+    this.stats.scoringWallS += wallMs / 1000;
+    this.emit(op, viewId, hash, topK, wallMs, false, undefined);
+    return computed;
+  }
+
+  /**
+   * Looks every prompt up; the misses go to ONE `computeMisses(missIndices)` call, which must return
+   * their values in miss order. Prompts whose key another call (or an earlier duplicate in this list)
+   * is already computing wait for it and count as hits.
+   */
+  async cachedBatch<T>(
+    op: string,
+    viewId: string,
+    prompts: readonly string[],
+    topK: number,
+    computeMisses: (missIndices: number[]) => Promise<T[]>,
+  ): Promise<T[]> {
+    const n = prompts.length;
+    const results = new Array<T>(n);
+    if (n === 0) return results;
+
+    const hashes = new Array<string>(n);
+    const keys = new Array<string>(n);
+    const missIndices: number[] = [];
+    const owned: Deferred<unknown>[] = [];
+    const waits: { index: number; flight: Promise<unknown>; t0: number }[] = [];
+
+    for (let i = 0; i < n; i++) {
+      const t0 = this.now();
+      const hash = promptHash(prompts[i]!);
+      const key = cacheKeyString([op, viewId, hash, topK]);
+      hashes[i] = hash;
+      keys[i] = key;
+      const value = this.cache.getByString(key);
+      if (value !== MISS) {
+        results[i] = value as T;
+        this.recordHit(op, viewId, hash, topK, this.now() - t0);
+        continue;
+      }
+      const pending = this.inflight.get(key);
+      if (pending !== undefined) {
+        waits.push({ index: i, flight: pending, t0 });
+        continue;
+      }
+      const d = deferred<unknown>();
+      this.inflight.set(key, d.promise);
+      owned.push(d);
+      missIndices.push(i);
+    }
+
+    if (missIndices.length > 0) {
+      const nMiss = missIndices.length;
+      const tb0 = this.now();
+      let values: T[];
+      try {
+        values = await computeMisses(missIndices.slice());
+        if (!Array.isArray(values) || values.length !== nMiss) {
+          const got = Array.isArray(values) ? `${values.length} values` : typeof values;
+          throw new BackendError(
+            `cachedBatch(${op}, ${viewId}): compute returned ${got} for ${nMiss} misses — ` +
+              'a backend bug: a batch compute must return exactly one value per miss, in miss order.',
+          );
+        }
+      } catch (error) {
+        for (let j = 0; j < nMiss; j++) {
+          this.inflight.delete(keys[missIndices[j]!]!);
+          owned[j]!.reject(error);
+        }
+        throw error;
+      }
+      const batchWallMs = this.now() - tb0;
+      const perMissMs = batchWallMs / nMiss;
+      const stats = this.stats;
+      stats.batchesSent += 1;
+      stats.batchedPrompts += nMiss;
+      if (nMiss > stats.maxBatchSize) stats.maxBatchSize = nMiss;
+      stats.scoringWallS += batchWallMs / 1000;
+      for (let j = 0; j < nMiss; j++) {
+        const i = missIndices[j]!;
+        const value = values[j]!;
+        results[i] = value;
+        this.cache.putByString(keys[i]!, value);
+        this.inflight.delete(keys[i]!);
+        stats.cacheMisses += 1;
+        stats.forwardPasses += 1;
+        this.emit(op, viewId, hashes[i]!, topK, perMissMs, false, nMiss);
+        owned[j]!.resolve(value);
+      }
+    }
+
+    for (const w of waits) {
+      results[w.index] = (await w.flight) as T;
+      this.recordHit(op, viewId, hashes[w.index]!, topK, this.now() - w.t0);
+    }
+    return results;
+  }
+
+  /** Flushes and closes the trace sink. */
+  async close(): Promise<void> {
+    await this.trace.flush?.();
+    await this.trace.close?.();
+  }
+
+  private recordHit(op: string, viewId: string, hash: string, topK: number, wallMs: number): void {
+    this.stats.cacheHits += 1;
+    this.stats.scoringWallS += wallMs / 1000;
+    this.emit(op, viewId, hash, topK, wallMs, true, undefined);
+  }
+
+  private emit(
+    op: string,
+    viewId: string,
+    hash: string,
+    topK: number,
+    wallMs: number,
+    hit: boolean,
+    batchSize: number | undefined,
+  ): void {
+    const sink = this.trace;
+    if (sink === noopTraceSink) return;
+    const event: TraceEvent & { batch_size?: number } = {
+      ts: this.now() / 1000,
+      probe: this.currentProbe,
+      view_id: viewId,
+      prompt_hash: hash,
+      top_k: topK,
+      op,
+      wall_ms: wallMs,
+      hit,
+    };
+    if (batchSize !== undefined) event.batch_size = batchSize;
+    sink.write(event);
+  }
+}
