@@ -100,7 +100,7 @@ export function parseTraceJsonl(text: string): ParsedTrace {
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '') continue;
-    let event: TraceEvent | null = null;
+    let event: TraceEvent | null;
     try {
       event = coerceTraceEvent(JSON.parse(line));
     } catch {

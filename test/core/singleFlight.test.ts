@@ -137,44 +137,48 @@ describe('single-flight', () => {
       delay: fc.integer({ min: 0, max: 3 }),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(callArb, { maxLength: 25 }), fc.integer({ min: 1, max: 6 }), async (calls, cap) => {
-        const trace = new MemoryTraceSink();
-        const inst = new BackendInstrumentation({ trace, cacheMaxsize: cap });
-        const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
-        let computedKeys = 0;
-        const expected = (view: string, p: string) => `${view}:${p}`;
-        const runs = calls.map(async (c) => {
-          const fails = c.failing === 0;
-          if (c.batch) {
-            const out = await inst.cachedBatch('next_token_dist', c.view, c.prompts, 8, async (idx) => {
-              await sleep(c.delay);
-              if (fails) throw new Error('planned');
-              computedKeys += idx.length;
-              return idx.map((i) => expected(c.view, c.prompts[i]!));
-            });
-            out.forEach((v, i) => expect(v).toBe(expected(c.view, c.prompts[i]!)));
-          } else {
-            const p = c.prompts[0] ?? 'a';
-            const v = await inst.cached('next_token_dist', c.view, p, 8, async () => {
-              await sleep(c.delay);
-              if (fails) throw new Error('planned');
-              computedKeys += 1;
-              return expected(c.view, p);
-            });
-            expect(v).toBe(expected(c.view, p));
-          }
-        });
-        await Promise.allSettled(runs);
-        const s = inst.stats;
-        expect(s.forwardPasses).toBe(s.cacheMisses);
-        expect(s.forwardPasses).toBe(computedKeys);
-        expect(trace.events.length).toBe(s.cacheHits + s.cacheMisses);
-        expect(trace.events.filter((e) => e.hit).length).toBe(s.cacheHits);
-        expect(s.batchedPrompts).toBeLessThanOrEqual(s.cacheMisses);
-        expect(s.maxBatchSize).toBeLessThanOrEqual(5);
-        expect(inst.cache.size).toBeLessThanOrEqual(cap);
-        expect(inst.inflightCount).toBe(0);
-      }),
+      fc.asyncProperty(
+        fc.array(callArb, { maxLength: 25 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (calls, cap) => {
+          const trace = new MemoryTraceSink();
+          const inst = new BackendInstrumentation({ trace, cacheMaxsize: cap });
+          const sleep = (n: number) => new Promise((r) => setTimeout(r, n));
+          let computedKeys = 0;
+          const expected = (view: string, p: string) => `${view}:${p}`;
+          const runs = calls.map(async (c) => {
+            const fails = c.failing === 0;
+            if (c.batch) {
+              const out = await inst.cachedBatch('next_token_dist', c.view, c.prompts, 8, async (idx) => {
+                await sleep(c.delay);
+                if (fails) throw new Error('planned');
+                computedKeys += idx.length;
+                return idx.map((i) => expected(c.view, c.prompts[i]!));
+              });
+              out.forEach((v, i) => expect(v).toBe(expected(c.view, c.prompts[i]!)));
+            } else {
+              const p = c.prompts[0] ?? 'a';
+              const v = await inst.cached('next_token_dist', c.view, p, 8, async () => {
+                await sleep(c.delay);
+                if (fails) throw new Error('planned');
+                computedKeys += 1;
+                return expected(c.view, p);
+              });
+              expect(v).toBe(expected(c.view, p));
+            }
+          });
+          await Promise.allSettled(runs);
+          const s = inst.stats;
+          expect(s.forwardPasses).toBe(s.cacheMisses);
+          expect(s.forwardPasses).toBe(computedKeys);
+          expect(trace.events.length).toBe(s.cacheHits + s.cacheMisses);
+          expect(trace.events.filter((e) => e.hit).length).toBe(s.cacheHits);
+          expect(s.batchedPrompts).toBeLessThanOrEqual(s.cacheMisses);
+          expect(s.maxBatchSize).toBeLessThanOrEqual(5);
+          expect(inst.cache.size).toBeLessThanOrEqual(cap);
+          expect(inst.inflightCount).toBe(0);
+        },
+      ),
       { numRuns: 60 },
     );
   });

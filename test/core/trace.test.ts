@@ -103,7 +103,9 @@ describe('JSONL codec', () => {
 
   it('skips blank and malformed lines and reports how many, with line numbers', () => {
     const good = encodeTraceLine(ev());
-    const text = [good, '', '   ', '{not json', '[1,2]', '{"op": 3, "view_id": "base"}', good, '"str"'].join('\n');
+    const text = [good, '', '   ', '{not json', '[1,2]', '{"op": 3, "view_id": "base"}', good, '"str"'].join(
+      '\n',
+    );
     const parsed = parseTraceJsonl(text);
     expect(parsed.events).toHaveLength(2);
     expect(parsed.skipped).toBe(4);
