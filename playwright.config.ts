@@ -38,7 +38,12 @@ export default defineConfig({
       use: {
         launchOptions: {
           executablePath,
-          args: [...baseArgs, '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan'],
+          args: [
+            ...baseArgs,
+            '--enable-unsafe-webgpu',
+            '--use-webgpu-adapter=swiftshader',
+            '--enable-features=Vulkan',
+          ],
         },
       },
     },

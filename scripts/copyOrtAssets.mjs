@@ -14,7 +14,7 @@ mkdirSync(outDir, { recursive: true });
 for (const name of ORT_FILES) {
   const from = join(ortDist, name);
   const to = join(outDir, name);
-  let fresh = false;
+  let fresh;
   try {
     fresh = statSync(to).size === statSync(from).size && statSync(to).mtimeMs >= statSync(from).mtimeMs;
   } catch {

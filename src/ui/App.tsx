@@ -7,7 +7,9 @@ async function detectDevice(): Promise<DeviceInfo> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (gpu !== undefined) {
     try {
-      const adapter = (await gpu.requestAdapter()) as { info?: { description?: string; vendor?: string } } | null;
+      const adapter = (await gpu.requestAdapter()) as {
+        info?: { description?: string; vendor?: string };
+      } | null;
       if (adapter !== null) {
         const info = adapter.info ?? {};
         return { kind: 'WebGPU', detail: info.description || info.vendor || 'adapter' };
