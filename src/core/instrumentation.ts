@@ -12,6 +12,11 @@ export interface InstrumentationOptions {
   now?: () => number;
 }
 
+export interface BatchOptions {
+  /** Largest physical batch; more misses are split into consecutive compute calls. */
+  maxBatchSize?: number;
+}
+
 interface Deferred<T> {
   promise: Promise<T>;
   resolve(value: T): void;
@@ -109,7 +114,8 @@ export class BackendInstrumentation {
   /**
    * Looks every prompt up; the misses go to ONE `computeMisses(missIndices)` call, which must return
    * their values in miss order. Prompts whose key another call (or an earlier duplicate in this list)
-   * is already computing wait for it and count as hits.
+   * is already computing wait for it and count as hits. With `maxBatchSize`, the misses go out in
+   * consecutive physical batches of at most that many prompts, each counted as one batch.
    */
   async cachedBatch<T>(
     op: string,
@@ -117,6 +123,7 @@ export class BackendInstrumentation {
     prompts: readonly string[],
     topK: number,
     computeMisses: (missIndices: number[]) => Promise<T[]>,
+    opts: BatchOptions = {},
   ): Promise<T[]> {
     const n = prompts.length;
     const results = new Array<T>(n);
@@ -151,43 +158,23 @@ export class BackendInstrumentation {
       missIndices.push(i);
     }
 
-    if (missIndices.length > 0) {
-      const nMiss = missIndices.length;
-      const tb0 = this.now();
-      let values: T[];
+    const chunk = Math.max(1, Math.floor(opts.maxBatchSize ?? missIndices.length));
+    for (let from = 0; from < missIndices.length; from += chunk) {
+      const to = Math.min(missIndices.length, from + chunk);
       try {
-        values = await computeMisses(missIndices.slice());
-        if (!Array.isArray(values) || values.length !== nMiss) {
-          const got = Array.isArray(values) ? `${values.length} values` : typeof values;
-          throw new BackendError(
-            `cachedBatch(${op}, ${viewId}): compute returned ${got} for ${nMiss} misses — ` +
-              'a backend bug: a batch compute must return exactly one value per miss, in miss order.',
-          );
-        }
+        await this.computeChunk(op, viewId, topK, missIndices.slice(from, to), owned.slice(from, to), {
+          keys,
+          hashes,
+          results,
+          computeMisses,
+        });
       } catch (error) {
-        for (let j = 0; j < nMiss; j++) {
+        // Later chunks never ran: release their keys so waiters fail now rather than hang.
+        for (let j = to; j < missIndices.length; j++) {
           this.inflight.delete(keys[missIndices[j]!]!);
           owned[j]!.reject(error);
         }
         throw error;
-      }
-      const batchWallMs = this.now() - tb0;
-      const perMissMs = batchWallMs / nMiss;
-      const stats = this.stats;
-      stats.batchesSent += 1;
-      stats.batchedPrompts += nMiss;
-      if (nMiss > stats.maxBatchSize) stats.maxBatchSize = nMiss;
-      stats.scoringWallS += batchWallMs / 1000;
-      for (let j = 0; j < nMiss; j++) {
-        const i = missIndices[j]!;
-        const value = values[j]!;
-        results[i] = value;
-        this.cache.putByString(keys[i]!, value);
-        this.inflight.delete(keys[i]!);
-        stats.cacheMisses += 1;
-        stats.forwardPasses += 1;
-        this.emit(op, viewId, hashes[i]!, topK, perMissMs, false, nMiss);
-        owned[j]!.resolve(value);
       }
     }
 
@@ -196,6 +183,59 @@ export class BackendInstrumentation {
       this.recordHit(op, viewId, hashes[w.index]!, topK, this.now() - w.t0);
     }
     return results;
+  }
+
+  /** One physical batch: a single compute call over `chunkIndices`, then sway's bookkeeping. */
+  private async computeChunk<T>(
+    op: string,
+    viewId: string,
+    topK: number,
+    chunkIndices: number[],
+    owned: Deferred<unknown>[],
+    ctx: {
+      keys: string[];
+      hashes: string[];
+      results: T[];
+      computeMisses: (missIndices: number[]) => Promise<T[]>;
+    },
+  ): Promise<void> {
+    const nMiss = chunkIndices.length;
+    const tb0 = this.now();
+    let values: T[];
+    try {
+      values = await ctx.computeMisses(chunkIndices.slice());
+      if (!Array.isArray(values) || values.length !== nMiss) {
+        const got = Array.isArray(values) ? `${values.length} values` : typeof values;
+        throw new BackendError(
+          `cachedBatch(${op}, ${viewId}): compute returned ${got} for ${nMiss} misses — ` +
+            'a backend bug: a batch compute must return exactly one value per miss, in miss order.',
+        );
+      }
+    } catch (error) {
+      for (let j = 0; j < nMiss; j++) {
+        this.inflight.delete(ctx.keys[chunkIndices[j]!]!);
+        owned[j]!.reject(error);
+      }
+      throw error;
+    }
+    const batchWallMs = this.now() - tb0;
+    const perMissMs = batchWallMs / nMiss;
+    const stats = this.stats;
+    stats.batchesSent += 1;
+    stats.batchedPrompts += nMiss;
+    if (nMiss > stats.maxBatchSize) stats.maxBatchSize = nMiss;
+    stats.scoringWallS += batchWallMs / 1000;
+    for (let j = 0; j < nMiss; j++) {
+      const i = chunkIndices[j]!;
+      const value = values[j]!;
+      ctx.results[i] = value;
+      this.cache.putByString(ctx.keys[i]!, value);
+      this.inflight.delete(ctx.keys[i]!);
+      stats.cacheMisses += 1;
+      stats.forwardPasses += 1;
+      this.emit(op, viewId, ctx.hashes[i]!, topK, perMissMs, false, nMiss);
+      owned[j]!.resolve(value);
+    }
   }
 
   /** Flushes and closes the trace sink. */

@@ -202,3 +202,54 @@ describe('BackendInstrumentation.cachedBatch (sway TestBackendInstrumentationCac
     expect(inst.stats.scoringWallS).toBeCloseTo(0.1);
   });
 });
+
+describe('cachedBatch with maxBatchSize', () => {
+  it('splits misses into physical batches and counts each one', async () => {
+    const inst = new BackendInstrumentation();
+    await inst.cached('op', 'base', 'p2', 0, value('warm'));
+    const calls: number[][] = [];
+    const prompts = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+    const out = await inst.cachedBatch(
+      'op',
+      'base',
+      prompts,
+      0,
+      async (idx) => {
+        calls.push([...idx]);
+        return idx.map((i) => prompts[i]!);
+      },
+      { maxBatchSize: 4 },
+    );
+    expect(out).toEqual(['p0', 'p1', 'warm', 'p3', 'p4', 'p5', 'p6']);
+    expect(calls).toEqual([
+      [0, 1, 3, 4],
+      [5, 6],
+    ]);
+    expect(inst.stats.batchesSent).toBe(2);
+    expect(inst.stats.maxBatchSize).toBe(4);
+    expect(inst.stats.avgBatchSize).toBe(3);
+    expect(inst.stats.forwardPasses).toBe(inst.stats.cacheMisses);
+  });
+
+  it('a failing chunk keeps earlier chunks cached and releases the rest', async () => {
+    const inst = new BackendInstrumentation();
+    let call = 0;
+    const run = inst.cachedBatch(
+      'op',
+      'base',
+      ['a', 'b', 'c', 'd', 'e'],
+      0,
+      async (idx) => {
+        call += 1;
+        if (call === 2) throw new Error('chunk 2 failed');
+        return idx.map((i) => i);
+      },
+      { maxBatchSize: 2 },
+    );
+    await expect(run).rejects.toThrow('chunk 2 failed');
+    expect(inst.stats.cacheMisses).toBe(2);
+    expect(inst.cache.size).toBe(2);
+    expect(inst.inflightCount).toBe(0);
+    expect(call).toBe(2);
+  });
+});
