@@ -18,3 +18,12 @@ export {
   coerceTraceEvent,
   type ParsedTrace,
 } from './traceJsonl.ts';
+export {
+  logSoftmax,
+  topKIndices,
+  tailLogprobOf,
+  tokenDistFromLogits,
+  makeRollingLogprob,
+  type TokenDist,
+  type RollingLogprob,
+} from './tokenDist.ts';
