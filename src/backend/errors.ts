@@ -1,0 +1,19 @@
+/**
+ * A model could not be opened. The message names the model and the file or setting at fault, and
+ * says what would work instead.
+ */
+export class ModelLoadError extends Error {
+  override readonly name = 'ModelLoadError';
+  constructor(
+    message: string,
+    /** The file that was missing or malformed, when one was. */
+    readonly file?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Bad input to a scoring op (e.g. a completion that adds no tokens). */
+export class ScoringInputError extends Error {
+  override readonly name = 'ScoringInputError';
+}

@@ -1,0 +1,204 @@
+import {
+  makeRollingLogprob,
+  tokenDistFromLogits,
+  type BackendInstrumentation,
+  type RollingLogprob,
+  type TokenDist,
+} from '../core/index.ts';
+import { ScoringInputError } from './errors.ts';
+import type { LogitsRunner } from './logitsRunner.ts';
+import type { GenerateOptions, NextTokenOptions, ScoringView } from './types.ts';
+import { sampleNextToken, seededRandom } from './sampling.ts';
+
+export const DEFAULT_TOP_K = 256;
+
+/**
+ * A scoring view over one model: every scoring op goes through the instrumentation (cache, single-
+ * flight, stats, trace) under this view's id, and every op has a batched form whose misses run as
+ * physical batches of at most `maxBatchSize` rows.
+ */
+export class InstrumentedView implements ScoringView {
+  constructor(
+    readonly id: string,
+    private readonly runner: LogitsRunner,
+    private readonly inst: BackendInstrumentation,
+    private readonly maxBatchSize: number,
+  ) {}
+
+  async nextTokenDist(prompt: string, opts: NextTokenOptions = {}): Promise<TokenDist> {
+    const [dist] = await this.nextTokenDistBatch([prompt], opts);
+    return dist!;
+  }
+
+  async nextTokenDistBatch(prompts: readonly string[], opts: NextTokenOptions = {}): Promise<TokenDist[]> {
+    const topK = checkTopK(opts.topK ?? DEFAULT_TOP_K);
+    // Tokenize inside the compute: cache hits never pay for tokenization.
+    return this.inst.cachedBatch(
+      'next_token_dist',
+      this.id,
+      prompts,
+      topK,
+      async (miss) => {
+        const logits = await this.runner.forward(
+          miss.map((i) => this.encodeNonEmpty(prompts[i]!, 'prompt')),
+          'last',
+        );
+        return logits.map((row) => tokenDistFromLogits(row, topK, 0, this.runner.vocabSize));
+      },
+      { maxBatchSize: this.maxBatchSize },
+    );
+  }
+
+  async logprobOf(prompt: string, completion: string): Promise<number> {
+    const [lp] = await this.logprobOfBatch([[prompt, completion]]);
+    return lp!;
+  }
+
+  /**
+   * Scores exactly the completion's tokens. The prompt (with the tokenizer's special tokens) and the
+   * completion (without) are encoded separately and concatenated, so the boundary is known by
+   * construction. Encoding `prompt + completion` jointly, as sway does, lets a BPE merge straddle the
+   * boundary and then scores a token that is half prompt.
+   */
+  async logprobOfBatch(pairs: readonly (readonly [string, string])[]): Promise<number[]> {
+    const keys = pairs.map(([p, c]) => `${p}\u0000${c}`);
+    return this.inst.cachedBatch(
+      'logprob_of',
+      this.id,
+      keys,
+      0,
+      async (miss) => {
+        const encoded = miss.map((i) => {
+          const [prompt, completion] = pairs[i]!;
+          const p = this.encodeNonEmpty(prompt, 'prompt');
+          const c = this.runner.encode(completion, false);
+          if (c.length === 0) {
+            throw new ScoringInputError(
+              `logprobOf: the completion ${JSON.stringify(completion)} adds no tokens; give a non-empty completion.`,
+            );
+          }
+          return { row: [...p, ...c], promptLen: p.length };
+        });
+        const logits = await this.runner.forward(
+          encoded.map((e) => e.row),
+          'all',
+        );
+        return encoded.map(({ row, promptLen }, j) => {
+          const lp = gatherLogprobs(logits[j]!, row, promptLen, this.runner.vocabSize);
+          let sum = 0;
+          for (const v of lp) sum += v;
+          return sum;
+        });
+      },
+      { maxBatchSize: this.maxBatchSize },
+    );
+  }
+
+  async rollingLogprob(text: string): Promise<RollingLogprob> {
+    const [r] = await this.rollingLogprobBatch([text]);
+    return r!;
+  }
+
+  async rollingLogprobBatch(texts: readonly string[]): Promise<RollingLogprob[]> {
+    return this.inst.cachedBatch(
+      'rolling_logprob',
+      this.id,
+      texts,
+      0,
+      async (miss) => {
+        const rows = new Map(miss.map((i) => [i, this.runner.encode(texts[i]!, true)]));
+        // Rows of fewer than two tokens have nothing to score: sway returns an empty result.
+        const scorable = miss.filter((i) => rows.get(i)!.length >= 2);
+        const logits =
+          scorable.length > 0
+            ? await this.runner.forward(
+                scorable.map((i) => rows.get(i)!),
+                'all',
+              )
+            : [];
+        const byIndex = new Map(scorable.map((i, j) => [i, logits[j]!]));
+        return miss.map((i) => {
+          const row = rows.get(i)!;
+          const rowLogits = byIndex.get(i);
+          const lp =
+            rowLogits === undefined
+              ? new Float32Array(0)
+              : gatherLogprobs(rowLogits, row, 1, this.runner.vocabSize);
+          return makeRollingLogprob(row, lp);
+        });
+      },
+      { maxBatchSize: this.maxBatchSize },
+    );
+  }
+
+  async generate(prompt: string, opts: GenerateOptions): Promise<string> {
+    const ids = this.encodeNonEmpty(prompt, 'prompt');
+    const maxNew = Math.max(0, Math.floor(opts.maxNewTokens));
+    const temperature = opts.temperature ?? 0;
+    if (maxNew === 0) return '';
+    let fresh: number[];
+    if (temperature <= 0) {
+      fresh = await this.runner.generateGreedy(ids, maxNew);
+    } else {
+      // Seeded sampling: our own loop, so the same seed gives the same text on every device.
+      const rand = seededRandom(opts.seed ?? 0);
+      const seq = [...ids];
+      fresh = [];
+      for (let step = 0; step < maxNew; step++) {
+        const [logits] = await this.runner.forward([seq], 'last');
+        const next = sampleNextToken(logits!, temperature, opts.topP ?? 1, rand);
+        if (this.runner.eosTokenIds.includes(next)) break;
+        seq.push(next);
+        fresh.push(next);
+      }
+    }
+    const eos = this.runner.eosTokenIds;
+    const cut = fresh.findIndex((t) => eos.includes(t));
+    return this.runner.decode(cut === -1 ? fresh : fresh.slice(0, cut), true);
+  }
+
+  async tokenize(text: string): Promise<{ ids: number[]; tokens: string[] }> {
+    const ids = this.runner.encode(text, true);
+    return { ids, tokens: this.runner.tokenStrings(ids) };
+  }
+
+  private encodeNonEmpty(text: string, what: string): number[] {
+    const ids = this.runner.encode(text, true);
+    if (ids.length === 0) {
+      throw new ScoringInputError(
+        `${this.id}: the ${what} ${JSON.stringify(text)} encodes to no tokens and this tokenizer adds no ` +
+          'BOS token; give a non-empty text.',
+      );
+    }
+    return ids;
+  }
+}
+
+function checkTopK(topK: number): number {
+  if (!Number.isInteger(topK) || topK <= 0) {
+    throw new ScoringInputError(`topK must be a positive integer, got ${String(topK)}.`);
+  }
+  return topK;
+}
+
+/**
+ * log p(row[t] | row[<t]) for t = from … len−1, read from per-position logits `[len, vocab]`: the
+ * logits at position t−1 predict token t. Log-softmax per position in float64, stored as fp32.
+ */
+export function gatherLogprobs(
+  logits: Float32Array,
+  row: readonly number[],
+  from: number,
+  vocab: number,
+): Float32Array {
+  const out = new Float32Array(Math.max(0, row.length - from));
+  for (let t = from; t < row.length; t++) {
+    const off = (t - 1) * vocab;
+    let max = -Infinity;
+    for (let v = 0; v < vocab; v++) if (logits[off + v]! > max) max = logits[off + v]!;
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) sum += Math.exp(logits[off + v]! - max);
+    out[t - from] = logits[off + row[t]!]! - max - Math.log(sum);
+  }
+  return out;
+}

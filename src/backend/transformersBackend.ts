@@ -1,0 +1,248 @@
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  env,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
+import { promptHash, type TraceEvent } from '../core/index.ts';
+import { chooseDevice, type DeviceChoice, type DevicePreference } from './device.ts';
+import { ModelLoadError } from './errors.ts';
+import {
+  checkDtype,
+  checkSameTokenizer,
+  notFound,
+  validateModelFiles,
+  type ModelDtype,
+  type ModelFiles,
+} from './modelFiles.ts';
+import { DEFAULT_MAX_BATCH, PairBackend, type PairBackendOptions } from './pairBackend.ts';
+import { TransformersRunner } from './transformersRunner.ts';
+
+/** Where one model of the pair comes from. */
+export interface ModelRef {
+  files: ModelFiles;
+  /** Set for hub models: loaded through transformers.js's own hub path, so its cache applies. */
+  hub?: { id: string; revision: string; host: string };
+}
+
+export interface PairRef {
+  /** Identity of the pair; a shared cache is cleared when it changes. */
+  pairId: string;
+  base: ModelRef;
+  ft: ModelRef;
+}
+
+export interface LoadProgress {
+  view: 'base' | 'ft';
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface LoadOptions extends PairBackendOptions {
+  device?: DevicePreference;
+  dtype?: string;
+  maxBatchSize?: number;
+  onProgress?: (p: LoadProgress) => void;
+  /** Run one forward per model after load (default true): WebGPU compiles its shaders on the first run. */
+  warmup?: boolean;
+  /** Browser: where the ORT `.wasm`/`.mjs` files are served (our own origin). */
+  ortBaseUrl?: string;
+}
+
+const VIRTUAL_HOST = 'https://models.deltascope.invalid/';
+const mounts = new Map<string, ModelFiles>();
+let mountCounter = 0;
+let fetchInstalled = false;
+
+/**
+ * Routes transformers.js's requests for non-hub models (demo folder, picked files, local folders)
+ * through their `ModelFiles`, under a virtual host. Each load gets a fresh mount name, so neither
+ * transformers.js's memoised metadata nor any cache can serve one model's file for another.
+ */
+function installVirtualFetch(): void {
+  if (fetchInstalled) return;
+  fetchInstalled = true;
+  const original = env.fetch;
+  env.fetch = async (input: string | URL, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input.href;
+    if (!url.startsWith(VIRTUAL_HOST)) return original(input, init);
+    const rest = url.slice(VIRTUAL_HOST.length);
+    const slash = rest.indexOf('/');
+    const files = mounts.get(rest.slice(0, slash));
+    const path = decodeURIComponent(rest.slice(slash + 1).split('?')[0]!);
+    if (files === undefined) return notFound(path);
+    const range = new Headers(init?.headers).get('Range');
+    if (range !== null) {
+      // transformers.js probes file sizes with `Range: bytes=0-0`; answer from a HEAD, not the body.
+      const head = await files.fetch(path, { method: 'HEAD' });
+      if (!head.ok) return head;
+      const size = head.headers.get('Content-Length') ?? '*';
+      return new Response(new Uint8Array(1), {
+        status: 206,
+        headers: { 'Content-Range': `bytes 0-0/${size}`, 'Content-Length': '1' },
+      });
+    }
+    return files.fetch(path, { method: init?.method === 'HEAD' ? 'HEAD' : 'GET' });
+  };
+}
+
+// transformers.js configuration is one global object: loads run one at a time.
+let loadChain: Promise<unknown> = Promise.resolve();
+
+function configureRuntime(opts: LoadOptions): void {
+  installVirtualFetch();
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+  // Our own code validates files; the FS cache would outlive a rebuilt demo model.
+  (env as unknown as { useFSCache: boolean }).useFSCache = false;
+  const onnx = env.backends.onnx as unknown as { wasm?: { wasmPaths?: unknown } };
+  if (opts.ortBaseUrl !== undefined && onnx.wasm !== undefined) {
+    const root = opts.ortBaseUrl.endsWith('/') ? opts.ortBaseUrl : `${opts.ortBaseUrl}/`;
+    onnx.wasm.wasmPaths = {
+      mjs: `${root}ort-wasm-simd-threaded.asyncify.mjs`,
+      wasm: `${root}ort-wasm-simd-threaded.asyncify.wasm`,
+    };
+  }
+}
+
+interface LoadedModel {
+  model: PreTrainedModel;
+  tokenizer: PreTrainedTokenizer;
+}
+
+async function loadOne(
+  ref: ModelRef,
+  view: 'base' | 'ft',
+  device: DeviceChoice,
+  dtype: ModelDtype,
+  opts: LoadOptions,
+): Promise<LoadedModel> {
+  let id: string;
+  let revision = 'main';
+  if (ref.hub !== undefined) {
+    env.remoteHost = ref.hub.host.endsWith('/') ? ref.hub.host : `${ref.hub.host}/`;
+    env.remotePathTemplate = '{model}/resolve/{revision}/';
+    (env as unknown as { useBrowserCache: boolean }).useBrowserCache = typeof caches !== 'undefined';
+    id = ref.hub.id;
+    revision = ref.hub.revision;
+  } else {
+    const mount = `m${++mountCounter}-${view}`;
+    mounts.set(mount, ref.files);
+    env.remoteHost = VIRTUAL_HOST;
+    env.remotePathTemplate = '{model}/';
+    (env as unknown as { useBrowserCache: boolean }).useBrowserCache = false;
+    id = mount;
+  }
+  const progress_callback = (p: { status?: string; file?: string; loaded?: number; total?: number }) => {
+    if (p.status === 'progress' && opts.onProgress !== undefined) {
+      opts.onProgress({ view, file: p.file ?? '', loaded: p.loaded ?? 0, total: p.total ?? 0 });
+    }
+  };
+  try {
+    const tokenizer = await AutoTokenizer.from_pretrained(id, { revision, progress_callback });
+    const model = await AutoModelForCausalLM.from_pretrained(id, {
+      revision,
+      progress_callback,
+      device: device.device === 'cpu' ? 'cpu' : device.device,
+      dtype,
+    } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
+    return { model, tokenizer };
+  } catch (e) {
+    throw new ModelLoadError(
+      `${ref.files.label}: transformers.js could not open the model on ${device.device} (${(e as Error).message}).`,
+    );
+  }
+}
+
+/**
+ * Opens a base/ft pair of full models on one device: validates both folders (naming any missing file),
+ * refuses differing tokenizers, picks the device, loads, and warms each model up with one traced forward.
+ */
+export async function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
+  const run = loadChain.then(() => loadPairNow(pair, opts));
+  loadChain = run.catch(() => undefined);
+  return run;
+}
+
+async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
+  const dtype = checkDtype(opts.dtype ?? 'fp32');
+  const [baseCfg, ftCfg] = await Promise.all([
+    validateModelFiles(pair.base.files, dtype),
+    validateModelFiles(pair.ft.files, dtype),
+  ]);
+  if (baseCfg.vocabSize !== ftCfg.vocabSize) {
+    throw new ModelLoadError(
+      `The base (${pair.base.files.label}, vocab ${baseCfg.vocabSize}) and fine-tuned (${pair.ft.files.label}, ` +
+        `vocab ${ftCfg.vocabSize}) models have different vocabularies; they cannot be compared.`,
+      'config.json',
+    );
+  }
+  await checkSameTokenizer(pair.base.files, pair.ft.files);
+  const device = await chooseDevice(opts.device ?? 'auto');
+  if ((dtype === 'fp16' || dtype === 'q4f16') && device.device === 'webgpu' && !device.shaderF16) {
+    throw new ModelLoadError(
+      `dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter (${device.detail}) lacks; use fp32 or q8.`,
+    );
+  }
+  configureRuntime(opts);
+  const base = await loadOne(pair.base, 'base', device, dtype, opts);
+  const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
+  const baseRunner = new TransformersRunner(base.model, base.tokenizer);
+  const ftRunner = new TransformersRunner(ft.model, ft.tokenizer);
+  const backend = new PairBackend(
+    baseRunner,
+    ftRunner,
+    {
+      pairId: pair.pairId,
+      baseModel: pair.base.files.label,
+      ftModel: pair.ft.files.label,
+      device: device.device,
+      deviceDetail: device.detail,
+      dtype,
+      vocabSize: baseRunner.vocabSize,
+      maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+    },
+    opts,
+  );
+  if (opts.warmup ?? true) {
+    for (const [view, runner] of [
+      ['base', baseRunner],
+      ['ft', ftRunner],
+    ] as const) {
+      await warmUp(backend, view, runner, device.device);
+    }
+  }
+  return backend;
+}
+
+const WARMUP_PROMPT = 'hello';
+
+/**
+ * One forward per model outside the cache, traced as its own `warmup` event (not counted in the
+ * stats): on WebGPU the first run compiles shaders and would otherwise inflate the first real pass.
+ */
+async function warmUp(
+  backend: PairBackend,
+  view: string,
+  runner: TransformersRunner,
+  device: string,
+): Promise<void> {
+  const t0 = performance.now();
+  await runner.forward([runner.encode(WARMUP_PROMPT, true)], 'last');
+  const wallMs = performance.now() - t0;
+  const trace = backend.instrumentation.trace;
+  const event: TraceEvent & { device: string } = {
+    ts: (performance.timeOrigin + performance.now()) / 1000,
+    probe: null,
+    view_id: view,
+    prompt_hash: promptHash(WARMUP_PROMPT),
+    top_k: 0,
+    op: 'warmup',
+    wall_ms: wallMs,
+    hit: false,
+    device,
+  };
+  trace.write(event);
+}

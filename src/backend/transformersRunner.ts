@@ -1,0 +1,166 @@
+import { Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import type { LogitsRunner } from './logitsRunner.ts';
+
+/** The parts of a transformers.js tensor this runner reads (its `.d.ts` types data loosely). */
+interface OutTensor {
+  dims: number[];
+  type: string;
+  data: ArrayLike<number> | ArrayLike<bigint>;
+  location?: string;
+  dispose?: () => void;
+}
+
+/**
+ * Runs a transformers.js causal LM on rows of token ids. Every batch is padded by hand with the
+ * attention mask and position ids built here, so the three scoring ops share one forward path.
+ */
+export class TransformersRunner implements LogitsRunner {
+  readonly vocabSize: number;
+  readonly eosTokenIds: readonly number[];
+  private readonly padId: number;
+  /**
+   * Left padding lines every row's last token up at the final position (so `num_logits_to_keep = 1`
+   * works), but is only position-correct when the export takes `position_ids`; otherwise pad right
+   * and read each row at its own last index.
+   */
+  readonly leftPad: boolean;
+  private readonly keepsLogits: boolean;
+
+  constructor(
+    private readonly model: PreTrainedModel,
+    private readonly tokenizer: PreTrainedTokenizer,
+  ) {
+    const config = model.config as unknown as { vocab_size?: number; eos_token_id?: number | number[] };
+    this.vocabSize = config.vocab_size ?? 0;
+    const eos = config.eos_token_id ?? tokenizer.eos_token_id;
+    this.eosTokenIds = (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]).map(
+      Number,
+    );
+    this.padId = tokenizer.pad_token_id ?? this.eosTokenIds[0] ?? 0;
+    const inputNames = sessionInputNames(model);
+    this.leftPad = inputNames.includes('position_ids');
+    this.keepsLogits = inputNames.includes('num_logits_to_keep');
+  }
+
+  encode(text: string, addSpecialTokens: boolean): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: addSpecialTokens });
+  }
+
+  decode(ids: readonly number[], skipSpecialTokens: boolean): string {
+    return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+  }
+
+  tokenStrings(ids: readonly number[]): string[] {
+    return ids.map((id) => this.tokenizer.decode([id], { skip_special_tokens: false }));
+  }
+
+  async forward(rows: readonly (readonly number[])[], want: 'last' | 'all'): Promise<Float32Array[]> {
+    const batch = rows.length;
+    const seq = rows.reduce((m, r) => Math.max(m, r.length), 0);
+    const ids = new BigInt64Array(batch * seq);
+    const mask = new BigInt64Array(batch * seq);
+    // Padded slots get position 1, as transformers.js's own `create_position_ids` does.
+    const pos = new BigInt64Array(batch * seq).fill(1n);
+    const offsets: number[] = [];
+    rows.forEach((row, r) => {
+      const off = this.leftPad ? seq - row.length : 0;
+      offsets.push(off);
+      const base = r * seq;
+      for (let t = 0; t < seq; t++) ids[base + t] = BigInt(this.padId);
+      row.forEach((tok, t) => {
+        ids[base + off + t] = BigInt(tok);
+        mask[base + off + t] = 1n;
+        pos[base + off + t] = BigInt(t);
+      });
+    });
+    const feeds: Record<string, Tensor> = {
+      input_ids: new Tensor('int64', ids, [batch, seq]),
+      attention_mask: new Tensor('int64', mask, [batch, seq]),
+      position_ids: new Tensor('int64', pos, [batch, seq]),
+    };
+    const lastOnly = want === 'last' && this.leftPad && this.keepsLogits;
+    // Only the last position's logits: batch × seq × vocab would exceed WebGPU buffer limits on big vocabularies.
+    if (lastOnly) feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
+
+    const outputs = (await (this.model as unknown as (f: Record<string, Tensor>) => Promise<unknown>)(
+      feeds,
+    )) as Record<string, unknown>;
+    try {
+      const logits = outputs.logits as OutTensor;
+      const [, keptSeq, vocab] = logits.dims as [number, number, number];
+      const data = toFloat32(logits);
+      return rows.map((row, r) => {
+        const rowBase = r * keptSeq * vocab;
+        if (want === 'last') {
+          const at = lastOnly || this.leftPad ? keptSeq - 1 : offsets[r]! + row.length - 1;
+          return data.slice(rowBase + at * vocab, rowBase + (at + 1) * vocab);
+        }
+        const start = rowBase + offsets[r]! * vocab;
+        return data.slice(start, start + row.length * vocab);
+      });
+    } finally {
+      await disposeOutputs(outputs);
+    }
+  }
+
+  async generateGreedy(ids: readonly number[], maxNewTokens: number): Promise<number[]> {
+    const n = ids.length;
+    const inputIds = new Tensor(
+      'int64',
+      BigInt64Array.from(ids, (x) => BigInt(x)),
+      [1, n],
+    );
+    const attention = new Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]);
+    const out = (await this.model.generate({
+      input_ids: inputIds,
+      attention_mask: attention,
+      max_new_tokens: maxNewTokens,
+      do_sample: false,
+    } as unknown as Parameters<PreTrainedModel['generate']>[0])) as unknown as OutTensor;
+    const all = Array.from(out.data as ArrayLike<bigint>, (x) => Number(x));
+    return all.slice(n);
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+function sessionInputNames(model: PreTrainedModel): string[] {
+  const sessions =
+    (model as unknown as { sessions?: Record<string, { inputNames?: string[] }> }).sessions ?? {};
+  return sessions.model?.inputNames ?? sessions.decoder_model_merged?.inputNames ?? [];
+}
+
+/** Logits as fp32, whatever the model's dtype (fp16 exports return float16 logits). */
+function toFloat32(t: OutTensor): Float32Array {
+  if (t.data instanceof Float32Array) return t.data;
+  if (t.type === 'float16' && t.data instanceof Uint16Array) {
+    const out = new Float32Array(t.data.length);
+    for (let i = 0; i < out.length; i++) out[i] = halfToFloat(t.data[i]!);
+    return out;
+  }
+  return Float32Array.from(t.data as ArrayLike<number>, Number);
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? Number.NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/**
+ * Frees every output tensor at once: GPU-resident tensors (the KV cache on WebGPU) leak otherwise,
+ * and the logits were already copied out.
+ */
+async function disposeOutputs(outputs: Record<string, unknown>): Promise<void> {
+  const pending: unknown[] = [];
+  for (const value of Object.values(outputs)) {
+    const v = value as { dispose?: () => unknown } | null;
+    if (v !== null && typeof v === 'object' && typeof v.dispose === 'function') pending.push(v.dispose());
+  }
+  await Promise.all(pending);
+}

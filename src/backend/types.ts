@@ -1,0 +1,58 @@
+import type { BackendInstrumentation, RollingLogprob, TokenDist } from '../core/index.ts';
+
+export type ViewId = 'base' | 'ft';
+
+export interface NextTokenOptions {
+  /** How many tokens to keep (default 256, sway's `top_k`). */
+  topK?: number;
+}
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** 0 (default) decodes greedily. */
+  temperature?: number;
+  topP?: number;
+  /** Seeds sampling when temperature > 0; greedy decoding ignores it. */
+  seed?: number;
+}
+
+/** One view of the model pair: the contract's scoring ops plus generation. */
+export interface ScoringView {
+  readonly id: string;
+  nextTokenDist(prompt: string, opts?: NextTokenOptions): Promise<TokenDist>;
+  nextTokenDistBatch(prompts: readonly string[], opts?: NextTokenOptions): Promise<TokenDist[]>;
+  /** Sum of the completion tokens' log-probabilities (nats); the prompt is not scored. */
+  logprobOf(prompt: string, completion: string): Promise<number>;
+  logprobOfBatch(pairs: readonly (readonly [prompt: string, completion: string])[]): Promise<number[]>;
+  rollingLogprob(text: string): Promise<RollingLogprob>;
+  rollingLogprobBatch(texts: readonly string[]): Promise<RollingLogprob[]>;
+  /** Never cached, never traced (as sway). */
+  generate(prompt: string, opts: GenerateOptions): Promise<string>;
+  /** The tokenizer's view of a text, for display (token strings, ids). */
+  tokenize(text: string): Promise<{ ids: number[]; tokens: string[] }>;
+}
+
+export type DeviceKind = 'webgpu' | 'wasm' | 'cpu' | 'fake';
+
+export interface BackendInfo {
+  /** What was loaded, e.g. `demo:deltascope-demo` or `hub:org/base@main`. Part of the cache identity. */
+  pairId: string;
+  baseModel: string;
+  ftModel: string;
+  device: DeviceKind;
+  /** The GPU adapter's description (WebGPU), or a short note for other devices. */
+  deviceDetail: string;
+  dtype: string;
+  vocabSize: number;
+  maxBatchSize: number;
+}
+
+/** A base/ft pair behind one instrumentation (cache + stats + trace). */
+export interface DifferentialBackend {
+  readonly base: ScoringView;
+  readonly ft: ScoringView;
+  readonly instrumentation: BackendInstrumentation;
+  readonly info: BackendInfo;
+  view(id: ViewId): ScoringView;
+  dispose(): Promise<void>;
+}
