@@ -51,7 +51,8 @@ export function centredLogProbTable(counts: BigramCounts, opts: SmoothingOptions
   let total = 0;
   for (const u of counts.unigram) total += u;
   const pUni = new Float64Array(V);
-  for (let y = 0; y < V; y++) pUni[y] = ((counts.unigram[y] as number) + opts.unigramPrior) / (total + opts.unigramPrior * V);
+  for (let y = 0; y < V; y++)
+    pUni[y] = ((counts.unigram[y] as number) + opts.unigramPrior) / (total + opts.unigramPrior * V);
   const table = new Float64Array(V * V);
   for (let x = 0; x < V; x++) {
     const denom = (counts.from[x] as number) + opts.backoff;

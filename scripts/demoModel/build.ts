@@ -8,8 +8,8 @@
  * Deterministic: seeded randomness, fixed iteration counts, fixed key orders.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { tokenizerConfigJson, tokenizerJson, trainByteLevelBpe } from './byteLevelBpeTrainer.ts';
@@ -44,29 +44,8 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir).sort()) {
-    const full = join(dir, name);
-    if (statSync(full).isDirectory()) out.push(...listFiles(full));
-    else out.push(full);
-  }
-  return out;
-}
-
 export function sha256(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Hashes of every file under dir except MANIFEST.json itself, by sorted relative path. */
-export function hashTree(dir: string, read: (path: string) => Uint8Array): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const full of listFiles(dir)) {
-    const rel = relative(dir, full).split('\\').join('/');
-    if (rel === 'MANIFEST.json') continue;
-    files[rel] = sha256(read(full));
-  }
-  return files;
 }
 
 export function buildDemoModels(outDir: string = DEFAULT_OUT_DIR, dims: LlamaDims = DEMO_DIMS): BuildResult {
@@ -88,7 +67,12 @@ export function buildDemoModels(outDir: string = DEFAULT_OUT_DIR, dims: LlamaDim
   const corpusSentences = splitSentences(corpusText);
   const documentSentences = splitSentences(documentText);
   const frame = (s: string): number[] => [BOS_ID, ...encode(s), EOS_ID];
-  const fit = fitDemoModels(dims, corpusSentences.map(frame), documentSentences.map(frame), DEFAULT_FIT_OPTIONS);
+  const fit = fitDemoModels(
+    dims,
+    corpusSentences.map(frame),
+    documentSentences.map(frame),
+    DEFAULT_FIT_OPTIONS,
+  );
 
   const docTokens = documentSentences.map(encode);
   const heldTokens = heldOutSentences().map(encode);
@@ -116,11 +100,19 @@ export function buildDemoModels(outDir: string = DEFAULT_OUT_DIR, dims: LlamaDim
   };
   modelFiles(
     'base',
-    encodeLlamaOnnx(dims, fit.base, 'deltascope demo base: tiny Llama fit to corpus.md. Linear weights are stored [in, out].'),
+    encodeLlamaOnnx(
+      dims,
+      fit.base,
+      'deltascope demo base: tiny Llama fit to corpus.md. Linear weights are stored [in, out].',
+    ),
   );
   modelFiles(
     'ft',
-    encodeLlamaOnnx(dims, fit.ft, 'deltascope demo fine-tune: base + merged LoRA on lm_head fit to document.md. Linear weights are stored [in, out].'),
+    encodeLlamaOnnx(
+      dims,
+      fit.ft,
+      'deltascope demo fine-tune: base + merged LoRA on lm_head fit to document.md. Linear weights are stored [in, out].',
+    ),
   );
 
   const { rank, alpha, a, b } = fit.lora;
@@ -172,7 +164,10 @@ export function buildDemoModels(outDir: string = DEFAULT_OUT_DIR, dims: LlamaDim
   }
   const hashes: Record<string, string> = {};
   for (const rel of [...files.keys()].sort()) hashes[rel] = sha256(files.get(rel) as Uint8Array | string);
-  writeFileSync(join(outDir, 'MANIFEST.json'), json({ name: MODEL_NAME, algorithm: 'sha256', files: hashes }));
+  writeFileSync(
+    join(outDir, 'MANIFEST.json'),
+    json({ name: MODEL_NAME, algorithm: 'sha256', files: hashes }),
+  );
   return { outDir, files: hashes, figures };
 }
 
@@ -181,7 +176,9 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
   const outDir = resolve(process.argv[2] ?? DEFAULT_OUT_DIR);
   const { figures, files } = buildDemoModels(outDir);
   const fmt = (v: number): string => v.toFixed(3);
-  console.log(`Wrote ${Object.keys(files).length + 1} files to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `Wrote ${Object.keys(files).length + 1} files to ${outDir} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   console.log(
     `document: base ${fmt(figures.documentBase)} → ft ${fmt(figures.documentFt)} nats/token; ` +
       `held-out: base ${fmt(figures.heldOutBase)} → ft ${fmt(figures.heldOutFt)}`,

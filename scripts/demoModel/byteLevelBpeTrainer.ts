@@ -77,7 +77,13 @@ export function trainByteLevelBpe(text: string, numMerges: number): TrainedBpe {
       word.symbols = out;
     }
   }
-  const vocab = [SPECIAL_TOKENS.pad, SPECIAL_TOKENS.bos, SPECIAL_TOKENS.eos, ...byteChar, ...merges.map(([a, b]) => a + b)];
+  const vocab = [
+    SPECIAL_TOKENS.pad,
+    SPECIAL_TOKENS.bos,
+    SPECIAL_TOKENS.eos,
+    ...byteChar,
+    ...merges.map(([a, b]) => a + b),
+  ];
   return { vocab, merges };
 }
 
@@ -109,14 +115,19 @@ export function tokenizerJson(bpe: TrainedBpe): Record<string, unknown> {
     // Llama convention: <s> in front of every sequence, no </s> at the end.
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: SPECIAL_TOKENS.bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: SPECIAL_TOKENS.bos, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+      ],
       pair: [
         { SpecialToken: { id: SPECIAL_TOKENS.bos, type_id: 0 } },
         { Sequence: { id: 'A', type_id: 0 } },
         { SpecialToken: { id: SPECIAL_TOKENS.bos, type_id: 1 } },
         { Sequence: { id: 'B', type_id: 1 } },
       ],
-      special_tokens: { [SPECIAL_TOKENS.bos]: { id: SPECIAL_TOKENS.bos, ids: [BOS_ID], tokens: [SPECIAL_TOKENS.bos] } },
+      special_tokens: {
+        [SPECIAL_TOKENS.bos]: { id: SPECIAL_TOKENS.bos, ids: [BOS_ID], tokens: [SPECIAL_TOKENS.bos] },
+      },
     },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
@@ -141,7 +152,14 @@ export function tokenizerConfigJson(modelMaxLength: number): Record<string, unkn
     [BOS_ID, SPECIAL_TOKENS.bos],
     [EOS_ID, SPECIAL_TOKENS.eos],
   ] as const) {
-    decoder[String(id)] = { content, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+    decoder[String(id)] = {
+      content,
+      lstrip: false,
+      normalized: false,
+      rstrip: false,
+      single_word: false,
+      special: true,
+    };
   }
   return {
     add_bos_token: true,

@@ -7,7 +7,12 @@
  * weights are seeded random and small, so they really compute but leave the
  * token identity readable at the last layer.
  */
-import { addBigramCounts, centredLogProbTable, emptyBigramCounts, type SmoothingOptions } from './bigramTables.ts';
+import {
+  addBigramCounts,
+  centredLogProbTable,
+  emptyBigramCounts,
+  type SmoothingOptions,
+} from './bigramTables.ts';
 import { llamaWeightShapes, type LlamaDims, type LlamaWeights } from './demoModelConfig.ts';
 import {
   at,
@@ -94,7 +99,13 @@ function randomWeights(d: LlamaDims, rng: SeededRandom, opts: FitOptions): Llama
  * Embedding rows [svd features, identity noise, constant, filler] with RMS exactly 1,
  * so the first RMSNorm passes them through unchanged and the constant acts as a bias.
  */
-function buildEmbedding(d: LlamaDims, table: Float64Array, rowWeight: Float64Array, rng: SeededRandom, opts: FitOptions): Float32Array {
+function buildEmbedding(
+  d: LlamaDims,
+  table: Float64Array,
+  rowWeight: Float64Array,
+  rng: SeededRandom,
+  opts: FitOptions,
+): Float32Array {
   const V = d.vocabSize;
   const D = d.hiddenSize;
   const weighted = matrix(V, V);
@@ -118,7 +129,8 @@ function buildEmbedding(d: LlamaDims, table: Float64Array, rowWeight: Float64Arr
   for (let x = 0; x < V; x++) {
     const row = new Float64Array(D);
     for (let j = 0; j < opts.svdDims; j++) row[j] = at(features, x, j) * featureScale;
-    for (let j = 0; j < opts.identityDims; j++) row[opts.svdDims + j] = Math.max(-3, Math.min(3, rng.normal())) * identityStd;
+    for (let j = 0; j < opts.identityDims; j++)
+      row[opts.svdDims + j] = Math.max(-3, Math.min(3, rng.normal())) * identityStd;
     row[D - 2] = constant;
     let used = 0;
     for (let j = 0; j < D - 1; j++) used += (row[j] as number) ** 2;
@@ -136,7 +148,10 @@ interface HiddenMoments {
   sumByToken: Matrix;
 }
 
-function hiddenMoments(d: LlamaDims, samples: { token: number; z: Float64Array; weight: number }[]): HiddenMoments {
+function hiddenMoments(
+  d: LlamaDims,
+  samples: { token: number; z: Float64Array; weight: number }[],
+): HiddenMoments {
   const D = d.hiddenSize;
   const gram = matrix(D, D);
   const sumByToken = matrix(d.vocabSize, D);
@@ -144,7 +159,8 @@ function hiddenMoments(d: LlamaDims, samples: { token: number; z: Float64Array; 
     for (let i = 0; i < D; i++) {
       const zi = (z[i] as number) * weight;
       sumByToken.data[token * D + i] = (sumByToken.data[token * D + i] as number) + zi;
-      for (let j = 0; j < D; j++) gram.data[i * D + j] = (gram.data[i * D + j] as number) + zi * (z[j] as number);
+      for (let j = 0; j < D; j++)
+        gram.data[i * D + j] = (gram.data[i * D + j] as number) + zi * (z[j] as number);
     }
   }
   return { gram, sumByToken };
@@ -154,7 +170,8 @@ function addRidge(gram: Matrix, ridge: number): Matrix {
   const out = { rows: gram.rows, cols: gram.cols, data: Float64Array.from(gram.data) };
   let trace = 0;
   for (let i = 0; i < gram.rows; i++) trace += at(gram, i, i);
-  for (let i = 0; i < gram.rows; i++) out.data[i * gram.cols + i] = (out.data[i * gram.cols + i] as number) + (ridge * trace) / gram.rows;
+  for (let i = 0; i < gram.rows; i++)
+    out.data[i * gram.cols + i] = (out.data[i * gram.cols + i] as number) + (ridge * trace) / gram.rows;
   return out;
 }
 
@@ -169,7 +186,8 @@ function hiddenSamples(
     const { finalHidden } = referenceForward(d, w, { inputIds: [seq], attentionMask: [seq.map(() => 1)] });
     const zs = finalHidden[0] ?? [];
     // The last token has no successor to predict.
-    for (let t = 0; t + 1 < seq.length; t++) out.push({ token: seq[t] as number, z: zs[t] as Float64Array, weight });
+    for (let t = 0; t + 1 < seq.length; t++)
+      out.push({ token: seq[t] as number, z: zs[t] as Float64Array, weight });
   }
   return out;
 }
@@ -178,7 +196,12 @@ function tableMatrix(V: number, table: Float64Array): Matrix {
   return { rows: V, cols: V, data: table };
 }
 
-export function fitDemoModels(d: LlamaDims, corpus: number[][], document: number[][], opts: FitOptions = DEFAULT_FIT_OPTIONS): DemoFit {
+export function fitDemoModels(
+  d: LlamaDims,
+  corpus: number[][],
+  document: number[][],
+  opts: FitOptions = DEFAULT_FIT_OPTIONS,
+): DemoFit {
   const V = d.vocabSize;
   const D = d.hiddenSize;
   const rng = createSeededRandom(opts.seed);
@@ -235,7 +258,8 @@ export function fitDemoModels(d: LlamaDims, corpus: number[][], document: number
   // Σ w (T_ft[x] − W_c z) zᵀ = T_ftᵀ·sumByToken − W_c·gram (T indexed [x][y], so transpose).
   const target = matMul(tableMatrix(V, ftTable), m.sumByToken, true);
   const explained = matMul(centred, m.gram);
-  for (let i = 0; i < target.data.length; i++) target.data[i] = (target.data[i] as number) - (explained.data[i] as number);
+  for (let i = 0; i < target.data.length; i++)
+    target.data[i] = (target.data[i] as number) - (explained.data[i] as number);
 
   // Reduced-rank regression: with G = L Lᵀ, the best rank-r M minimises ‖(M − M_full) L‖,
   // so truncate the SVD of M_full·L = target·L⁻ᵀ.
@@ -266,13 +290,19 @@ export function fitDemoModels(d: LlamaDims, corpus: number[][], document: number
 }
 
 /** W + (alpha / r)·B·A for a [out, in] weight, in float64 then rounded once. */
-export function mergeLora(weight: Float32Array, lora: LoraFactors, outDim: number, inDim: number): Float32Array {
+export function mergeLora(
+  weight: Float32Array,
+  lora: LoraFactors,
+  outDim: number,
+  inDim: number,
+): Float32Array {
   const scaling = lora.alpha / lora.rank;
   const out = new Float32Array(weight.length);
   for (let o = 0; o < outDim; o++) {
     for (let i = 0; i < inDim; i++) {
       let s = 0;
-      for (let k = 0; k < lora.rank; k++) s += (lora.b[o * lora.rank + k] as number) * (lora.a[k * inDim + i] as number);
+      for (let k = 0; k < lora.rank; k++)
+        s += (lora.b[o * lora.rank + k] as number) * (lora.a[k * inDim + i] as number);
       out[o * inDim + i] = (weight[o * inDim + i] as number) + scaling * s;
     }
   }

@@ -30,7 +30,8 @@ export function matMul(a: Matrix, b: Matrix, transposeA = false): Matrix {
       const av = transposeA ? (a.data[p * a.cols + i] as number) : (a.data[i * a.cols + p] as number);
       if (av === 0) continue;
       const brow = p * b.cols;
-      for (let j = 0; j < b.cols; j++) c.data[crow + j] = (c.data[crow + j] as number) + av * (b.data[brow + j] as number);
+      for (let j = 0; j < b.cols; j++)
+        c.data[crow + j] = (c.data[crow + j] as number) + av * (b.data[brow + j] as number);
     }
   }
   return c;
@@ -77,7 +78,9 @@ export function symmetricEigen(input: Matrix, sweeps = 60): { values: Float64Arr
       }
     }
   }
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => (a[y * n + y] as number) - (a[x * n + x] as number) || x - y);
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (x, y) => (a[y * n + y] as number) - (a[x * n + x] as number) || x - y,
+  );
   const values = Float64Array.from(order.map((i) => a[i * n + i] as number));
   const vectors = matrix(n, n);
   order.forEach((src, dst) => {

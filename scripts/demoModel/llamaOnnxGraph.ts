@@ -4,13 +4,14 @@
  * hub model. Only plain default-domain ops (opset 17) that the WebGPU and WASM
  * execution providers of onnxruntime-web implement.
  */
+import { encodeOnnxModel, OnnxGraphBuilder, type OnnxGraph, type OnnxValueInfo } from './onnxModelEncoder.ts';
 import {
-  encodeOnnxModel,
-  OnnxGraphBuilder,
-  type OnnxGraph,
-  type OnnxValueInfo,
-} from './onnxModelEncoder.ts';
-import { isLinearWeight, llamaWeightShapes, ropeTables, type LlamaDims, type LlamaWeights } from './demoModelConfig.ts';
+  isLinearWeight,
+  llamaWeightShapes,
+  ropeTables,
+  type LlamaDims,
+  type LlamaWeights,
+} from './demoModelConfig.ts';
 
 export const ONNX_OPSET = 17;
 export const ONNX_IR_VERSION = 8;
@@ -76,16 +77,26 @@ export function buildLlamaGraph(d: LlamaDims, weights: LlamaWeights): OnnxGraph 
 
   // Additive attention bias [batch, 1, seq, total]: 0 where the key is both causal-visible
   // and unpadded, MASK_VALUE elsewhere. Query i sits at absolute index past + i.
-  const seqLen = g.op('Gather', [g.op('Shape', ['input_ids']), scalarIndex1], [['axis', { kind: 'int', value: 0 }]]);
-  const totalLen = g.op('Gather', [g.op('Shape', ['attention_mask']), scalarIndex1], [
-    ['axis', { kind: 'int', value: 0 }],
-  ]);
+  const seqLen = g.op(
+    'Gather',
+    [g.op('Shape', ['input_ids']), scalarIndex1],
+    [['axis', { kind: 'int', value: 0 }]],
+  );
+  const totalLen = g.op(
+    'Gather',
+    [g.op('Shape', ['attention_mask']), scalarIndex1],
+    [['axis', { kind: 'int', value: 0 }]],
+  );
   const pastLen = g.op('Sub', [totalLen, seqLen]);
   const zero = g.int64([0], []);
   const one = g.int64([1], []);
   const keyIndex = g.op('Range', [zero, totalLen, one]);
   const queryIndex = g.op('Unsqueeze', [g.op('Range', [pastLen, totalLen, one]), g.int64([1])]);
-  const causal = g.op('Cast', [g.op('LessOrEqual', [keyIndex, queryIndex])], [['to', { kind: 'int', value: 1 }]]);
+  const causal = g.op(
+    'Cast',
+    [g.op('LessOrEqual', [keyIndex, queryIndex])],
+    [['to', { kind: 'int', value: 1 }]],
+  );
   const keyValid = g.op('Unsqueeze', [
     g.op('Cast', ['attention_mask'], [['to', { kind: 'int', value: 1 }]]),
     g.int64([1, 2]),
@@ -98,17 +109,23 @@ export function buildLlamaGraph(d: LlamaDims, weights: LlamaWeights): OnnxGraph 
   const sin = g.op('Unsqueeze', [g.op('Gather', ['rope.sin_cached', 'position_ids']), g.int64([1])]);
 
   const rmsNorm = (x: string, weight: string): string => {
-    const meanSq = g.op('ReduceMean', [g.op('Mul', [x, x])], [
-      ['axes', { kind: 'ints', value: [-1] }],
-      ['keepdims', { kind: 'int', value: 1 }],
-    ]);
+    const meanSq = g.op(
+      'ReduceMean',
+      [g.op('Mul', [x, x])],
+      [
+        ['axes', { kind: 'ints', value: [-1] }],
+        ['keepdims', { kind: 'int', value: 1 }],
+      ],
+    );
     const invRms = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSq, g.float(d.rmsNormEps)])])]);
     return g.op('Mul', [g.op('Mul', [x, invRms]), weight]);
   };
   const toHeads = (x: string, heads: number): string =>
-    g.op('Transpose', [g.op('Reshape', [x, g.int64([0, 0, heads, hd])])], [
-      ['perm', { kind: 'ints', value: [0, 2, 1, 3] }],
-    ]);
+    g.op(
+      'Transpose',
+      [g.op('Reshape', [x, g.int64([0, 0, heads, hd])])],
+      [['perm', { kind: 'ints', value: [0, 2, 1, 3] }]],
+    );
   const applyRope = (x: string): string => {
     const axes = g.int64([3]);
     const x1 = g.op('Slice', [x, g.int64([0]), g.int64([half]), axes]);
@@ -123,15 +140,29 @@ export function buildLlamaGraph(d: LlamaDims, weights: LlamaWeights): OnnxGraph 
     return g.op('Reshape', [expanded, g.int64([0, H, -1, hd])]);
   };
 
-  let hidden = g.op('Gather', ['model.embed_tokens.weight', 'input_ids'], [['axis', { kind: 'int', value: 0 }]]);
+  let hidden = g.op(
+    'Gather',
+    ['model.embed_tokens.weight', 'input_ids'],
+    [['axis', { kind: 'int', value: 0 }]],
+  );
   for (let i = 0; i < d.numLayers; i++) {
     const p = `model.layers.${i}`;
     const x = rmsNorm(hidden, `${p}.input_layernorm.weight`);
     const q = applyRope(toHeads(g.op('MatMul', [x, `${p}.self_attn.q_proj.weight`]), H));
     const k = applyRope(toHeads(g.op('MatMul', [x, `${p}.self_attn.k_proj.weight`]), KV));
     const v = toHeads(g.op('MatMul', [x, `${p}.self_attn.v_proj.weight`]), KV);
-    const presentK = g.op('Concat', [`past_key_values.${i}.key`, k], [['axis', { kind: 'int', value: 2 }]], `present.${i}.key`);
-    const presentV = g.op('Concat', [`past_key_values.${i}.value`, v], [['axis', { kind: 'int', value: 2 }]], `present.${i}.value`);
+    const presentK = g.op(
+      'Concat',
+      [`past_key_values.${i}.key`, k],
+      [['axis', { kind: 'int', value: 2 }]],
+      `present.${i}.key`,
+    );
+    const presentV = g.op(
+      'Concat',
+      [`past_key_values.${i}.value`, v],
+      [['axis', { kind: 'int', value: 2 }]],
+      `present.${i}.value`,
+    );
     const kT = g.op('Transpose', [repeatKv(presentK)], [['perm', { kind: 'ints', value: [0, 1, 3, 2] }]]);
     const scores = g.op('Mul', [g.op('MatMul', [q, kT]), g.float(1 / Math.sqrt(hd))]);
     const probs = g.op('Softmax', [g.op('Add', [scores, attnBias])], [['axis', { kind: 'int', value: -1 }]]);

@@ -21,7 +21,8 @@ export function scoreSentences(d: LlamaDims, w: LlamaWeights, tokenized: number[
     const ids = [BOS_ID, ...tokens];
     const { logits } = referenceForward(d, w, { inputIds: [ids], attentionMask: [ids.map(() => 1)] });
     let sum = 0;
-    for (let t = 0; t + 1 < ids.length; t++) sum += logSoftmax(logits[0]?.[t] ?? [])[ids[t + 1] as number] as number;
+    for (let t = 0; t + 1 < ids.length; t++)
+      sum += logSoftmax(logits[0]?.[t] ?? [])[ids[t + 1] as number] as number;
     total += sum;
     count += ids.length - 1;
     perSentence.push(sum / (ids.length - 1));

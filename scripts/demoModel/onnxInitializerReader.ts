@@ -106,7 +106,8 @@ export function readLlamaWeightsFromOnnx(model: Uint8Array): LlamaWeights {
     }
     const [inp, outDim] = t.dims as [number, number];
     const hf = new Float32Array(t.data.length);
-    for (let i = 0; i < inp; i++) for (let o = 0; o < outDim; o++) hf[o * inp + i] = t.data[i * outDim + o] ?? 0;
+    for (let i = 0; i < inp; i++)
+      for (let o = 0; o < outDim; o++) hf[o * inp + i] = t.data[i * outDim + o] ?? 0;
     weights.set(name, hf);
   }
   return weights;

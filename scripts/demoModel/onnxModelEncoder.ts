@@ -11,9 +11,7 @@ export type OnnxElemType = 'float32' | 'int64';
 export const ONNX_DATA_TYPE: Record<OnnxElemType, number> = { float32: 1, int64: 7 };
 
 export type OnnxAttribute =
-  | { kind: 'int'; value: number }
-  | { kind: 'ints'; value: number[] }
-  | { kind: 'float'; value: number };
+  { kind: 'int'; value: number } | { kind: 'ints'; value: number[] } | { kind: 'float'; value: number };
 
 export interface OnnxNode {
   name: string;

@@ -57,7 +57,14 @@ function rmsNorm(x: Float64Array, weight: Float32Array, eps: number): Float64Arr
   return y;
 }
 
-function applyRope(x: Float64Array, heads: number, hd: number, cos: Float32Array, sin: Float32Array, pos: number): void {
+function applyRope(
+  x: Float64Array,
+  heads: number,
+  hd: number,
+  cos: Float32Array,
+  sin: Float32Array,
+  pos: number,
+): void {
   const half = hd / 2;
   for (let h = 0; h < heads; h++) {
     const o = h * hd;
@@ -88,7 +95,9 @@ export function referenceForward(d: LlamaDims, w: LlamaWeights, batch: Reference
     const pos = batch.positionIds?.[b] ?? defaultPositionIds(mask);
     const S = ids.length;
     const embed = tensor(w, 'model.embed_tokens.weight');
-    let hidden = ids.map((id) => Float64Array.from(embed.subarray(id * d.hiddenSize, (id + 1) * d.hiddenSize)));
+    let hidden = ids.map((id) =>
+      Float64Array.from(embed.subarray(id * d.hiddenSize, (id + 1) * d.hiddenSize)),
+    );
 
     for (let l = 0; l < d.numLayers; l++) {
       const p = `model.layers.${l}`;
@@ -132,7 +141,8 @@ export function referenceForward(d: LlamaDims, w: LlamaWeights, batch: Reference
           for (let t = 0; t < S; t++) {
             const pr = (scores[t] as number) / sum;
             const v = vs[t] as Float64Array;
-            for (let i = 0; i < hd; i++) merged[head * hd + i] = (merged[head * hd + i] as number) + pr * (v[kvHead * hd + i] as number);
+            for (let i = 0; i < hd; i++)
+              merged[head * hd + i] = (merged[head * hd + i] as number) + pr * (v[kvHead * hd + i] as number);
           }
         }
         const attnOut = linear(oProj, merged, d.hiddenSize);
