@@ -1,0 +1,156 @@
+// Model sources and their errors: a local server in the hub's URL layout, missing files, wrong
+// architectures, unknown dtypes, and pairs whose tokenizers differ.
+import { createServer, type Server } from 'node:http';
+import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hubPair, loadTransformersPair, ModelLoadError } from '../../src/backend/index.ts';
+import { demoDirectoryPair, directoryPair } from '../../src/backend/nodeModelFiles.ts';
+import { expectClose } from './divergenceHelpers.ts';
+
+const DEMO = 'public/models/deltascope-demo';
+const REPOS: Record<string, string> = {
+  'deltascope/demo-base': `${DEMO}/base`,
+  'deltascope/demo-ft': `${DEMO}/ft`,
+};
+
+let server: Server;
+let host = '';
+const requests: string[] = [];
+const scratch = mkdtempSync(join(tmpdir(), 'deltascope-load-'));
+
+beforeAll(async () => {
+  // Serves `/<org>/<name>/resolve/<revision>/<file>` from the demo folders, revision "main" only.
+  server = createServer((req, res) => {
+    const url = decodeURIComponent(req.url ?? '');
+    requests.push(`${req.method} ${url}`);
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
+    const dir = m ? REPOS[m[1]!] : undefined;
+    if (!m || dir === undefined || m[2] !== 'main') {
+      res.writeHead(404).end('not found');
+      return;
+    }
+    const file = join(dir, m[3]!);
+    try {
+      const size = statSync(file).size;
+      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
+      if (range) {
+        const start = Number(range[1]);
+        const end = Math.min(Number(range[2]), size - 1);
+        res.writeHead(206, {
+          'Content-Range': `bytes ${start}-${end}/${size}`,
+          'Content-Length': end - start + 1,
+        });
+        res.end(req.method === 'HEAD' ? undefined : readFileSync(file).subarray(start, end + 1));
+        return;
+      }
+      res.writeHead(200, { 'Content-Length': size });
+      res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
+    } catch {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  host = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+});
+
+afterAll(() => {
+  server?.close();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+function copyDemo(name: string): { base: string; ft: string } {
+  const root = join(scratch, name);
+  cpSync(`${DEMO}/base`, join(root, 'base'), { recursive: true });
+  cpSync(`${DEMO}/ft`, join(root, 'ft'), { recursive: true });
+  return { base: join(root, 'base'), ft: join(root, 'ft') };
+}
+
+describe('hub loading (local server in the hub URL layout)', () => {
+  it('opens a hub pair and scores exactly as the local folders do', async () => {
+    const hub = await loadTransformersPair(
+      hubPair({ base: 'deltascope/demo-base', ft: 'deltascope/demo-ft', host }),
+      { warmup: false, cacheDir: join(scratch, 'hub-cache') },
+    );
+    const local = await loadTransformersPair(demoDirectoryPair(), { warmup: false });
+    try {
+      expect(hub.info.baseModel).toBe('hub model deltascope/demo-base@main');
+      const p = 'The festival begins when';
+      expectClose(
+        (await hub.ft.nextTokenDist(p, { topK: 5 })).logprobs,
+        (await local.ft.nextTokenDist(p, { topK: 5 })).logprobs,
+        1e-6,
+        0,
+      );
+      expect(requests.some((r) => r.includes('/deltascope/demo-ft/resolve/main/onnx/model.onnx'))).toBe(true);
+    } finally {
+      await hub.dispose();
+      await local.dispose();
+    }
+  });
+
+  it('names the missing file for an unknown revision', async () => {
+    const run = loadTransformersPair(
+      hubPair({ base: 'deltascope/demo-base', ft: 'deltascope/demo-ft', host, revision: 'v9' }),
+      { warmup: false, cacheDir: join(scratch, 'hub-cache') },
+    );
+    await expect(run).rejects.toBeInstanceOf(ModelLoadError);
+    await expect(run).rejects.toThrow(/deltascope\/demo-base@v9: config\.json is missing/);
+  });
+
+  it('rejects a malformed hub id before any request', () => {
+    expect(() => hubPair({ base: 'not a repo id!', ft: 'x/y' })).toThrow(/not a hub model id/);
+  });
+});
+
+describe('model folder errors', () => {
+  it('names a missing tokenizer file', async () => {
+    const dirs = copyDemo('no-tokenizer');
+    rmSync(join(dirs.ft, 'tokenizer.json'));
+    const run = loadTransformersPair(directoryPair(dirs.base, dirs.ft), { warmup: false });
+    await expect(run).rejects.toThrow(/ft: missing tokenizer\.json/);
+    await expect(run).rejects.toMatchObject({ file: 'tokenizer.json' });
+  });
+
+  it('names the ONNX file the dtype needs', async () => {
+    const run = loadTransformersPair(demoDirectoryPair(), { warmup: false, dtype: 'q4' });
+    await expect(run).rejects.toThrow(/onnx\/model_q4\.onnx/);
+  });
+
+  it('rejects an unknown dtype with the supported list', async () => {
+    const run = loadTransformersPair(demoDirectoryPair(), { warmup: false, dtype: 'fp8' });
+    await expect(run).rejects.toThrow(/Unknown dtype "fp8". Supported: fp32, fp16/);
+  });
+
+  it('rejects a non-causal architecture', async () => {
+    const dirs = copyDemo('encoder');
+    const cfgPath = join(dirs.base, 'config.json');
+    const cfg = JSON.parse(readFileSync(cfgPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(
+      cfgPath,
+      JSON.stringify({ ...cfg, model_type: 'bert', architectures: ['BertForMaskedLM'] }),
+    );
+    const run = loadTransformersPair(directoryPair(dirs.base, dirs.ft), { warmup: false });
+    await expect(run).rejects.toThrow(/"BertForMaskedLM" is not a causal language model/);
+  });
+
+  it('refuses a pair whose tokenizers differ', async () => {
+    const dirs = copyDemo('other-tokenizer');
+    const tokPath = join(dirs.ft, 'tokenizer.json');
+    const tok = JSON.parse(readFileSync(tokPath, 'utf8')) as { model: { vocab: Record<string, number> } };
+    const [first] = Object.keys(tok.model.vocab);
+    tok.model.vocab[`${first}x`] = tok.model.vocab[first!]!;
+    delete tok.model.vocab[first!];
+    writeFileSync(tokPath, JSON.stringify(tok));
+    const run = loadTransformersPair(directoryPair(dirs.base, dirs.ft), { warmup: false });
+    await expect(run).rejects.toThrow(/tokenizers differ/);
+  });
+
+  it('rejects a browser-only device in Node', async () => {
+    await expect(loadTransformersPair(demoDirectoryPair(), { device: 'webgpu' })).rejects.toThrow(
+      /in Node deltascope runs on "cpu"/,
+    );
+  });
+});
