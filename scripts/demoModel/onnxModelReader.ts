@@ -1,5 +1,6 @@
 /**
- * Reads the initializers of an ONNX file back into HF-orientation weights, so
+ * Reads an ONNX file back: initializers as HF-orientation weights, and a graph
+ * summary (versions, ops, typed inputs/outputs), so
  * tests and the reference forward can check the bytes that were actually
  * written rather than the builder's in-memory arrays.
  */
@@ -111,4 +112,90 @@ export function readLlamaWeightsFromOnnx(model: Uint8Array): LlamaWeights {
     weights.set(name, hf);
   }
   return weights;
+}
+
+export interface OnnxValueSummary {
+  name: string;
+  elemType: number;
+  /** Fixed sizes as numbers, symbolic sizes as their dim_param names. */
+  shape: (number | string)[];
+}
+
+export interface OnnxGraphSummary {
+  irVersion: number;
+  /** domain → version. */
+  opsets: Record<string, number>;
+  /** domain:opType of every node, in graph order. */
+  ops: string[];
+  inputs: OnnxValueSummary[];
+  outputs: OnnxValueSummary[];
+}
+
+function readValueInfo(buf: Uint8Array): OnnxValueSummary {
+  const v: OnnxValueSummary = { name: '', elemType: 0, shape: [] };
+  for (const f of fields(buf)) {
+    if (f.field === 1) v.name = new TextDecoder().decode(f.r.bytes());
+    else if (f.field !== 2) f.r.skip(f.wire);
+    else {
+      for (const type of fields(f.r.bytes())) {
+        if (type.field !== 1) {
+          type.r.skip(type.wire);
+          continue;
+        }
+        for (const tensor of fields(type.r.bytes())) {
+          if (tensor.field === 1) v.elemType = Number(tensor.r.varint());
+          else if (tensor.field !== 2) tensor.r.skip(tensor.wire);
+          else {
+            for (const dim of fields(tensor.r.bytes())) {
+              if (dim.field !== 1) {
+                dim.r.skip(dim.wire);
+                continue;
+              }
+              for (const dv of fields(dim.r.bytes())) {
+                if (dv.field === 1) v.shape.push(Number(dv.r.varint()));
+                else if (dv.field === 2) v.shape.push(new TextDecoder().decode(dv.r.bytes()));
+                else dv.r.skip(dv.wire);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return v;
+}
+
+/** The contract-level facts of an ONNX file: versions, op types and typed graph inputs/outputs. */
+export function readOnnxGraphSummary(model: Uint8Array): OnnxGraphSummary {
+  const summary: OnnxGraphSummary = { irVersion: 0, opsets: {}, ops: [], inputs: [], outputs: [] };
+  const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+  for (const m of fields(model)) {
+    if (m.field === 1) summary.irVersion = Number(m.r.varint());
+    else if (m.field === 8) {
+      let domain = '';
+      let version = 0;
+      for (const o of fields(m.r.bytes())) {
+        if (o.field === 1) domain = text(o.r.bytes());
+        else if (o.field === 2) version = Number(o.r.varint());
+        else o.r.skip(o.wire);
+      }
+      summary.opsets[domain] = version;
+    } else if (m.field === 7) {
+      for (const g of fields(m.r.bytes())) {
+        if (g.field === 1) {
+          let opType = '';
+          let domain = '';
+          for (const n of fields(g.r.bytes())) {
+            if (n.field === 4) opType = text(n.r.bytes());
+            else if (n.field === 7) domain = text(n.r.bytes());
+            else n.r.skip(n.wire);
+          }
+          summary.ops.push(`${domain}:${opType}`);
+        } else if (g.field === 11) summary.inputs.push(readValueInfo(g.r.bytes()));
+        else if (g.field === 12) summary.outputs.push(readValueInfo(g.r.bytes()));
+        else g.r.skip(g.wire);
+      }
+    } else m.r.skip(m.wire);
+  }
+  return summary;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_DIMS } from '../../scripts/demoModel/demoModelConfig.ts';
-import { readLlamaWeightsFromOnnx } from '../../scripts/demoModel/onnxInitializerReader.ts';
+import { readLlamaWeightsFromOnnx } from '../../scripts/demoModel/onnxModelReader.ts';
 import { decodeSafetensors } from '../../scripts/demoModel/safetensorsFormat.ts';
 import { DEMO_DIR, readOnnx } from './demoModelOrt.ts';
 

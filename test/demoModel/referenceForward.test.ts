@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEMO_DIMS } from '../../scripts/demoModel/demoModelConfig.ts';
-import { readLlamaWeightsFromOnnx } from '../../scripts/demoModel/onnxInitializerReader.ts';
+import { readLlamaWeightsFromOnnx } from '../../scripts/demoModel/onnxModelReader.ts';
 import { referenceForward } from '../../scripts/demoModel/referenceForward.ts';
 import { openSession, readOnnx, runOrt, type DemoKind } from './demoModelOrt.ts';
 
