@@ -5,3 +5,8 @@
 export class BackendError extends Error {
   override readonly name = 'BackendError';
 }
+
+/** A probe cannot compute a meaningful value from its inputs (sway's `ProbeError`). */
+export class ProbeError extends Error {
+  override readonly name = 'ProbeError';
+}

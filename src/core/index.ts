@@ -27,3 +27,5 @@ export {
   type TokenDist,
   type RollingLogprob,
 } from './tokenDist.ts';
+export { ProbeError } from './errors.ts';
+export { alignedProbs, divergence, js, kl, type AlignedProbs, type DivergenceKind } from './divergence.ts';

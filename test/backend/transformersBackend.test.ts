@@ -1,7 +1,7 @@
 // The transformers.js backend in Node (onnxruntime-node, CPU) against the real demo ONNX pair.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendInstrumentation, MemoryTraceSink } from '../../src/core/index.ts';
+import { BackendInstrumentation, MemoryTraceSink, type RollingLogprob } from '../../src/core/index.ts';
 import { loadTransformersPair, type PairBackend } from '../../src/backend/index.ts';
 import { demoDirectoryPair, directoryPair } from '../../src/backend/nodeModelFiles.ts';
 import { expectClose, jsFull } from './divergenceHelpers.ts';
@@ -72,7 +72,7 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
         expectClose(rollB[i]!.logprobs, (await backend.base.rollingLogprob(texts[i]!)).logprobs);
       }
       for (let i = 0; i < pairs.length; i++) {
-        expectClose([lpB[i]!], [await backend.base.logprobOf(...pairs[i]!)]);
+        expectClose([lpB[i]!], [await backend.base.logprobOf(pairs[i]![0], pairs[i]![1])]);
       }
     } finally {
       await fresh.dispose();
@@ -169,8 +169,8 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
 
   it('concurrent calls on the two views never mix results', async () => {
     const prompts = ['The bell rings', 'The glassmaker', 'Quillhaven'];
-    const serialBase = [];
-    const serialFt = [];
+    const serialBase: RollingLogprob[] = [];
+    const serialFt: RollingLogprob[] = [];
     const fresh = await loadTransformersPair(demoDirectoryPair(), { warmup: false });
     try {
       for (const p of prompts) {
