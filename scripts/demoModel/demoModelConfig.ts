@@ -89,6 +89,8 @@ export function llamaConfigJson(d: LlamaDims): Record<string, unknown> {
     rope_theta: d.ropeTheta,
     tie_word_embeddings: false,
     torch_dtype: 'float32',
+    // Only onnx/model.onnx (fp32) exists; this makes it transformers.js' default for every device.
+    'transformers.js_config': { dtype: 'fp32' },
     transformers_version: '4.46.0',
     use_cache: true,
     vocab_size: d.vocabSize,
