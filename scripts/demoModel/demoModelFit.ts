@@ -215,6 +215,7 @@ export function fitDemoModels(
   base.set('model.embed_tokens.weight', buildEmbedding(d, baseTable, rowWeight, rng, opts));
   base.set('lm_head.weight', new Float32Array(V * D));
 
+  // [x, x] yields one sample: token x alone at position 0 (the second x is only its successor slot).
   const isolated = hiddenSamples(
     d,
     base,

@@ -1,8 +1,7 @@
 /**
  * Reads an ONNX file back: initializers as HF-orientation weights, and a graph
- * summary (versions, ops, typed inputs/outputs), so
- * tests and the reference forward can check the bytes that were actually
- * written rather than the builder's in-memory arrays.
+ * summary (versions, ops, typed inputs/outputs). Tests and the reference forward
+ * use it to check the bytes that were actually written, not the builder's arrays.
  */
 import { isLinearWeight, type LlamaWeights } from './demoModelConfig.ts';
 
