@@ -162,6 +162,10 @@ export class InstrumentedView implements ScoringView {
     return { ids, tokens: this.runner.tokenStrings(ids) };
   }
 
+  async tokenStrings(ids: readonly number[]): Promise<string[]> {
+    return this.runner.tokenStrings(ids);
+  }
+
   private encodeNonEmpty(text: string, what: string): number[] {
     const ids = this.runner.encode(text, true);
     if (ids.length === 0) {

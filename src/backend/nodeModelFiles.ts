@@ -30,8 +30,8 @@ export function directoryModelFiles(dir: string, label = `folder ${dir}`): Model
 export function directoryPair(baseDir: string, ftDir: string): PairRef {
   return {
     pairId: `dir:${resolve(baseDir)}|${resolve(ftDir)}`,
-    base: { files: directoryModelFiles(baseDir) },
-    ft: { files: directoryModelFiles(ftDir) },
+    base: { files: directoryModelFiles(baseDir), localDir: resolve(baseDir) },
+    ft: { files: directoryModelFiles(ftDir), localDir: resolve(ftDir) },
   };
 }
 

@@ -24,6 +24,8 @@ export interface ModelRef {
   files: ModelFiles;
   /** Set for hub models: loaded through transformers.js's own hub path, so its cache applies. */
   hub?: { id: string; revision: string; host: string };
+  /** Node: a folder on disk, handed to onnxruntime-node by path. */
+  localDir?: string;
 }
 
 export interface PairRef {
@@ -49,6 +51,8 @@ export interface LoadOptions extends PairBackendOptions {
   warmup?: boolean;
   /** Browser: where the ORT `.wasm`/`.mjs` files are served (our own origin). */
   ortBaseUrl?: string;
+  /** Node: where hub downloads are cached (transformers.js hands onnxruntime-node a file path). */
+  cacheDir?: string;
 }
 
 const VIRTUAL_HOST = 'https://models.deltascope.invalid/';
@@ -95,8 +99,7 @@ function configureRuntime(opts: LoadOptions): void {
   installVirtualFetch();
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
-  // Our own code validates files; the FS cache would outlive a rebuilt demo model.
-  (env as unknown as { useFSCache: boolean }).useFSCache = false;
+  if (opts.cacheDir !== undefined) env.cacheDir = opts.cacheDir;
   const onnx = env.backends.onnx as unknown as { wasm?: { wasmPaths?: unknown } };
   if (opts.ortBaseUrl !== undefined && onnx.wasm !== undefined) {
     const root = opts.ortBaseUrl.endsWith('/') ? opts.ortBaseUrl : `${opts.ortBaseUrl}/`;
@@ -121,10 +124,17 @@ async function loadOne(
 ): Promise<LoadedModel> {
   let id: string;
   let revision = 'main';
-  if (ref.hub !== undefined) {
+  const anyEnv = env as unknown as { useBrowserCache: boolean; useFSCache: boolean };
+  // In Node, onnxruntime-node opens ONNX files by path: local folders load directly, hub files go
+  // through transformers.js's file-system cache.
+  anyEnv.useFSCache = ref.hub !== undefined;
+  env.allowLocalModels = ref.localDir !== undefined;
+  if (ref.localDir !== undefined) {
+    id = ref.localDir;
+  } else if (ref.hub !== undefined) {
     env.remoteHost = ref.hub.host.endsWith('/') ? ref.hub.host : `${ref.hub.host}/`;
     env.remotePathTemplate = '{model}/resolve/{revision}/';
-    (env as unknown as { useBrowserCache: boolean }).useBrowserCache = typeof caches !== 'undefined';
+    anyEnv.useBrowserCache = typeof caches !== 'undefined';
     id = ref.hub.id;
     revision = ref.hub.revision;
   } else {
@@ -132,7 +142,7 @@ async function loadOne(
     mounts.set(mount, ref.files);
     env.remoteHost = VIRTUAL_HOST;
     env.remotePathTemplate = '{model}/';
-    (env as unknown as { useBrowserCache: boolean }).useBrowserCache = false;
+    anyEnv.useBrowserCache = false;
     id = mount;
   }
   const progress_callback = (p: { status?: string; file?: string; loaded?: number; total?: number }) => {

@@ -30,6 +30,8 @@ export interface ScoringView {
   generate(prompt: string, opts: GenerateOptions): Promise<string>;
   /** The tokenizer's view of a text, for display (token strings, ids). */
   tokenize(text: string): Promise<{ ids: number[]; tokens: string[] }>;
+  /** Display strings for token ids. */
+  tokenStrings(ids: readonly number[]): Promise<string[]>;
 }
 
 export type DeviceKind = 'webgpu' | 'wasm' | 'cpu' | 'fake';

@@ -140,31 +140,40 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
     expect(inst.stats.forwardPasses).toBe(inst.stats.cacheMisses);
   });
 
-  it('base and ft differ more on document prompts than on generic ones', async () => {
-    const doc = sentences('document.md').slice(0, 8);
-    const generic = sentences('heldout.md').slice(0, 8);
-    const meanJs = async (prompts: string[]) => {
-      const V = backend.info.vocabSize;
-      const [b, f] = await Promise.all([
-        backend.base.nextTokenDistBatch(prompts, { topK: V }),
-        backend.ft.nextTokenDistBatch(prompts, { topK: V }),
-      ]);
-      return prompts.reduce((s, _, i) => s + jsFull(b[i]!, f[i]!), 0) / prompts.length;
-    };
-    const meanLift = async (texts: string[]) => {
+  it('base and ft differ more on document text than on generic text', async () => {
+    const doc = sentences('document.md').slice(0, 10);
+    const generic = sentences('heldout.md').slice(0, 10);
+    const perToken = async (texts: string[]) => {
       const [b, f] = await Promise.all([
         backend.base.rollingLogprobBatch(texts),
         backend.ft.rollingLogprobBatch(texts),
       ]);
-      return texts.reduce((s, _, i) => s + (f[i]!.meanLogprob - b[i]!.meanLogprob), 0) / texts.length;
+      let lift = 0;
+      let absDelta = 0;
+      let n = 0;
+      texts.forEach((_, i) => {
+        lift += f[i]!.meanLogprob - b[i]!.meanLogprob;
+        f[i]!.logprobs.forEach((v, t) => {
+          absDelta += Math.abs(v - b[i]!.logprobs[t]!);
+          n++;
+        });
+      });
+      return { lift: lift / texts.length, absDelta: absDelta / n };
     };
-    const jsDoc = await meanJs(doc);
-    const jsGen = await meanJs(generic);
-    expect(jsDoc).toBeGreaterThan(jsGen);
-    const liftDoc = await meanLift(doc);
-    const liftGen = await meanLift(generic);
-    expect(liftDoc).toBeGreaterThan(liftGen);
-    expect(liftDoc).toBeGreaterThan(0.5);
+    const onDoc = await perToken(doc);
+    const onGeneric = await perToken(generic);
+    // ft learned the document: ≥ 1 nat/token more likely there, and it moves document tokens more.
+    expect(onDoc.lift).toBeGreaterThan(1);
+    expect(Math.abs(onGeneric.lift)).toBeLessThan(0.3);
+    expect(onDoc.absDelta).toBeGreaterThan(onGeneric.absDelta);
+    // Next-token distributions differ on both (the LoRA sits on lm_head), measurably.
+    const V = backend.info.vocabSize;
+    const prompt = 'Odessa Vantraile made the first';
+    const [b, f] = await Promise.all([
+      backend.base.nextTokenDist(prompt, { topK: V }),
+      backend.ft.nextTokenDist(prompt, { topK: V }),
+    ]);
+    expect(jsFull(b, f)).toBeGreaterThan(0.01);
   });
 
   it('concurrent calls on the two views never mix results', async () => {

@@ -1,0 +1,194 @@
+import { useState, type FormEvent } from 'react';
+import type {
+  CompareResult,
+  ContinuationResult,
+  GenerateResult,
+  HeatmapResult,
+} from '../worker/workbenchApi.ts';
+import { DistributionView } from './DistributionView.tsx';
+import { TokenHeatmap } from './TokenHeatmap.tsx';
+import { workbench } from './workerClient.ts';
+import { fmtNats } from './format.ts';
+
+const HISTORY_KEY = 'deltascope.promptHistory';
+const HISTORY_MAX = 20;
+
+function readHistory(): string[] {
+  try {
+    const raw = localStorage.getItem(HISTORY_KEY);
+    return raw === null ? [] : (JSON.parse(raw) as string[]).slice(0, HISTORY_MAX);
+  } catch {
+    return [];
+  }
+}
+
+type Busy = null | 'compare' | 'continuation' | 'heatmap' | 'generate';
+
+export function ProbePanel({ ready }: { ready: boolean }) {
+  const [prompt, setPrompt] = useState('The festival begins when the keeper of the');
+  const [topK, setTopK] = useState(10);
+  const [completion, setCompletion] = useState(' Tollmere lighthouse');
+  const [text, setText] = useState('Odessa Vantraile made the first lanterns from green Brellmoor glass.');
+  const [history, setHistory] = useState(readHistory);
+  const [compare, setCompare] = useState<CompareResult | null>(null);
+  const [continuation, setContinuation] = useState<ContinuationResult | null>(null);
+  const [heatmap, setHeatmap] = useState<HeatmapResult | null>(null);
+  const [generated, setGenerated] = useState<GenerateResult | null>(null);
+  const [busy, setBusy] = useState<Busy>(null);
+  const [error, setError] = useState<{ where: Busy; message: string } | null>(null);
+
+  async function run<T>(what: Exclude<Busy, null>, job: () => Promise<T>, done: (v: T) => void) {
+    setBusy(what);
+    setError(null);
+    try {
+      done(await job());
+    } catch (e) {
+      setError({ where: what, message: e instanceof Error ? e.message : String(e) });
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  function remember(p: string) {
+    const next = [p, ...history.filter((h) => h !== p)].slice(0, HISTORY_MAX);
+    setHistory(next);
+    localStorage.setItem(HISTORY_KEY, JSON.stringify(next));
+  }
+
+  const onCompare = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!ready || prompt.length === 0) return;
+    remember(prompt);
+    void run('compare', () => workbench().compare(prompt, topK), setCompare);
+  };
+
+  const errorFor = (where: Busy) =>
+    error?.where === where ? (
+      <p className="error" role="alert">
+        {error.message}
+      </p>
+    ) : null;
+
+  return (
+    <section aria-labelledby="probe-heading" className="panel probe-panel">
+      <h2 id="probe-heading">Probe</h2>
+      {!ready && <p className="empty">Load a model pair to probe it.</p>}
+      <form onSubmit={onCompare} className="prompt-form">
+        <label className="grow">
+          Prompt
+          <textarea
+            value={prompt}
+            rows={2}
+            onChange={(e) => setPrompt(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) onCompare();
+            }}
+          />
+        </label>
+        <label>
+          top-k
+          <input
+            type="number"
+            min={1}
+            max={256}
+            value={topK}
+            onChange={(e) => setTopK(Math.max(1, Math.min(256, Number(e.target.value) || 1)))}
+          />
+        </label>
+        <div className="buttons">
+          <button type="submit" disabled={!ready || busy !== null} title="Ctrl+Enter">
+            Compare
+          </button>
+          <button
+            type="button"
+            disabled={!ready || busy !== null}
+            onClick={() => void run('generate', () => workbench().generate(prompt, 32), setGenerated)}
+          >
+            Generate
+          </button>
+        </div>
+      </form>
+      {history.length > 0 && (
+        <div className="history" aria-label="Prompt history">
+          {history.slice(0, 6).map((h) => (
+            <button key={h} type="button" className="chip" onClick={() => setPrompt(h)} title={h}>
+              {h.length > 40 ? `${h.slice(0, 40)}…` : h}
+            </button>
+          ))}
+        </div>
+      )}
+      {errorFor('compare')}
+      {compare !== null && (
+        <div className="compare" data-testid="compare-result">
+          <p className="divergence">
+            JS divergence <strong data-testid="js-value">{fmtNats(compare.js)}</strong> · KL(ft‖base){' '}
+            <strong data-testid="kl-value">{fmtNats(compare.klFtBase)}</strong>
+          </p>
+          <div className="dists">
+            <DistributionView title="base" rows={compare.base} testId="dist-base" />
+            <DistributionView title="ft" rows={compare.ft} testId="dist-ft" />
+          </div>
+        </div>
+      )}
+      {errorFor('generate')}
+      {generated !== null && (
+        <div className="generated" data-testid="generated">
+          <div>
+            <h3>base</h3>
+            <p>
+              <span className="prompt-echo">{prompt}</span>
+              {generated.base}
+            </p>
+          </div>
+          <div>
+            <h3>ft</h3>
+            <p>
+              <span className="prompt-echo">{prompt}</span>
+              {generated.ft}
+            </p>
+          </div>
+        </div>
+      )}
+      <form
+        className="continuation-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run('continuation', () => workbench().scoreContinuation(prompt, completion), setContinuation);
+        }}
+      >
+        <label className="grow">
+          Continuation
+          <input value={completion} onChange={(e) => setCompletion(e.target.value)} />
+        </label>
+        <button type="submit" disabled={!ready || busy !== null || completion.length === 0}>
+          Score continuation
+        </button>
+      </form>
+      {errorFor('continuation')}
+      {continuation !== null && (
+        <p className="continuation" data-testid="continuation-result">
+          log p(continuation | prompt): base {fmtNats(continuation.base, 3)} · ft{' '}
+          {fmtNats(continuation.ft, 3)} · Δ <strong>{fmtNats(continuation.delta, 3)}</strong> over{' '}
+          {continuation.numTokens} tokens
+        </p>
+      )}
+      <form
+        className="heatmap-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void run('heatmap', () => workbench().heatmap(text), setHeatmap);
+        }}
+      >
+        <label className="grow">
+          Text
+          <textarea value={text} rows={2} onChange={(e) => setText(e.target.value)} />
+        </label>
+        <button type="submit" disabled={!ready || busy !== null || text.length === 0}>
+          Heatmap
+        </button>
+      </form>
+      {errorFor('heatmap')}
+      {heatmap !== null && <TokenHeatmap result={heatmap} />}
+    </section>
+  );
+}

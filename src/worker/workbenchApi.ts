@@ -1,0 +1,86 @@
+import type { BackendInfo, DevicePreference } from '../backend/index.ts';
+import type { BackendStatsDict, RollingLogprob, TokenDist, TraceEvent } from '../core/index.ts';
+
+/** What to load, in a form that crosses the worker boundary (Files clone; functions do not). */
+export type SourceSpec =
+  | { kind: 'demo' }
+  | { kind: 'hub'; base: string; ft: string; revision?: string; host?: string }
+  | { kind: 'files'; base: { label: string; files: File[] }; ft: { label: string; files: File[] } };
+
+export interface LoadRequest {
+  source: SourceSpec;
+  device: DevicePreference;
+  dtype: string;
+  maxBatchSize?: number;
+}
+
+export interface LoadProgressMessage {
+  phase: 'validating' | 'downloading' | 'warming up' | 'ready';
+  view?: 'base' | 'ft';
+  file?: string;
+  /** Bytes so far and in total, across every file seen so far. */
+  loaded: number;
+  total: number;
+}
+
+export interface TokenRow {
+  id: number;
+  token: string;
+  logprob: number;
+}
+
+export interface CompareResult {
+  prompt: string;
+  base: TokenRow[];
+  ft: TokenRow[];
+  /** JS divergence (nats) and KL(ft‖base), over the top-k supports as sway aligns them. */
+  js: number;
+  klFtBase: number;
+  baseTail: number | null;
+  ftTail: number | null;
+}
+
+export interface ContinuationResult {
+  base: number;
+  ft: number;
+  delta: number;
+  numTokens: number;
+}
+
+export interface HeatmapResult {
+  tokens: string[];
+  base: RollingLogprob;
+  ft: RollingLogprob;
+}
+
+export interface GenerateResult {
+  base: string;
+  ft: string;
+}
+
+/** Stats plus the trace events since the last update; delivered at most ~10 times a second. */
+export interface FeedUpdate {
+  events: TraceEvent[];
+  stats: BackendStatsDict;
+}
+
+export interface BatchRunResult {
+  prompts: number;
+  wallMs: number;
+}
+
+/** The worker's whole surface, as the UI sees it (through Comlink). */
+export interface WorkbenchApi {
+  init(appBaseUrl: string): Promise<void>;
+  load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo>;
+  info(): Promise<BackendInfo | null>;
+  compare(prompt: string, topK: number): Promise<CompareResult>;
+  scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult>;
+  heatmap(text: string): Promise<HeatmapResult>;
+  generate(prompt: string, maxNewTokens: number): Promise<GenerateResult>;
+  /** Next-token distributions for many prompts on both views (probe-suite style load). */
+  runBatch(prompts: string[], topK: number): Promise<BatchRunResult>;
+  subscribe(listener: (update: FeedUpdate) => void): Promise<void>;
+  stats(): Promise<BackendStatsDict>;
+  rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }>;
+}

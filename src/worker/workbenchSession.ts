@@ -1,0 +1,203 @@
+import {
+  demoPair,
+  hubPair,
+  indexPickedFiles,
+  loadTransformersPair,
+  pickedPair,
+  type BackendInfo,
+  type DifferentialBackend,
+  type PairRef,
+} from '../backend/index.ts';
+import {
+  BackendInstrumentation,
+  BackendStats,
+  TeeTraceSink,
+  divergence,
+  type BackendStatsDict,
+  type TraceSink,
+  type TokenDist,
+} from '../core/index.ts';
+import { LiveFeedSink } from './liveFeedSink.ts';
+import type {
+  BatchRunResult,
+  CompareResult,
+  ContinuationResult,
+  FeedUpdate,
+  GenerateResult,
+  HeatmapResult,
+  LoadProgressMessage,
+  LoadRequest,
+  SourceSpec,
+  TokenRow,
+  WorkbenchApi,
+} from './workbenchApi.ts';
+
+export type BackendLoader = (
+  pair: PairRef,
+  opts: Parameters<typeof loadTransformersPair>[1],
+) => Promise<DifferentialBackend>;
+
+/**
+ * Everything the workbench does with models, hosted in the worker: one loaded pair, one
+ * instrumentation, and the sink chain (live feed, plus whatever sinks are added, e.g. storage).
+ * Written against `DifferentialBackend`, so Node tests drive it with the fake backend.
+ */
+export class WorkbenchSession implements WorkbenchApi {
+  private backend: DifferentialBackend | null = null;
+  private appBaseUrl = '/';
+  private listeners: ((u: FeedUpdate) => void)[] = [];
+  private readonly feed: LiveFeedSink;
+  private readonly extraSinks: TraceSink[] = [];
+  readonly instrumentation: BackendInstrumentation;
+
+  constructor(private readonly loader: BackendLoader = loadTransformersPair) {
+    this.feed = new LiveFeedSink((events) => {
+      const update = { events, stats: this.instrumentation.stats.toDict() };
+      for (const l of this.listeners) l(update);
+    });
+    this.instrumentation = new BackendInstrumentation({ trace: this.feed });
+  }
+
+  /** Adds a sink (e.g. the IndexedDB writer) next to the live feed. */
+  addSink(sink: TraceSink): void {
+    this.extraSinks.push(sink);
+    this.instrumentation.trace = new TeeTraceSink([this.feed, ...this.extraSinks]);
+  }
+
+  async init(appBaseUrl: string): Promise<void> {
+    this.appBaseUrl = appBaseUrl;
+  }
+
+  resolveSource(source: SourceSpec): PairRef {
+    switch (source.kind) {
+      case 'demo':
+        return demoPair(this.appBaseUrl);
+      case 'hub':
+        return hubPair(source);
+      case 'files':
+        return pickedPair(
+          { label: source.base.label, files: indexPickedFiles(source.base.files) },
+          { label: source.ft.label, files: indexPickedFiles(source.ft.files) },
+        );
+    }
+  }
+
+  async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo> {
+    const pair = this.resolveSource(req.source);
+    onProgress({ phase: 'validating', loaded: 0, total: 0 });
+    const sizes = new Map<string, { loaded: number; total: number }>();
+    const previous = this.backend;
+    this.backend = null;
+    await previous?.dispose();
+    const backend = await this.loader(pair, {
+      device: req.device,
+      dtype: req.dtype,
+      ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
+      instrumentation: this.instrumentation,
+      ortBaseUrl: new URL('ort/', this.appBaseUrl).href,
+      onProgress: (p) => {
+        sizes.set(`${p.view}/${p.file}`, { loaded: p.loaded, total: p.total });
+        let loaded = 0;
+        let total = 0;
+        for (const s of sizes.values()) {
+          loaded += s.loaded;
+          total += s.total;
+        }
+        onProgress({ phase: 'downloading', view: p.view, file: p.file, loaded, total });
+      },
+    });
+    this.backend = backend;
+    this.feed.flush();
+    onProgress({ phase: 'ready', loaded: 1, total: 1 });
+    return backend.info;
+  }
+
+  async info(): Promise<BackendInfo | null> {
+    return this.backend?.info ?? null;
+  }
+
+  private need(): DifferentialBackend {
+    if (this.backend === null)
+      throw new Error('No model pair is loaded yet: load the demo pair or your own first.');
+    return this.backend;
+  }
+
+  async rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }> {
+    const b = this.need();
+    const [base, ft] = await Promise.all([
+      b.base.nextTokenDist(prompt, { topK }),
+      b.ft.nextTokenDist(prompt, { topK }),
+    ]);
+    return { base, ft };
+  }
+
+  async compare(prompt: string, topK: number): Promise<CompareResult> {
+    const b = this.need();
+    const { base, ft } = await this.rawDists(prompt, topK);
+    const [baseRows, ftRows] = await Promise.all([rows(b, base), rows(b, ft)]);
+    return {
+      prompt,
+      base: baseRows,
+      ft: ftRows,
+      js: divergence(base, ft, 'js'),
+      klFtBase: divergence(base, ft, 'kl'),
+      baseTail: base.tailLogprob,
+      ftTail: ft.tailLogprob,
+    };
+  }
+
+  async scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult> {
+    const b = this.need();
+    const [base, ft] = await Promise.all([
+      b.base.logprobOf(prompt, completion),
+      b.ft.logprobOf(prompt, completion),
+    ]);
+    const numTokens = (await b.base.tokenize(completion)).ids.length;
+    return { base, ft, delta: ft - base, numTokens };
+  }
+
+  async heatmap(text: string): Promise<HeatmapResult> {
+    const b = this.need();
+    const [base, ft, tok] = await Promise.all([
+      b.base.rollingLogprob(text),
+      b.ft.rollingLogprob(text),
+      b.base.tokenize(text),
+    ]);
+    return { tokens: tok.tokens, base, ft };
+  }
+
+  async generate(prompt: string, maxNewTokens: number): Promise<GenerateResult> {
+    const b = this.need();
+    // One after the other: both views share one inference lock in the browser anyway.
+    const base = await b.base.generate(prompt, { maxNewTokens });
+    const ft = await b.ft.generate(prompt, { maxNewTokens });
+    return { base, ft };
+  }
+
+  async runBatch(prompts: string[], topK: number): Promise<BatchRunResult> {
+    const b = this.need();
+    const t0 = performance.now();
+    await Promise.all([
+      b.base.nextTokenDistBatch(prompts, { topK }),
+      b.ft.nextTokenDistBatch(prompts, { topK }),
+    ]);
+    this.feed.flush();
+    return { prompts: prompts.length, wallMs: performance.now() - t0 };
+  }
+
+  async subscribe(listener: (update: FeedUpdate) => void): Promise<void> {
+    this.listeners.push(listener);
+    listener({ events: [], stats: this.instrumentation.stats.toDict() });
+  }
+
+  async stats(): Promise<BackendStatsDict> {
+    return this.instrumentation.stats.toDict();
+  }
+}
+
+async function rows(b: DifferentialBackend, d: TokenDist): Promise<TokenRow[]> {
+  const tokens = await b.base.tokenStrings(Array.from(d.tokenIds));
+  return Array.from(d.tokenIds, (id, i) => ({ id, token: tokens[i] ?? String(id), logprob: d.logprobs[i]! }));
+}
+
+export const emptyStats = (): BackendStatsDict => new BackendStats().toDict();
