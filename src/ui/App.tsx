@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { BackendInfo } from '../backend/index.ts';
 import { ModelPanel } from './ModelPanel.tsx';
 import { ProbePanel } from './ProbePanel.tsx';
+import { LiveCharts } from './LiveCharts.tsx';
 
 export function App() {
   const [info, setInfo] = useState<BackendInfo | null>(null);
@@ -15,6 +16,9 @@ export function App() {
         <div className="col">
           <ModelPanel info={info} onLoaded={setInfo} />
           <ProbePanel ready={info !== null} />
+        </div>
+        <div className="col">
+          <LiveCharts ready={info !== null} />
         </div>
       </main>
     </div>
