@@ -29,3 +29,4 @@ export {
 } from './tokenDist.ts';
 export { ProbeError } from './errors.ts';
 export { alignedProbs, divergence, js, kl, type AlignedProbs, type DivergenceKind } from './divergence.ts';
+export { LiveMetrics, Series, percentile, type LatencySummary } from './liveMetrics.ts';
