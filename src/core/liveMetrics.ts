@@ -108,10 +108,8 @@ export class LiveMetrics {
       this.pendingBatchRemaining--;
       return false;
     }
-    const size =
-      typeof (e as { batch_size?: unknown }).batch_size === 'number'
-        ? (e as { batch_size: number }).batch_size
-        : 1;
+    const declared = (e as TraceEvent & { batch_size?: unknown }).batch_size;
+    const size = typeof declared === 'number' && declared >= 1 ? declared : 1;
     this.pendingBatchRemaining = size - 1;
     this.batches++;
     this.batchTotal += size;

@@ -1,7 +1,197 @@
+import { useEffect, useMemo, useState } from 'react';
+import { LiveMetrics, type BackendStatsDict, type LatencySummary } from '../core/index.ts';
+import type { FeedUpdate } from '../worker/workbenchApi.ts';
+import { UPlotChart, type ChartSeries } from './UPlotChart.tsx';
+import { Comlink, workbench } from './workerClient.ts';
+import { fmtMs, fmtPct } from './format.ts';
+import { loadPrompts } from './loadPrompts.ts';
+
+type Listener = (columns: ArrayLike<number>[]) => void;
+type Notify = () => void;
+
+/** One LiveMetrics per page, fed by the worker's batched feed; charts read its series. */
+function useLiveMetrics() {
+  const [metrics] = useState(() => new LiveMetrics());
+  const [stats, setStats] = useState<BackendStatsDict | null>(null);
+  const [latency, setLatency] = useState<LatencySummary[]>([]);
+  const [listeners] = useState(() => new Set<Notify>());
+
+  useEffect(() => {
+    let live = true;
+    const onUpdate = (u: FeedUpdate) => {
+      if (!live) return;
+      if (metrics.add(u.events)) {
+        for (const notify of listeners) notify();
+        setLatency(metrics.latencyByOperation());
+      }
+      setStats(u.stats);
+    };
+    void workbench().subscribe(Comlink.proxy(onUpdate));
+    return () => {
+      live = false;
+    };
+  }, [metrics, listeners]);
+
+  const subscribeWith = useMemo(
+    () => (columns: () => ArrayLike<number>[]) => (onData: Listener) => {
+      const notify: Notify = () => onData(columns());
+      listeners.add(notify);
+      notify();
+      return () => listeners.delete(notify);
+    },
+    [listeners],
+  );
+  return { metrics, stats, latency, subscribeWith };
+}
+
+const HIT_SERIES: ChartSeries[] = [
+  { label: 'cumulative', stroke: '#2b59c3' },
+  { label: 'last 50 lookups', stroke: '#db8f4f', dash: [4, 3] },
+];
+const BATCH_SERIES: ChartSeries[] = [
+  { label: 'batch', stroke: '#6f8fdc', points: true },
+  { label: 'running avg', stroke: '#2b59c3' },
+  { label: 'max', stroke: '#b91c1c', dash: [4, 3] },
+];
+const LATENCY_SERIES: ChartSeries[] = [
+  { label: 'p50', stroke: '#2b59c3' },
+  { label: 'p95', stroke: '#db8f4f' },
+  { label: 'p99', stroke: '#b91c1c' },
+];
+const UNIT_RANGE: [number, number] = [0, 1];
+
 export function LiveCharts({ ready }: { ready: boolean }) {
+  const { metrics, stats, latency, subscribeWith } = useLiveMetrics();
+  const [running, setRunning] = useState<string | null>(null);
+  const [lastRun, setLastRun] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const hitSub = useMemo(
+    () => subscribeWith(() => [metrics.hitT.view(), metrics.hitCumulative.view(), metrics.hitRolling.view()]),
+    [metrics, subscribeWith],
+  );
+  const batchSub = useMemo(
+    () =>
+      subscribeWith(() => [
+        metrics.batchIndex.view(),
+        metrics.batchSize.view(),
+        metrics.batchAvg.view(),
+        metrics.batchMax.view(),
+      ]),
+    [metrics, subscribeWith],
+  );
+  const latencySub = useMemo(
+    () =>
+      subscribeWith(() => [
+        metrics.latencyT.view(),
+        metrics.latencyP50.view(),
+        metrics.latencyP95.view(),
+        metrics.latencyP99.view(),
+      ]),
+    [metrics, subscribeWith],
+  );
+
+  async function runLoad(n: number) {
+    setRunning(`Scoring ${n} prompts on both views…`);
+    setError(null);
+    try {
+      const r = await workbench().runBatch(loadPrompts(n), 32);
+      setRunning(null);
+      setError(null);
+      setLastRun(`${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`);
+    } catch (e) {
+      setRunning(null);
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+  const s = stats;
   return (
     <section className="panel charts-panel" aria-label="Live instrumentation">
+      <div className="panel-title">
+        <h2 className="sr-only">Live instrumentation</h2>
+        <div className="counters" data-testid="counters">
+          <Counter label="lookups" value={s ? s.cache_hits + s.cache_misses : 0} />
+          <Counter label="hits" value={s?.cache_hits ?? 0} />
+          <Counter label="misses" value={s?.cache_misses ?? 0} />
+          <Counter label="forward passes" value={s?.forward_passes ?? 0} />
+          <Counter label="batches" value={s?.batches_sent ?? 0} />
+          <Counter label="hit rate" value={s ? fmtPct(s.hit_rate) : '—'} />
+        </div>
+      </div>
       {!ready && <p className="empty">Charts fill in as soon as a model pair is loaded and probed.</p>}
+      <div className="load-row">
+        <button type="button" disabled={!ready || running !== null} onClick={() => void runLoad(200)}>
+          Run 200-prompt batch
+        </button>
+        <span className="hint" role="status">
+          {running ?? lastRun ?? 'Generates load: 200 prompts (30% repeats) through both views.'}
+        </span>
+      </div>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      <UPlotChart
+        title="Cache hit rate"
+        headingId="chart-hit-rate"
+        series={HIT_SERIES}
+        xLabel="seconds"
+        yLabel="hit rate"
+        yRange={UNIT_RANGE}
+        subscribe={hitSub}
+      />
+      <UPlotChart
+        title="Batch size"
+        headingId="chart-batch-size"
+        series={BATCH_SERIES}
+        xLabel="batch #"
+        yLabel="prompts"
+        subscribe={batchSub}
+      />
+      <UPlotChart
+        title="Latency"
+        headingId="chart-latency"
+        series={LATENCY_SERIES}
+        xLabel="seconds"
+        yLabel="ms / forward batch"
+        subscribe={latencySub}
+      />
+      {latency.length > 0 && (
+        <table className="latency-table" data-testid="latency-table">
+          <thead>
+            <tr>
+              <th>op</th>
+              <th>batches</th>
+              <th>p50</th>
+              <th>p95</th>
+              <th>p99</th>
+            </tr>
+          </thead>
+          <tbody>
+            {latency.map((l) => (
+              <tr key={l.op}>
+                <td>{l.op}</td>
+                <td className="num">{l.count}</td>
+                <td className="num">{fmtMs(l.p50)}</td>
+                <td className="num">{fmtMs(l.p95)}</td>
+                <td className="num">{fmtMs(l.p99)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
     </section>
+  );
+}
+
+function Counter({ label, value }: { label: string; value: number | string }) {
+  return (
+    <div className="counter">
+      <span className="counter-value" data-testid={`counter-${label.replace(/ /g, '-')}`}>
+        {typeof value === 'number' ? value.toLocaleString() : value}
+      </span>
+      <span className="counter-label">{label}</span>
+    </div>
   );
 }

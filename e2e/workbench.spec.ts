@@ -1,0 +1,61 @@
+import { expect, test, type Page } from '@playwright/test';
+
+async function loaded(page: Page, project: string) {
+  await page.goto('/');
+  await expect(page.getByTestId('device-badge')).toHaveText(project === 'webgpu' ? /WebGPU/ : /WASM/, {
+    timeout: 90_000,
+  });
+}
+
+test('compare shows both distributions, a divergence, and the charts get points', async ({
+  page,
+}, testInfo) => {
+  await loaded(page, testInfo.project.name);
+  await page.getByRole('textbox', { name: 'Prompt' }).fill('Odessa Vantraile made the first');
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await expect(page.getByTestId('dist-base').locator('li')).toHaveCount(10);
+  await expect(page.getByTestId('dist-ft').locator('li')).toHaveCount(10);
+  await expect(page.getByTestId('js-value')).toHaveText(/^0\.\d{4} nats$/);
+  await expect(page.getByTestId('kl-value')).toHaveText(/^\d+\.\d{4} nats$/);
+  for (const h of ['Cache hit rate', 'Batch size', 'Latency']) {
+    await expect(page.getByRole('heading', { name: h })).toBeVisible();
+  }
+  await expect(page.getByTestId('chart-hit-rate-chart')).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  await expect(page.getByTestId('chart-batch-size-chart')).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  // Comparing the same prompt again is served from the cache.
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await expect(page.getByTestId('counter-hits')).toHaveText('2');
+  await expect(page.getByTestId('counter-forward-passes')).toHaveText('2');
+
+  await page.getByRole('button', { name: 'Score continuation' }).click();
+  await expect(page.getByTestId('continuation-result')).toContainText('Δ');
+  await page.getByRole('button', { name: 'Heatmap' }).click();
+  await expect(page.getByTestId('heatmap').locator('.hm-tok').first()).toBeVisible();
+  await page.getByRole('button', { name: 'Generate' }).click();
+  await expect(page.getByTestId('generated')).toBeVisible();
+  await page.screenshot({ path: testInfo.outputPath('workbench.png'), fullPage: true });
+});
+
+test('a 200-prompt batch runs without main-thread long tasks over 50 ms', async ({ page }, testInfo) => {
+  await loaded(page, testInfo.project.name);
+  await page.evaluate(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.longTasks.push(e.duration);
+    }).observe({ type: 'longtask', buffered: false });
+  });
+  await page.getByRole('button', { name: 'Run 200-prompt batch' }).click();
+  await expect(page.getByText(/200 prompts × 2 views in/)).toBeVisible({ timeout: 120_000 });
+  // Let the last feed updates and chart frames land.
+  await page.waitForTimeout(500);
+  const longTasks = await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks);
+  testInfo.annotations.push({ type: 'long tasks (ms)', description: JSON.stringify(longTasks) });
+  expect(longTasks.filter((d) => d > 50)).toEqual([]);
+  // 200 prompts with ~30% repeats: the forward passes equal the distinct keys, never more.
+  const passes = Number((await page.getByTestId('counter-forward-passes').textContent())?.replace(/,/g, ''));
+  expect(passes).toBeLessThan(400);
+  expect(passes).toBeGreaterThan(200);
+  await expect(page.getByTestId('chart-batch-size-chart')).toHaveAttribute('data-points', /^[1-9]\d*$/);
+  await page.screenshot({ path: testInfo.outputPath('after-batch.png'), fullPage: true });
+});

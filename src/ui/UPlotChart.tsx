@@ -1,0 +1,94 @@
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface ChartSeries {
+  label: string;
+  stroke: string;
+  /** Points only (no line), e.g. individual batch sizes. */
+  points?: boolean;
+  dash?: number[];
+}
+
+interface Props {
+  title: string;
+  headingId: string;
+  series: ChartSeries[];
+  xLabel: string;
+  yLabel: string;
+  yRange?: [number, number];
+  /** Called on every animation frame that has new data; returns the columns [x, ...ys]. */
+  subscribe(onData: (columns: ArrayLike<number>[]) => void): () => void;
+}
+
+/**
+ * A uPlot chart created once and fed by `setData` on requestAnimationFrame: updates append points,
+ * they never rebuild the chart (uPlot draws 100k points in milliseconds on a canvas).
+ */
+export function UPlotChart({ title, headingId, series, xLabel, yLabel, yRange, subscribe }: Props) {
+  const host = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    const el = host.current;
+    if (el === null) return;
+    const opts: uPlot.Options = {
+      width: Math.max(240, el.clientWidth),
+      height: 150,
+      legend: { show: true, live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: false }, y: yRange ? { range: yRange } : { auto: true } },
+      axes: [
+        { label: xLabel, size: 36, labelSize: 14, font: '11px system-ui', labelFont: '11px system-ui' },
+        { label: yLabel, size: 60, labelSize: 14, font: '11px system-ui', labelFont: '11px system-ui' },
+      ],
+      series: [
+        {},
+        ...series.map((s): uPlot.Series => ({
+          label: s.label,
+          stroke: s.stroke,
+          width: 1.5,
+          ...(s.dash ? { dash: s.dash } : {}),
+          ...(s.points
+            ? { paths: () => null, points: { show: true, size: 4, stroke: s.stroke, fill: s.stroke } }
+            : { points: { show: false } }),
+        })),
+      ],
+    };
+    const empty: uPlot.AlignedData = [[], ...series.map(() => [])];
+    const chart = new uPlot(opts, empty, el);
+    let frame = 0;
+    let pending: ArrayLike<number>[] | null = null;
+    const unsubscribe = subscribe((columns) => {
+      pending = columns;
+      if (frame === 0) {
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          if (pending !== null) {
+            chart.setData(pending as uPlot.AlignedData);
+            // Exposed for tests and for anyone inspecting the page: how many points are plotted.
+            el.dataset.points = String(pending[0]?.length ?? 0);
+          }
+          pending = null;
+        });
+      }
+    });
+    const resize = new ResizeObserver(() =>
+      chart.setSize({ width: Math.max(240, el.clientWidth), height: 150 }),
+    );
+    resize.observe(el);
+    return () => {
+      unsubscribe();
+      resize.disconnect();
+      if (frame !== 0) cancelAnimationFrame(frame);
+      chart.destroy();
+    };
+    // The chart is built once per mount; `subscribe` feeds it.
+  }, [series, subscribe, xLabel, yLabel, yRange]);
+
+  return (
+    <figure className="chart" aria-labelledby={headingId}>
+      <h3 id={headingId}>{title}</h3>
+      <div ref={host} className="chart-host" data-testid={`${headingId}-chart`} />
+    </figure>
+  );
+}
