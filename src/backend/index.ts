@@ -46,3 +46,12 @@ export {
   type ModelRef,
   type PairRef,
 } from './transformersBackend.ts';
+export {
+  isNullCalibrated,
+  isScalable,
+  nullViewId,
+  scaledViewId,
+  type NullAdapterOptions,
+  type NullCalibratedBackend,
+  type ScalableBackend,
+} from './capabilities.ts';
