@@ -30,3 +30,23 @@ export {
 export { ProbeError } from './errors.ts';
 export { alignedProbs, divergence, js, kl, type AlignedProbs, type DivergenceKind } from './divergence.ts';
 export { LiveMetrics, Series, percentile, type LatencySummary } from './liveMetrics.ts';
+export {
+  UNASSIGNED_PROBE,
+  TraceAnalyzer,
+  analyzeTrace,
+  analysisToJson,
+  renderAnalysisJson,
+  renderAnalysisMarkdown,
+  renderAnalysisText,
+  type AnalysisOptions,
+  type BatchStats,
+  type GroupStats,
+  type HotPrompt,
+  type TraceAnalysis,
+} from './traceAnalysis.ts';
+export {
+  PerfettoEncoder,
+  perfettoTraceChunks,
+  type ChromeTraceEvent,
+  type PerfettoOptions,
+} from './perfettoTrace.ts';
