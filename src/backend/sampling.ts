@@ -1,14 +1,7 @@
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRng } from '../core/index.ts';
+
+/** The seeded PRNG used for sampling: the core one, so every replayable random draw shares it. */
+export const seededRandom = seededRng;
 
 /** Temperature + nucleus (top-p) sampling from one row of logits. */
 export function sampleNextToken(
