@@ -1,0 +1,66 @@
+import {
+  bootstrapCi,
+  divergence,
+  mean,
+  scoreFromZ,
+  verdictFromZ,
+  zScore,
+  type DivergenceKind,
+} from '../core/index.ts';
+import { makeResult, safeFinalize } from './result.ts';
+import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+
+export interface DeltaKlSpec extends CommonProbeSpec {
+  prompts: string[];
+  divergence: DivergenceKind;
+  top_k: number | null;
+  assert_mean_gte: number;
+  assert_z_gte: number;
+}
+
+/**
+ * delta_kl (adherence): how far ft's next-token distribution moved from base's, averaged over
+ * prompts. raw = mean divergence; PASS when z ≥ 3 if calibrated, else raw ≥ 0.02. Score sigmoid(z/3),
+ * else min(1, raw/ln 2) for JS (raw for KL).
+ */
+export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
+  kind: 'delta_kl',
+  category: 'adherence',
+  batchScore: true,
+  needsBackend: true,
+  fields: {
+    prompts: { type: 'list', of: { type: 'string' }, default: [] },
+    divergence: { type: 'enum', values: ['js', 'kl'], default: 'js' },
+    top_k: { type: 'int', min: 1, nullable: true, default: null },
+    assert_mean_gte: { type: 'number', default: 0.02 },
+    assert_z_gte: { type: 'number', default: 3.0 },
+  },
+  async run(spec, ctx) {
+    if (spec.prompts.length === 0) return makeResult(spec, 'error', { message: 'no prompts given' });
+    const topK = spec.top_k ?? ctx.topK;
+    const { backend } = ctx;
+    ctx.onProgress({ done: 0, total: spec.prompts.length });
+    const base = await backend.base.nextTokenDistBatch(spec.prompts, { topK });
+    const ft = await backend.ft.nextTokenDistBatch(spec.prompts, { topK });
+    const perPrompt = spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
+    ctx.onProgress({ done: spec.prompts.length, total: spec.prompts.length });
+    const raw = mean(perPrompt);
+    const z = zScore(raw, ctx.nullStats[spec.kind]);
+    const verdict = verdictFromZ(z, spec.assert_z_gte) ?? (raw >= spec.assert_mean_gte ? 'pass' : 'fail');
+    const score = z !== null ? scoreFromZ(z) : Math.min(1, raw / (spec.divergence === 'js' ? Math.LN2 : 1));
+    return safeFinalize(
+      makeResult(spec, verdict, {
+        raw,
+        zScore: z,
+        score,
+        ci95: bootstrapCi(perPrompt, { seed: ctx.seed }),
+        message:
+          z !== null
+            ? `mean ${spec.divergence} ${raw.toFixed(4)}, z ${z.toFixed(2)} (threshold ${spec.assert_z_gte})`
+            : `mean ${spec.divergence} ${raw.toFixed(4)} (threshold ${spec.assert_mean_gte}; no calibration for delta_kl)`,
+        evidence: { per_prompt: perPrompt, max: Math.max(...perPrompt), num_prompts: perPrompt.length },
+      }),
+    );
+  },
+  calibrateSpec: (spec) => spec,
+};
