@@ -1,5 +1,16 @@
 import type { BackendInfo, DevicePreference } from '../backend/index.ts';
-import type { BackendStatsDict, RollingLogprob, TokenDist, TraceEvent } from '../core/index.ts';
+import type {
+  BackendStatsDict,
+  RollingLogprob,
+  TokenDist,
+  TraceAnalysis,
+  TraceEvent,
+} from '../core/index.ts';
+import type { RunRecord } from '../store/traceDb.ts';
+import type { ImportResult } from '../store/traceImport.ts';
+import type { StorageUsage, TraceStatus } from './traceService.ts';
+
+export type { ImportResult, RunRecord, StorageUsage, TraceAnalysis, TraceStatus };
 
 /** What to load, in a form that crosses the worker boundary (Files clone; functions do not). */
 export type SourceSpec =
@@ -83,4 +94,20 @@ export interface WorkbenchApi {
   subscribe(listener: (update: FeedUpdate) => void): Promise<void>;
   stats(): Promise<BackendStatsDict>;
   rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }>;
+
+  // Persistent traces (IndexedDB). Each `load` starts a run; its events carry `run_id`.
+  /** Every stored run, newest first (flushes buffered events first). */
+  listRuns(): Promise<RunRecord[]>;
+  runAnalysis(runId: string): Promise<TraceAnalysis>;
+  /** The run's events as sway JSONL, built from per-page chunks. */
+  exportJsonl(runId: string): Promise<Blob>;
+  /** The run as Chrome Trace Event JSON for ui.perfetto.dev / chrome://tracing. */
+  exportPerfetto(runId: string): Promise<Blob>;
+  importJsonl(file: File): Promise<ImportResult>;
+  /** Returns how many events were removed. */
+  deleteRun(runId: string): Promise<number>;
+  storageUsed(): Promise<StorageUsage>;
+  /** Commits buffered trace events now (the page calls it on pagehide / visibilitychange). */
+  flushTraces(): Promise<void>;
+  traceStatus(): Promise<TraceStatus>;
 }

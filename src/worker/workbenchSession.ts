@@ -18,7 +18,13 @@ import {
   type TokenDist,
 } from '../core/index.ts';
 import { LiveFeedSink } from './liveFeedSink.ts';
+import { openTraceService, type TraceService } from './traceService.ts';
 import type {
+  ImportResult,
+  RunRecord,
+  StorageUsage,
+  TraceAnalysis,
+  TraceStatus,
   BatchRunResult,
   CompareResult,
   ContinuationResult,
@@ -48,6 +54,8 @@ export class WorkbenchSession implements WorkbenchApi {
   private listeners: ((u: FeedUpdate) => void)[] = [];
   private readonly feed: LiveFeedSink;
   private readonly extraSinks: TraceSink[] = [];
+  /** IndexedDB persistence, opened by `init`; rejects where storage is unavailable. */
+  private traceService: Promise<TraceService> | null = null;
   readonly instrumentation: BackendInstrumentation;
 
   constructor(private readonly loader: BackendLoader = loadTransformersPair) {
@@ -66,6 +74,14 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async init(appBaseUrl: string): Promise<void> {
     this.appBaseUrl = appBaseUrl;
+    if (this.traceService === null) {
+      this.traceService = openTraceService().then((service) => {
+        this.addSink(service.sink);
+        return service;
+      });
+      // Without storage the workbench still works; trace methods report the reason when called.
+      this.traceService.catch(() => {});
+    }
   }
 
   resolveSource(source: SourceSpec): PairRef {
@@ -84,6 +100,7 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo> {
     const pair = this.resolveSource(req.source);
+    const runId = await this.startTraceRun(pair);
     onProgress({ phase: 'validating', loaded: 0, total: 0 });
     const sizes = new Map<string, { loaded: number; total: number }>();
     const previous = this.backend;
@@ -108,6 +125,11 @@ export class WorkbenchSession implements WorkbenchApi {
     });
     this.backend = backend;
     this.feed.flush();
+    if (runId !== null) {
+      void this.traceService?.then((t) =>
+        t.updateRun(runId, { device: backend.info.device, dtype: backend.info.dtype }),
+      );
+    }
     onProgress({ phase: 'ready', loaded: 1, total: 1 });
     return backend.info;
   }
@@ -192,6 +214,57 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async stats(): Promise<BackendStatsDict> {
     return this.instrumentation.stats.toDict();
+  }
+
+  /** Each load is a new run, started before loading so the warm-up events belong to it. */
+  private async startTraceRun(pair: PairRef): Promise<string | null> {
+    const service = await this.traceService?.catch(() => null);
+    if (service === null || service === undefined) return null;
+    return service.startRun({
+      label: `${pair.base.files.label} vs ${pair.ft.files.label}`,
+      pairId: pair.pairId,
+    });
+  }
+
+  private async traces(): Promise<TraceService> {
+    if (this.traceService === null) throw new Error('The worker was not initialised: call init() first.');
+    return this.traceService;
+  }
+
+  async listRuns(): Promise<RunRecord[]> {
+    return (await this.traces()).listRuns();
+  }
+
+  async runAnalysis(runId: string): Promise<TraceAnalysis> {
+    return (await this.traces()).analysis(runId);
+  }
+
+  async exportJsonl(runId: string): Promise<Blob> {
+    return (await this.traces()).exportJsonl(runId);
+  }
+
+  async exportPerfetto(runId: string): Promise<Blob> {
+    return (await this.traces()).exportPerfetto(runId);
+  }
+
+  async importJsonl(file: File): Promise<ImportResult> {
+    return (await this.traces()).importJsonl(file);
+  }
+
+  async deleteRun(runId: string): Promise<number> {
+    return (await this.traces()).deleteRun(runId);
+  }
+
+  async storageUsed(): Promise<StorageUsage> {
+    return (await this.traces()).storageUsed();
+  }
+
+  async flushTraces(): Promise<void> {
+    await (await this.traces()).flush();
+  }
+
+  async traceStatus(): Promise<TraceStatus> {
+    return (await this.traces()).status();
   }
 }
 

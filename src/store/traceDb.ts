@@ -1,0 +1,107 @@
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { TraceEvent } from '../core/index.ts';
+
+/** A run: what one model-pair load (or one imported file) traced. */
+export interface RunRecord {
+  id: string;
+  label: string;
+  /** Where the events came from: a live session in this browser, or an imported file. */
+  source: 'live' | 'import';
+  /** Epoch milliseconds: when the run was created and when it last received events. */
+  startedAt: number;
+  endedAt: number;
+  eventCount: number;
+  hits: number;
+  /** Sum of `wall_ms` over the run's events. */
+  totalMs: number;
+  /** Smallest and largest event `ts` (epoch seconds); null until the first event. */
+  firstTs: number | null;
+  lastTs: number | null;
+  device: string | null;
+  pairId: string | null;
+  dtype?: string | null;
+  /** Imports only: non-blank lines that were not valid events. */
+  skippedLines?: number;
+}
+
+/**
+ * One stored event. `seq` numbers the run's events from 0, so a run reads back in order, page by
+ * page, through the `[run, seq]` index without one transaction spanning the whole read. The event
+ * itself carries `run_id` as an extra key, so it exports exactly as stored.
+ */
+export interface StoredEvent {
+  run: string;
+  seq: number;
+  event: TraceEvent;
+}
+
+export interface TraceDbSchema extends DBSchema {
+  runs: { key: string; value: RunRecord; indexes: { by_started: number } };
+  events: { key: number; value: StoredEvent; indexes: { by_run: string; by_run_seq: [string, number] } };
+}
+
+export type TraceDb = IDBPDatabase<TraceDbSchema>;
+
+export const TRACE_DB_NAME = 'deltascope-traces';
+const TRACE_DB_VERSION = 1;
+
+/** Raised for storage problems the user can act on (quota, blocked upgrade, bad import). */
+export class TraceStoreError extends Error {
+  override name = 'TraceStoreError';
+}
+
+/** Opens (and on first use creates) the trace database. */
+export async function openTraceDb(name = TRACE_DB_NAME): Promise<TraceDb> {
+  return openDB<TraceDbSchema>(name, TRACE_DB_VERSION, {
+    upgrade(db) {
+      const runs = db.createObjectStore('runs', { keyPath: 'id' });
+      runs.createIndex('by_started', 'startedAt');
+      // Out-of-line auto-increment keys: the key never leaks into the stored event.
+      const events = db.createObjectStore('events', { autoIncrement: true });
+      events.createIndex('by_run', 'run');
+      events.createIndex('by_run_seq', ['run', 'seq'], { unique: true });
+    },
+    blocked() {
+      // An older tab holds the previous version open; opening waits until it closes or reloads.
+    },
+  });
+}
+
+/** Adds one batch of events to a run's counters (the caller writes the record back). */
+export function foldIntoRun(run: RunRecord, events: readonly TraceEvent[], nowMs: number): void {
+  for (const e of events) {
+    run.eventCount += 1;
+    if (e.hit) run.hits += 1;
+    run.totalMs += e.wall_ms;
+    if (run.firstTs === null || e.ts < run.firstTs) run.firstTs = e.ts;
+    if (run.lastTs === null || e.ts > run.lastTs) run.lastTs = e.ts;
+  }
+  run.endedAt = nowMs;
+}
+
+export function newRunRecord(
+  init: Partial<RunRecord> & { id: string; label: string },
+  nowMs: number,
+): RunRecord {
+  return {
+    source: 'live',
+    startedAt: nowMs,
+    endedAt: nowMs,
+    eventCount: 0,
+    hits: 0,
+    totalMs: 0,
+    firstTs: null,
+    lastTs: null,
+    device: null,
+    pairId: null,
+    ...init,
+  };
+}
+
+/** A short, sortable, unique-enough run id: time in base 36 plus random bits. */
+export function makeRunId(nowMs: number = Date.now(), random: () => number = Math.random): string {
+  const rand = Math.floor(random() * 36 ** 4)
+    .toString(36)
+    .padStart(4, '0');
+  return `run-${Math.floor(nowMs).toString(36)}-${rand}`;
+}

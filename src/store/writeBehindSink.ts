@@ -1,0 +1,264 @@
+import type { TraceEvent, TraceSink } from '../core/index.ts';
+import {
+  foldIntoRun,
+  newRunRecord,
+  TraceStoreError,
+  type RunRecord,
+  type StoredEvent,
+  type TraceDb,
+} from './traceDb.ts';
+
+/** Schedules `fn` after `ms`; returns a cancel function. Injected so tests drive time by hand. */
+export type Scheduler = (fn: () => void, ms: number) => () => void;
+
+const defaultScheduler: Scheduler = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
+
+export interface WriteBehindOptions {
+  /** Flush when this many events are buffered (default 500). */
+  maxEvents?: number;
+  /** Flush at most this long after the first buffered event (default 250 ms). */
+  intervalMs?: number;
+  /**
+   * Events kept in memory while storage keeps failing; beyond it the oldest unsaved ones are
+   * dropped and counted (default 200,000), so a full disk cannot exhaust memory too.
+   */
+  maxPending?: number;
+  schedule?: Scheduler;
+  /** Epoch milliseconds, for the run's `endedAt`. */
+  now?: () => number;
+  /** Told about every failed flush (the sink also keeps it in `lastError`). */
+  onError?: (error: Error) => void;
+}
+
+export interface SinkStatus {
+  /** Events buffered and not yet committed. */
+  pending: number;
+  /** Events committed since the sink was created. */
+  written: number;
+  /** Events given up on after repeated failures (see `maxPending`). */
+  dropped: number;
+  flushes: number;
+  lastError: string | null;
+}
+
+interface LiveRun {
+  record: RunRecord;
+  nextSeq: number;
+  /** True once a flush has stored the record; a later miss means the user deleted the run. */
+  stored: boolean;
+  /** The record is new or its metadata changed since the last flush. */
+  dirty: boolean;
+}
+
+/**
+ * The IndexedDB writer of the sink chain: events are buffered in memory and written behind, ONE
+ * relaxed-durability readwrite transaction per flush (a transaction costs far more than a record),
+ * at least every `intervalMs` or `maxEvents` events, and whenever `flush()` is called (the page
+ * calls it on `pagehide` / `visibilitychange`). The same transaction folds the batch into the run's
+ * counters, so the runs list never disagrees with the events store.
+ *
+ * A transaction is atomic: a flush that fails leaves what earlier flushes committed untouched, and
+ * its own events go back to the front of the buffer to be retried by the next flush.
+ */
+export class WriteBehindSink implements TraceSink {
+  private buffer: StoredEvent[] = [];
+  private cancelTimer: (() => void) | null = null;
+  private tail: Promise<void> = Promise.resolve();
+  private readonly runs = new Map<string, LiveRun>();
+  private current: LiveRun | null = null;
+  private readonly maxEvents: number;
+  private readonly intervalMs: number;
+  private readonly maxPending: number;
+  private readonly schedule: Scheduler;
+  private readonly now: () => number;
+  private inflight = 0;
+  private written = 0;
+  private dropped = 0;
+  private flushes = 0;
+  private lastError: Error | null = null;
+
+  constructor(
+    private readonly db: TraceDb,
+    private readonly opts: WriteBehindOptions = {},
+  ) {
+    this.maxEvents = opts.maxEvents ?? 500;
+    this.intervalMs = opts.intervalMs ?? 250;
+    this.maxPending = opts.maxPending ?? 200_000;
+    this.schedule = opts.schedule ?? defaultScheduler;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Directs the following events to a new run; its record is stored with the next flush. */
+  startRun(init: Partial<RunRecord> & { id: string; label: string }): RunRecord {
+    const live: LiveRun = { record: newRunRecord(init, this.now()), nextSeq: 0, stored: false, dirty: true };
+    this.runs.set(init.id, live);
+    this.current = live;
+    return { ...live.record };
+  }
+
+  get currentRunId(): string | null {
+    return this.current?.record.id ?? null;
+  }
+
+  /** Metadata known later (device, dtype); written with the next flush. */
+  updateRun(id: string, patch: Partial<Pick<RunRecord, 'label' | 'device' | 'pairId' | 'dtype'>>): void {
+    const live = this.runs.get(id);
+    if (live === undefined) return;
+    Object.assign(live.record, patch);
+    live.dirty = true;
+    this.arm();
+  }
+
+  write(event: TraceEvent): void {
+    if (this.current === null) {
+      // Events before any load (none today) still land somewhere visible.
+      this.startRun({ id: `run-${Math.floor(this.now()).toString(36)}-session`, label: 'session' });
+    }
+    const live = this.current!;
+    const run = live.record.id;
+    this.buffer.push({ run, seq: live.nextSeq++, event: { ...event, run_id: run } as TraceEvent });
+    if (this.buffer.length >= this.maxEvents) void this.flush().catch(() => {});
+    else this.arm();
+  }
+
+  private arm(): void {
+    if (this.cancelTimer !== null) return;
+    this.cancelTimer = this.schedule(() => {
+      this.cancelTimer = null;
+      // A failed timed flush is reported through onError / status; nobody awaits it.
+      void this.flush().catch(() => {});
+    }, this.intervalMs);
+  }
+
+  /** Writes everything buffered so far; resolves once it is committed, rejects if it failed. */
+  flush(): Promise<void> {
+    if (this.cancelTimer !== null) {
+      this.cancelTimer();
+      this.cancelTimer = null;
+    }
+    // The buffer is taken now, so writes from here on start the next batch; the transactions run
+    // one after another so counters are folded in commit order.
+    const dirtyRuns = [...this.runs.values()].filter((r) => r.dirty);
+    if (this.buffer.length === 0 && dirtyRuns.length === 0) return this.tail;
+    const batch = this.buffer;
+    this.buffer = [];
+    this.inflight += batch.length;
+    for (const r of dirtyRuns) r.dirty = false;
+    const run = this.tail.then(() => this.writeBatch(batch, dirtyRuns));
+    this.tail = run.catch(() => {});
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+  }
+
+  status(): SinkStatus {
+    return {
+      pending: this.buffer.length + this.inflight,
+      written: this.written,
+      dropped: this.dropped,
+      flushes: this.flushes,
+      lastError: this.lastError?.message ?? null,
+    };
+  }
+
+  /** Forgets a run deleted by the user so no later flush recreates it. */
+  forgetRun(id: string): void {
+    this.buffer = this.buffer.filter((s) => s.run !== id);
+    this.runs.delete(id);
+    if (this.current?.record.id === id) this.current = null;
+  }
+
+  private async writeBatch(batch: StoredEvent[], dirtyRuns: LiveRun[]): Promise<void> {
+    const taken = batch.length;
+    try {
+      await this.commit(
+        batch,
+        dirtyRuns.map((r) => r.record.id),
+      );
+      this.written += batch.length;
+      this.flushes += 1;
+      this.lastError = null;
+    } catch (e) {
+      // A run forgotten meanwhile (deleted by the user) must not come back with the retry.
+      batch = batch.filter((s) => this.runs.has(s.run));
+      // Nothing of this batch was committed: put it back ahead of newer events for the next try.
+      this.buffer = batch.concat(this.buffer);
+      for (const r of dirtyRuns) r.dirty = true;
+      if (this.buffer.length > this.maxPending) {
+        const over = this.buffer.length - this.maxPending;
+        this.buffer.splice(0, over);
+        this.dropped += over;
+      }
+      const error = toStoreError(e);
+      this.lastError = error;
+      this.opts.onError?.(error);
+      throw error;
+    } finally {
+      this.inflight -= taken;
+    }
+  }
+
+  private async commit(batch: StoredEvent[], dirtyIds: string[]): Promise<void> {
+    const byRun = new Map<string, TraceEvent[]>();
+    for (const s of batch) {
+      let list = byRun.get(s.run);
+      if (list === undefined) byRun.set(s.run, (list = []));
+      list.push(s.event);
+    }
+    for (const id of dirtyIds) if (!byRun.has(id)) byRun.set(id, []);
+    const tx = this.db.transaction(['runs', 'events'], 'readwrite', { durability: 'relaxed' });
+    const runs = tx.objectStore('runs');
+    const events = tx.objectStore('events');
+    const now = this.now();
+    const ops: Promise<unknown>[] = [];
+    const deleted = new Set<string>();
+    for (const [id, list] of byRun) {
+      const live = this.runs.get(id);
+      const stored = await runs.get(id);
+      let record: RunRecord;
+      if (stored !== undefined) {
+        record = { ...stored, ...pickMeta(live?.record) };
+      } else if (live !== undefined && !live.stored) {
+        record = { ...live.record };
+      } else {
+        // The user deleted this run while events for it were buffered: drop them.
+        deleted.add(id);
+        continue;
+      }
+      foldIntoRun(record, list, now);
+      ops.push(runs.put(record));
+    }
+    for (const s of batch) if (!deleted.has(s.run)) ops.push(events.add(s));
+    await Promise.all([...ops, tx.done]);
+    for (const id of byRun.keys()) {
+      const live = this.runs.get(id);
+      if (live !== undefined) live.stored = !deleted.has(id);
+      if (deleted.has(id)) this.forgetRun(id);
+    }
+  }
+}
+
+/** Metadata the session may change after the run started; counters always come from storage. */
+function pickMeta(r: RunRecord | undefined): Partial<RunRecord> {
+  if (r === undefined) return {};
+  return { label: r.label, device: r.device, pairId: r.pairId, dtype: r.dtype ?? null };
+}
+
+function toStoreError(e: unknown): Error {
+  const name = e instanceof Error || e instanceof DOMException ? e.name : '';
+  const message = e instanceof Error || e instanceof DOMException ? e.message : String(e);
+  if (name === 'QuotaExceededError') {
+    return new TraceStoreError(
+      'Saving trace events failed: browser storage is full (QuotaExceededError). ' +
+        'Delete old runs in the Traces panel or free disk space; unsaved events are kept and retried.',
+    );
+  }
+  return new TraceStoreError(
+    `Saving trace events to IndexedDB failed: ${message || name || 'unknown error'}.`,
+  );
+}
