@@ -63,8 +63,8 @@ export interface ProbeContext {
   topK: number;
   /** Null statistics by probe kind; empty when uncalibrated. */
   nullStats: Readonly<Record<string, NullStats>>;
-  /** Probe kinds declared after this one in the suite (what `null_adapter` calibrates). */
-  downstreamKinds: readonly string[];
+  /** Probe entries declared after this one in the suite (what `null_adapter` calibrates). */
+  downstream: readonly CommonProbeSpec[];
   /** The document text and its sections, when the spec names them. */
   sections: readonly DocSection[];
   signal: AbortSignal;

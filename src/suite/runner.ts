@@ -85,7 +85,7 @@ export async function runSuite(
           seed: spec.defaults.seed,
           topK: spec.defaults.top_k,
           nullStats,
-          downstreamKinds: probes.slice(i + 1).map((p) => p.kind),
+          downstream: probes.slice(i + 1),
           sections: opts.sections ?? [],
           signal,
           onProgress: (p) => progress(p.done, p.total),
