@@ -3,6 +3,7 @@ import type { BackendInfo } from '../backend/index.ts';
 import { ModelPanel } from './ModelPanel.tsx';
 import { ProbePanel } from './ProbePanel.tsx';
 import { LiveCharts } from './LiveCharts.tsx';
+import { TracesPanel } from './TracesPanel.tsx';
 
 export function App() {
   const [info, setInfo] = useState<BackendInfo | null>(null);
@@ -19,6 +20,7 @@ export function App() {
         </div>
         <div className="col">
           <LiveCharts ready={info !== null} />
+          <TracesPanel ready={info !== null} />
         </div>
       </main>
     </div>
