@@ -115,5 +115,11 @@ test('runs persist in IndexedDB, export as JSONL and Perfetto, and import back',
 
   await expect(panel.getByTestId('storage-used')).toContainText(/storage used \d/);
   await panel.screenshot({ path: testInfo.outputPath('traces-panel.png') });
+
+  // Delete the imported run: it leaves the list, the original stays.
+  await panel.getByRole('button', { name: 'Delete run' }).click();
+  await panel.getByRole('button', { name: 'Confirm delete' }).click();
+  await expect(panel.locator(`[data-testid="run-row"][data-run-id="${importedId}"]`)).toHaveCount(0);
+  await expect(kept).toHaveAttribute('data-events', String(events));
   expect(errors).toEqual([]);
 });

@@ -10,6 +10,11 @@ type Where = 'list' | 'analysis' | 'jsonl' | 'perfetto' | 'import' | 'delete';
 /** How often at most the runs list re-reads storage while events stream in. */
 const REFRESH_MS = 1000;
 
+/** Milliseconds that stay readable when they add up to minutes: "9.61 ms", "952 ms", "116.0 s". */
+function fmtWall(ms: number): string {
+  return Number.isFinite(ms) && ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : fmtMs(ms);
+}
+
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function fmtClock(ts: number): string {
@@ -340,7 +345,7 @@ function AnalysisView({ a }: { a: TraceAnalysis }) {
         </div>
         <div>
           <dt>total wall</dt>
-          <dd>{fmtMs(a.totalMs)}</dd>
+          <dd>{fmtWall(a.totalMs)}</dd>
         </div>
         <div>
           <dt>batches</dt>
@@ -368,7 +373,7 @@ function AnalysisView({ a }: { a: TraceAnalysis }) {
         <tbody>
           {a.slowest.slice(0, 5).map((e, i) => (
             <tr key={i}>
-              <td className="num">{fmtMs(e.wall_ms)}</td>
+              <td className="num">{fmtWall(e.wall_ms)}</td>
               <td>
                 {e.op}
                 {e.hit ? ' (hit)' : ''}
@@ -424,7 +429,7 @@ function GroupTable({ title, rows, testId }: { title: string; rows: GroupStats[]
           <tr key={g.name} data-name={g.name} data-events={g.events}>
             <td>{g.name}</td>
             <td className="num">{g.events.toLocaleString()}</td>
-            <td className="num">{fmtMs(g.totalMs)}</td>
+            <td className="num">{fmtWall(g.totalMs)}</td>
             <td className="num">{fmtPct(g.hitRate)}</td>
           </tr>
         ))}
