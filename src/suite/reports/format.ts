@@ -1,0 +1,100 @@
+import type { SuiteResult } from '../types.ts';
+
+/** What every report shows for a missing value. */
+export const MISSING = '—';
+
+const isNum = (x: number | null | undefined): x is number => typeof x === 'number';
+
+/** Python's spelling of non-finite floats, so a broken value reads the same as in sway. */
+function nonFinite(x: number): string | null {
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  return null;
+}
+
+/**
+ * `x.toFixed(digits)` with Python's rounding: JavaScript rounds an exact tie (42.25 → 1 digit) away
+ * from zero, Python to the even digit (42.2). A tie means the exact decimal expansion stops one digit
+ * past the cut with a 5; then an odd last digit steps back by one (never a borrow, as it is ≥ 1).
+ */
+export function pyFixed(x: number, digits: number): string {
+  const s = x.toFixed(digits);
+  if (!Number.isFinite(x) || Math.abs(x) >= 1e21) return s;
+  const exact = Math.abs(x).toFixed(Math.min(100, digits + 30));
+  const tail = exact.slice(exact.indexOf('.') + digits + 1);
+  if (!/^50*$/.test(tail)) return s;
+  const last = s.charCodeAt(s.length - 1) - 48;
+  return last % 2 === 0 ? s : s.slice(0, -1) + String(last - 1);
+}
+
+/** Python's `,` format option: thousands separators in the integer part of a fixed-point string. */
+function groupThousands(fixed: string): string {
+  const sign = fixed.startsWith('-') ? '-' : '';
+  const body = sign ? fixed.slice(1) : fixed;
+  const dot = body.indexOf('.');
+  const int = dot === -1 ? body : body.slice(0, dot);
+  const frac = dot === -1 ? '' : body.slice(dot);
+  return sign + int.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + frac;
+}
+
+/** `f"{x:,.{digits}f}"`. */
+export function fixedGrouped(x: number, digits: number): string {
+  return nonFinite(x) ?? groupThousands(pyFixed(x, digits));
+}
+
+/** Score: `.2f`. */
+export function fmtScore(x: number | null | undefined): string {
+  return isNum(x) ? (nonFinite(x) ?? pyFixed(x, 2)) : MISSING;
+}
+
+/** Raw metric: `,.3f`. */
+export function fmtRaw(x: number | null | undefined): string {
+  return isNum(x) ? fixedGrouped(x, 3) : MISSING;
+}
+
+/** z-score: `+,.2f` then σ. */
+export function fmtZ(z: number | null | undefined): string {
+  if (!isNum(z)) return MISSING;
+  const body = fixedGrouped(z, 2);
+  return `${body.startsWith('-') || body === 'nan' ? body : `+${body}`}σ`;
+}
+
+/** 95% CI: `[lo, hi]` at `.3f`. */
+export function fmtCi(ci: readonly [number, number] | null | undefined): string {
+  if (ci === null || ci === undefined) return MISSING;
+  const f = (v: number) => nonFinite(v) ?? pyFixed(v, 3);
+  return `[${f(ci[0])}, ${f(ci[1])}]`;
+}
+
+/** Duration in seconds: `.2f` below 10 s, `.1f` below 100 s, else `,.0f`. */
+export function fmtDuration(s: number | null | undefined): string {
+  if (!isNum(s)) return MISSING;
+  const bad = nonFinite(s);
+  if (bad !== null) return bad;
+  if (s < 10) return `${pyFixed(s, 2)}s`;
+  if (s < 100) return `${pyFixed(s, 1)}s`;
+  return `${fixedGrouped(s, 0)}s`;
+}
+
+/** A 10-character bar for a 0..1 score. */
+export function scoreBar(score: number | null | undefined, width = 10): string {
+  const filled =
+    isNum(score) && Number.isFinite(score) ? Math.round(Math.min(1, Math.max(0, score)) * width) : 0;
+  return '█'.repeat(filled) + '░'.repeat(width - filled);
+}
+
+/** sway's footer cache clause: `cache: hits/total = pct%`, then batches only when any were sent. */
+export function cacheSummary(stats: SuiteResult['backendStats']): string {
+  if (!('cache_hits' in stats)) return 'cache: n/a';
+  const total = stats.cache_hits + stats.cache_misses;
+  const pct = total === 0 ? 0 : (100 * stats.cache_hits) / total;
+  let out = `cache: ${stats.cache_hits}/${total} = ${pyFixed(pct, 0)}%`;
+  if (stats.batches_sent > 0)
+    out += ` | batches: ${stats.batches_sent} (avg=${pyFixed(stats.avg_batch_size, 1)})`;
+  return out;
+}
+
+export function determinismSummary(d: SuiteResult['determinism']): string {
+  return `${d.class} (seed=${d.seed})`;
+}

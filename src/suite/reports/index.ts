@@ -1,0 +1,22 @@
+export {
+  MISSING,
+  pyFixed,
+  cacheSummary,
+  fixedGrouped,
+  fmtCi,
+  fmtDuration,
+  fmtRaw,
+  fmtScore,
+  fmtZ,
+  scoreBar,
+} from './format.ts';
+export {
+  REPORT_SCHEMA_VERSION,
+  ReportFormatError,
+  fromJsonReport,
+  reportToJsonObject,
+  toJsonReport,
+} from './json.ts';
+export { mdCell, toMarkdownReport } from './markdown.ts';
+export { toJunitXml, xmlEscape } from './junit.ts';
+export { toTerminalReport } from './terminal.ts';
