@@ -1,5 +1,16 @@
 import type { FieldSchema } from '../core/index.ts';
+import { adapterAblation } from './adapterAblation.ts';
+import { calibrationDrift } from './calibrationDrift.ts';
+import { clusterKl } from './clusterKl.ts';
 import { deltaKl } from './deltaKl.ts';
+import { externalPerplexity } from './externalPerplexity.ts';
+import { leakage } from './leakage.ts';
+import { nullAdapter } from './nullAdapter.ts';
+import { paraphraseInvariance } from './paraphraseInvariance.ts';
+import { preferenceFlip } from './preferenceFlip.ts';
+import { promptCollapse } from './promptCollapse.ts';
+import { sectionInternalization } from './sectionInternalization.ts';
+import { styleFingerprintProbe } from './styleFingerprint.ts';
 import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
 
 /** Fields every probe entry has, whatever its kind. */
@@ -11,7 +22,20 @@ export const COMMON_FIELDS: FieldSchema = {
 };
 
 // Each definition is typed for its own spec; the registry stores them under the common shape.
-const ALL = [deltaKl] as unknown as ProbeDefinition<CommonProbeSpec>[];
+const ALL = [
+  nullAdapter,
+  deltaKl,
+  clusterKl,
+  promptCollapse,
+  sectionInternalization,
+  paraphraseInvariance,
+  preferenceFlip,
+  calibrationDrift,
+  leakage,
+  styleFingerprintProbe,
+  externalPerplexity,
+  adapterAblation,
+] as unknown as ProbeDefinition<CommonProbeSpec>[];
 
 /** kind → probe definition, in the order sway documents them. */
 export const probeRegistry: ReadonlyMap<string, ProbeDefinition<CommonProbeSpec>> = new Map(

@@ -90,3 +90,6 @@ export interface ProbeDefinition<S extends CommonProbeSpec = CommonProbeSpec> {
   /** The spec to run under null adapters for calibration, or null to opt out. */
   calibrateSpec?(spec: S): S | null;
 }
+
+/** The scoring ops a probe calls on a view (re-exported so probes need not reach into backend/). */
+export type ScoringViewLike = DifferentialBackend['base'];

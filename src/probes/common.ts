@@ -1,0 +1,74 @@
+import { bootstrapCi, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
+import type { FieldSpec } from '../core/index.ts';
+import { ProbeSkip, type DocSection, type ProbeContext, type Verdict } from './types.ts';
+
+/** The schema of a document section (spec field `sections`). */
+export const SECTIONS_FIELD: FieldSpec = {
+  type: 'list',
+  of: {
+    type: 'object',
+    fields: {
+      id: { type: 'string', nonEmpty: true },
+      kind: { type: 'enum', values: ['prose', 'instruction', 'preference'], default: 'prose' },
+      text: { type: 'string', default: '' },
+      prompt: { type: 'string', optional: true },
+      gold: { type: 'string', optional: true },
+      chosen: { type: 'string', optional: true },
+      rejected: { type: 'string', optional: true },
+    },
+  },
+  nullable: true,
+  default: null,
+};
+
+/** The spec's own sections, else the suite's (from `dlm_source`). */
+export function sectionsFor(
+  spec: { sections?: DocSection[] | null },
+  ctx: ProbeContext,
+): readonly DocSection[] {
+  return spec.sections ?? ctx.sections;
+}
+
+/**
+ * Splits a markdown document into prose sections: one per paragraph under its nearest heading, so
+ * `section_internalization` and `leakage` can run from a document alone.
+ */
+export function sectionsFromMarkdown(markdown: string): DocSection[] {
+  const out: DocSection[] = [];
+  let heading = 'section';
+  for (const block of markdown.split(/\n\s*\n/)) {
+    const text = block.trim();
+    if (text === '') continue;
+    const h = /^#+\s+(.*)$/.exec(text);
+    if (h !== null && !text.includes('\n')) {
+      heading = h[1]!.trim();
+      continue;
+    }
+    out.push({ id: `${heading} ¶${out.length + 1}`, kind: 'prose', text });
+  }
+  return out;
+}
+
+/**
+ * The z / fallback decision every calibrated probe makes: with null stats, verdict from z (sign
+ * flipped for lower-is-better probes) and score sigmoid(z/3); without, the probe's fallback rule.
+ */
+export function decide(
+  kind: string,
+  raw: number,
+  ctx: ProbeContext,
+  opts: { zThreshold: number; lowerIsBetter?: boolean; fallbackPass: boolean; fallbackScore: number },
+): { z: number | null; verdict: Verdict; score: number } {
+  const z0 = zScore(raw, ctx.nullStats[kind]);
+  const z = z0 === null ? null : opts.lowerIsBetter ? -z0 : z0;
+  const fromZ = verdictFromZ(z, opts.zThreshold);
+  if (z !== null && fromZ !== null) return { z, verdict: fromZ, score: scoreFromZ(z) };
+  return { z: null, verdict: opts.fallbackPass ? 'pass' : 'fail', score: opts.fallbackScore };
+}
+
+export const ci = (samples: number[], ctx: ProbeContext): [number, number] | null =>
+  bootstrapCi(samples, { seed: ctx.seed });
+
+export function throwIfAborted(ctx: ProbeContext): void {
+  if (ctx.signal.aborted) throw new ProbeSkip('cancelled by user');
+}
