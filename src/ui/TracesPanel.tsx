@@ -10,9 +10,9 @@ type Where = 'list' | 'analysis' | 'jsonl' | 'perfetto' | 'import' | 'delete';
 /** How often at most the runs list re-reads storage while events stream in. */
 const REFRESH_MS = 1000;
 
-/** Milliseconds that stay readable when they add up to minutes: "9.61 ms", "952 ms", "116.0 s". */
+/** Wall time that stays readable when it adds up: "9.61 ms", "952 ms", "5.08 s", "116.00 s". */
 function fmtWall(ms: number): string {
-  return Number.isFinite(ms) && ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : fmtMs(ms);
+  return Number.isFinite(ms) && ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : fmtMs(ms);
 }
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
