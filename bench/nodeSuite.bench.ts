@@ -1,0 +1,106 @@
+// Node only: loads the demo pair from the repo's public/ folder through onnxruntime-node.
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
+import { join, resolve } from 'node:path';
+import { loadTransformersPair } from '../src/backend/index.ts';
+import { demoDirectoryPair } from '../src/backend/nodeModelFiles.ts';
+import { TransformersRunner } from '../src/backend/transformersRunner.ts';
+import { compared, type BatchScalingResults, type SuiteResults } from './lib/results.ts';
+import { ratio, summarize } from './lib/stats.ts';
+import {
+  BATCH_SIZES,
+  batchThroughput,
+  flattensAt,
+  freshPrompt,
+  runDeltascopeSuite,
+  runNaiveSuite,
+  suitePrompts,
+  suiteShape,
+  type SuiteRun,
+} from './lib/suiteWorkload.ts';
+
+export const NODE_DEVICE = 'Node · onnxruntime-node (CPU)';
+
+/**
+ * The naive loop's models: opened straight through transformers.js (no deltascope loader, no
+ * instrumentation), wrapped in the same runner so both paths run identical per-row compute and the
+ * difference is cache + batching only.
+ */
+async function loadPlain(view: 'base' | 'ft'): Promise<TransformersRunner> {
+  env.allowLocalModels = true;
+  env.allowRemoteModels = false;
+  env.localModelPath = resolve('public', 'models') + '/';
+  const id = join('deltascope-demo', view);
+  const tokenizer = await AutoTokenizer.from_pretrained(id);
+  const model: PreTrainedModel = await AutoModelForCausalLM.from_pretrained(id, {
+    device: 'cpu',
+    dtype: 'fp32',
+  } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
+  return new TransformersRunner(model, tokenizer);
+}
+
+export interface NodeSuiteOutput {
+  suite: SuiteResults;
+  scaling: BatchScalingResults;
+}
+
+export async function nodeSuiteBench(quick: boolean): Promise<NodeSuiteOutput> {
+  const perProbe = 50;
+  const probes = suitePrompts(perProbe);
+  const shape = suiteShape(probes);
+  // deltascope as the app ships it: default cache (256 entries) and max batch (16).
+  const backend = await loadTransformersPair(demoDirectoryPair());
+  const base = await loadPlain('base');
+  const ft = await loadPlain('ft');
+  const repeats = quick ? 3 : 7;
+  const ours: SuiteRun[] = [];
+  const naive: SuiteRun[] = [];
+  // One unmeasured round each, then alternate so drift on a shared machine hits both paths alike.
+  await runDeltascopeSuite(backend, probes);
+  await runNaiveSuite(base, ft, probes);
+  for (let r = 0; r < repeats; r++) {
+    ours.push(await runDeltascopeSuite(backend, probes));
+    naive.push(await runNaiveSuite(base, ft, probes));
+  }
+  const v = summarize(ours.map((r) => r.wallMs));
+  const bl = summarize(naive.map((r) => r.wallMs));
+  const suite: SuiteResults = {
+    device: NODE_DEVICE,
+    ...shape,
+    forwardPasses: { deltascope: ours[0]!.forwardPasses, naive: naive[0]!.forwardPasses },
+    batches: ours[0]!.batches,
+    wallMs: compared(v, bl, ratio(v, bl)),
+    speedup: ratio(bl, v),
+    maxMeanDiff: Math.max(...ours[0]!.probeMeans.map((m, i) => Math.abs(m - naive[0]!.probeMeans[i]!))),
+    note: `${repeats} paired repeats after one warm-up round; backend loaded once, cache emptied before each run.`,
+  };
+  console.log(
+    `  node suite: ${v.median.toFixed(0)} ms vs naive ${bl.median.toFixed(0)} ms; passes ${suite.forwardPasses.deltascope}/${shape.distinctKeys} ideal`,
+  );
+
+  const scalePrompts = Array.from({ length: quick ? 64 : 128 }, (_, i) => freshPrompt(i));
+  const scaleRepeats = quick ? 3 : 5;
+  const samples = new Map<number, number[]>(BATCH_SIZES.map((b) => [b, []]));
+  await batchThroughput(base, scalePrompts.slice(0, 32), 32);
+  for (let r = 0; r < scaleRepeats; r++) {
+    for (const b of BATCH_SIZES) samples.get(b)!.push(await batchThroughput(base, scalePrompts, b));
+  }
+  const b1 = summarize(samples.get(1)!);
+  const points = BATCH_SIZES.map((batch) => {
+    const s = summarize(samples.get(batch)!);
+    return { batch, promptsPerS: s, vsBatch1: ratio(s, b1) };
+  });
+  const scaling: BatchScalingResults = {
+    device: NODE_DEVICE,
+    prompts: scalePrompts.length,
+    points,
+    flattensAt: flattensAt(points.map((p) => ({ batch: p.batch, median: p.promptsPerS.median }))),
+    note: `base model, next-token logits only; ${scaleRepeats} repeats per batch size, sizes interleaved.`,
+  };
+  console.log(
+    `  node scaling: ${points.map((p) => `${p.batch}:${p.promptsPerS.median.toFixed(0)}`).join(' ')} p/s`,
+  );
+  await backend.dispose();
+  await base.dispose();
+  await ft.dispose();
+  return { suite, scaling };
+}
