@@ -50,3 +50,29 @@ export {
   type ChromeTraceEvent,
   type PerfettoOptions,
 } from './perfettoTrace.ts';
+export {
+  checkObject,
+  checkValue,
+  formatPath,
+  type FieldSchema,
+  type FieldSpec,
+  type FieldType,
+  type PathSegment,
+  type SchemaIssue,
+} from './fieldSchema.ts';
+export {
+  MIN_STD,
+  bootstrapCi,
+  clip,
+  linearFit,
+  mean,
+  pvariance,
+  quantileSorted,
+  scoreFromZ,
+  seededRng,
+  sigmoid,
+  stdev,
+  verdictFromZ,
+  zScore,
+  type NullStatsLike,
+} from './statistics.ts';
