@@ -20,7 +20,12 @@ async function run(
 ) {
   const def = probeRegistry.get(kind)!;
   const issues: SchemaIssue[] = [];
-  const spec = checkObject({ ...common(kind), ...fields }, probeSchema(def), [], issues) as CommonProbeSpec;
+  const spec = checkObject(
+    { ...common(kind), ...fields },
+    probeSchema(def),
+    [],
+    issues,
+  ) as unknown as CommonProbeSpec;
   expect(issues).toEqual([]);
   return def.run(spec, ctxFor(backend, ctx));
 }
