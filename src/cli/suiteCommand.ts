@@ -1,0 +1,137 @@
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { loadTransformersPair, type PairBackend } from '../backend/index.ts';
+import { sectionsFromMarkdown } from '../probes/common.ts';
+import type { DocSection } from '../probes/types.ts';
+import {
+  toJsonReport,
+  toJunitXml,
+  toMarkdownReport,
+  toTerminalReport,
+  fmtScore,
+} from '../suite/reports/index.ts';
+import { runSuite } from '../suite/runner.ts';
+import { parseSuiteSpec } from '../suite/spec.ts';
+import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
+import { InputError } from './errors.ts';
+import { JsonlFileTraceSink } from './fileTraceSink.ts';
+import type { CliIo } from './io.ts';
+import { dtypeForSpec, resolveSpecModels } from './resolveModels.ts';
+
+export interface SuiteOutputs {
+  json?: string;
+  markdown?: string;
+  junit?: string;
+  trace?: string;
+}
+
+export interface SuiteRunOptions {
+  specPath: string;
+  outputs: SuiteOutputs;
+  quiet: boolean;
+}
+
+function readInput(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(
+      `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (e as Error).message}; check the path.`,
+    );
+  }
+}
+
+/** Validates a spec file; SpecError (every issue, with line:column) propagates to the caller. */
+export function loadSpec(specPath: string, cwd: string): { spec: SuiteSpec; specDir: string } {
+  const abs = resolve(cwd, specPath);
+  const spec = parseSuiteSpec(readInput(abs, 'spec file'), { path: specPath });
+  return { spec, specDir: dirname(abs) };
+}
+
+/** The document's prose sections from `dlm_source` (read as markdown), for section-based probes. */
+function sectionsOf(spec: SuiteSpec, specDir: string): DocSection[] {
+  if (spec.dlm_source === null) return [];
+  return sectionsFromMarkdown(readInput(resolve(specDir, spec.dlm_source), 'dlm_source document'));
+}
+
+function writeOutput(path: string, text: string, cwd: string): void {
+  const abs = resolve(cwd, path);
+  mkdirSync(dirname(abs), { recursive: true });
+  writeFileSync(abs, text);
+}
+
+/**
+ * Validate → resolve models → load on CPU → run → print the terminal report → write the requested
+ * files. Everything that can be checked without a model (spec, model paths, dlm_source, dtype) is
+ * checked before the load starts.
+ */
+export async function executeSuite(opts: SuiteRunOptions, io: CliIo): Promise<SuiteResult> {
+  const { spec, specDir } = loadSpec(opts.specPath, io.cwd);
+  const pair = resolveSpecModels(spec, specDir, io.env);
+  const dtype = dtypeForSpec(spec);
+  const sections = sectionsOf(spec, specDir);
+  const log = (t: string) => {
+    if (!opts.quiet) io.err(t);
+  };
+  for (const side of ['base', 'ft'] as const) {
+    const device = spec.models[side].device;
+    if (device !== 'auto' && device !== 'cpu') {
+      log(`note: models.${side}.device "${device}" ignored; the CLI runs on CPU (onnxruntime-node)\n`);
+    }
+  }
+  const sink =
+    opts.outputs.trace !== undefined ? new JsonlFileTraceSink(resolve(io.cwd, opts.outputs.trace)) : null;
+  let backend: PairBackend | null = null;
+  try {
+    log(`loading models (${dtype}, cpu)…\n`);
+    const t0 = performance.now();
+    backend = await loadTransformersPair(pair, {
+      device: 'cpu',
+      dtype,
+      ...(sink !== null ? { trace: sink } : {}),
+    });
+    log(
+      `loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${backend.info.baseModel} | ${backend.info.ftModel}\n`,
+    );
+    const count = spec.suite.length;
+    const result = await runSuite(spec, backend, {
+      specPath: opts.specPath,
+      sections,
+      determinism: 'best_effort',
+      ...(io.signal !== undefined ? { signal: io.signal } : {}),
+      onResult: (r, i) =>
+        log(
+          `[${i + 1}/${count}] ${r.name} (${r.kind}): ${r.verdict.toUpperCase()} score ${fmtScore(r.score)} in ${r.durationS.toFixed(2)} s\n`,
+        ),
+    });
+    io.out(toTerminalReport(result));
+    const { json, markdown, junit } = opts.outputs;
+    if (json !== undefined) writeOutput(json, toJsonReport(result), io.cwd);
+    if (markdown !== undefined) writeOutput(markdown, toMarkdownReport(result), io.cwd);
+    if (junit !== undefined) writeOutput(junit, toJunitXml(result), io.cwd);
+    return result;
+  } finally {
+    sink?.close();
+    await backend?.dispose();
+  }
+}
+
+export interface GateDecision {
+  passed: boolean;
+  reasons: string[];
+}
+
+/** sway's gate: fail on any FAIL verdict or an overall below the threshold (or no overall at all). */
+export function gateDecision(result: SuiteResult, threshold: number): GateDecision {
+  const reasons: string[] = [];
+  for (const p of result.probes) {
+    if (p.verdict === 'fail')
+      reasons.push(`probe ${p.name} (${p.kind}) FAILED: ${p.message || 'no message'}`);
+  }
+  const overall = result.score.overall;
+  if (overall === null) reasons.push('no probe produced a score, so there is no overall score to gate on');
+  else if (overall < threshold)
+    reasons.push(`overall score ${overall.toFixed(4)} is below the threshold ${threshold}`);
+  return { passed: reasons.length === 0, reasons };
+}

@@ -1,0 +1,58 @@
+export const TOP_USAGE = `deltascope — does a fine-tune change a causal LM, where, and by how much?
+
+Usage:
+  deltascope run <spec.yaml> [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--quiet]
+  deltascope gate <spec.yaml> [--threshold X] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--quiet]
+  deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
+  deltascope <command> --help
+  deltascope --version
+
+Commands:
+  run     run a suite (sway.yaml format) on CPU and print the report
+  gate    run a suite and exit 1 on any FAIL or a score below the threshold
+  trace   analyse a trace JSONL file (per probe, view, op; slowest events; hot prompts)
+
+Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 3 model load error.
+`;
+
+const OUTPUTS = `  --json FILE       write the JSON report (sway's schema_version 1)
+  --markdown FILE   write the markdown report
+  --junit FILE      write JUnit XML (one testcase per probe)
+  --trace FILE      write every cache lookup as sway trace JSONL
+  --quiet           no progress on stderr
+  -h, --help        this help`;
+
+export const RUN_USAGE = `Usage: deltascope run <spec.yaml> [options]
+
+Validates the spec (every problem at once, with line:column), loads the base and fine-tuned models
+on CPU (onnxruntime-node), runs every probe in order and prints the report. Model paths in the spec
+are relative to the spec file's folder; a base that is not a folder is a hub id
+(host: $DELTASCOPE_HUB_HOST, default https://huggingface.co).
+
+Options:
+${OUTPUTS}
+`;
+
+export const GATE_USAGE = `Usage: deltascope gate <spec.yaml> [options]
+
+Runs the suite like \`run\`, then exits 1 if any probe FAILed or the overall score is below the
+threshold (or no probe produced a score), saying why; 0 otherwise.
+
+Options:
+  --threshold X     minimum overall score, 0..1 (default: the spec's defaults.coverage_threshold, 0.6)
+${OUTPUTS}
+`;
+
+export const TRACE_USAGE = `Usage: deltascope trace <trace.jsonl> [options]
+
+Analyses a trace written by \`deltascope run --trace\`, the workbench's export or sway: events, hit
+rates per probe / view / op, the slowest events, hot prompts and batches. Malformed lines are
+skipped and counted (on stderr).
+
+Options:
+  --format F        text (default), md or json
+  --slowest N       how many slowest events to list (default 10)
+  -h, --help        this help
+`;
+
+export const USAGES: Record<string, string> = { run: RUN_USAGE, gate: GATE_USAGE, trace: TRACE_USAGE };
