@@ -154,7 +154,9 @@ export class InstrumentedView implements ScoringView {
     }
     const eos = this.runner.eosTokenIds;
     const cut = fresh.findIndex((t) => eos.includes(t));
-    return this.runner.decode(cut === -1 ? fresh : fresh.slice(0, cut), true);
+    const kept = cut === -1 ? fresh : fresh.slice(0, cut);
+    // transformers.js refuses to decode an empty id list; an immediate EOS is an empty generation.
+    return kept.length === 0 ? '' : this.runner.decode(kept, true);
   }
 
   async tokenize(text: string): Promise<{ ids: number[]; tokens: string[] }> {
