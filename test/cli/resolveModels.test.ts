@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ModelLoadError } from '../../src/backend/index.ts';
+import { dtypeForSpec, resolveSpecModels } from '../../src/cli/resolveModels.ts';
+import { gateDecision } from '../../src/cli/suiteCommand.ts';
+import { probeRegistry } from '../../src/probes/registry.ts';
+import { parseSuiteSpec } from '../../src/suite/spec.ts';
+import type { SuiteSpec } from '../../src/suite/types.ts';
+import { fixtureResult } from '../suite/reportFixture.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const EXAMPLES = join(ROOT, 'examples');
+
+const specWith = (base: string, ft: string, extra = ''): SuiteSpec =>
+  parseSuiteSpec(
+    `version: 1\nmodels:\n  base: {base: ${base}${extra}}\n  ft: {base: ${ft}${extra}}\nsuite: []\n`,
+  );
+
+describe('resolveSpecModels', () => {
+  it('resolves folders relative to the spec file', () => {
+    const pair = resolveSpecModels(
+      specWith('../public/models/deltascope-demo/base', '../public/models/deltascope-demo/ft'),
+      EXAMPLES,
+    );
+    expect(pair.base.localDir).toBe(join(ROOT, 'public/models/deltascope-demo/base'));
+    expect(pair.ft.localDir).toBe(join(ROOT, 'public/models/deltascope-demo/ft'));
+    expect(pair.pairId).toContain('dir:');
+  });
+
+  it('treats a base that is not a folder as a hub id, on $DELTASCOPE_HUB_HOST when set', () => {
+    const pair = resolveSpecModels(specWith('org/base-model', 'org/ft-model'), EXAMPLES, {
+      DELTASCOPE_HUB_HOST: 'http://127.0.0.1:9999',
+    });
+    expect(pair.base.hub).toEqual({ id: 'org/base-model', revision: 'main', host: 'http://127.0.0.1:9999/' });
+    expect(pair.ft.hub?.id).toBe('org/ft-model');
+    expect(resolveSpecModels(specWith('org/a', 'org/b'), EXAMPLES, {}).base.hub?.host).toBe(
+      'https://huggingface.co/',
+    );
+  });
+
+  it('refuses runtime adapters, other kinds and missing folders with what to do instead', () => {
+    const adapter = parseSuiteSpec(
+      'version: 1\nmodels:\n  base: {base: org/m}\n  ft: {base: org/m, adapter: ./adapter}\nsuite: []\n',
+    );
+    expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(ModelLoadError);
+    expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(
+      'models.ft.adapter (./adapter): runtime LoRA adapters are not supported yet; point ft.base at the merged model folder.',
+    );
+    expect(() => resolveSpecModels(specWith('org/m', 'org/m', ', kind: api'), EXAMPLES)).toThrow(
+      /models\.base\.kind is "api"; the deltascope CLI loads kind "hf" models only/,
+    );
+    expect(() => resolveSpecModels(specWith('./missing', 'org/m'), EXAMPLES)).toThrow(
+      `models.base.base: folder ${join(EXAMPLES, 'missing')} does not exist`,
+    );
+  });
+
+  it('maps dtype auto to fp32 (CPU) and refuses bf16 and mixed dtypes', () => {
+    expect(dtypeForSpec(specWith('org/a', 'org/b'))).toBe('fp32');
+    expect(dtypeForSpec(specWith('org/a', 'org/b', ', dtype: fp16'))).toBe('fp16');
+    expect(() => dtypeForSpec(specWith('org/a', 'org/b', ', dtype: bf16'))).toThrow(/bf16/);
+  });
+});
+
+describe('gateDecision', () => {
+  it('fails on any FAIL verdict and on an overall below the threshold, with every reason', () => {
+    const r = fixtureResult();
+    expect(gateDecision(r, 0.9)).toEqual({
+      passed: false,
+      reasons: [
+        'probe drift (calibration_drift) FAILED: too many <regressions> & "drops"\nsecond line',
+        'overall score 0.6123 is below the threshold 0.9',
+      ],
+    });
+    r.probes = r.probes.filter((p) => p.verdict !== 'fail');
+    expect(gateDecision(r, 0.6)).toEqual({ passed: true, reasons: [] });
+    r.score = { ...r.score, overall: null };
+    expect(gateDecision(r, 0.6).reasons).toEqual([
+      'no probe produced a score, so there is no overall score to gate on',
+    ]);
+  });
+});
+
+describe('example specs', () => {
+  it('parse, and the demo suite uses every registered probe kind', () => {
+    for (const name of ['minimal.yaml', 'demo-suite.yaml']) {
+      const path = join(EXAMPLES, name);
+      parseSuiteSpec(readFileSync(path, 'utf8'), { path });
+    }
+    const demo = parseSuiteSpec(readFileSync(join(EXAMPLES, 'demo-suite.yaml'), 'utf8'));
+    expect(new Set(demo.suite.map((p) => p.kind))).toEqual(new Set(probeRegistry.keys()));
+  });
+});
