@@ -4,7 +4,13 @@ import { DELTASCOPE_VERSION } from '../suite/runner.ts';
 import { SpecError } from '../suite/spec.ts';
 import { EXIT, InputError, UsageError } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
-import { executeSuite, gateDecision, loadSpec, type SuiteOutputs } from './suiteCommand.ts';
+import {
+  executeSuite,
+  gateDecision,
+  parseWeights,
+  type SuiteOutputs,
+  type SuiteRunOptions,
+} from './suiteCommand.ts';
 import { traceCommand, type TraceFormat } from './traceCommand.ts';
 import { TOP_USAGE, USAGES } from './usage.ts';
 
@@ -13,6 +19,7 @@ const OUTPUT_OPTIONS = {
   markdown: { type: 'string' },
   junit: { type: 'string' },
   trace: { type: 'string' },
+  weights: { type: 'string' },
   quiet: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -43,13 +50,18 @@ function onePositional(command: string, positionals: string[], what: string): st
   return positionals[0]!;
 }
 
-function outputsOf(values: Record<string, unknown>): SuiteOutputs {
-  const out: SuiteOutputs = {};
+function suiteOptions(command: string, specPath: string, values: Record<string, unknown>): SuiteRunOptions {
+  const outputs: SuiteOutputs = {};
   for (const key of ['json', 'markdown', 'junit', 'trace'] as const) {
     const v = values[key];
-    if (typeof v === 'string') out[key] = v;
+    if (typeof v === 'string') outputs[key] = v;
   }
-  return out;
+  return {
+    specPath,
+    outputs,
+    quiet: values.quiet === true,
+    ...(typeof values.weights === 'string' ? { weights: parseWeights(values.weights, command) } : {}),
+  };
 }
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
@@ -59,7 +71,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   const specPath = onePositional('run', positionals, 'spec file (e.g. examples/demo-suite.yaml)');
-  await executeSuite({ specPath, outputs: outputsOf(values), quiet: values.quiet ?? false }, io);
+  await executeSuite(suiteOptions('run', specPath, values), io);
   return EXIT.ok;
 }
 
@@ -77,12 +89,8 @@ async function gateCommand(args: string[], io: CliIo): Promise<number> {
       throw new UsageError(`--threshold must be a number between 0 and 1, got "${values.threshold}"`, 'gate');
     }
   }
-  // Validate first so a bad spec fails before the threshold default is read from it.
-  const t = threshold ?? loadSpec(specPath, io.cwd).spec.defaults.coverage_threshold;
-  const result = await executeSuite(
-    { specPath, outputs: outputsOf(values), quiet: values.quiet ?? false },
-    io,
-  );
+  const { spec, result } = await executeSuite(suiteOptions('gate', specPath, values), io);
+  const t = threshold ?? spec.defaults.coverage_threshold;
   const decision = gateDecision(result, t);
   if (decision.passed) {
     io.out(`gate: PASS (overall ${result.score.overall?.toFixed(4)} ≥ threshold ${t}, no FAIL)\n`);

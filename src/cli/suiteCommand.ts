@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { loadTransformersPair, type PairBackend } from '../backend/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
-import type { DocSection } from '../probes/types.ts';
+import { CATEGORIES, type Category, type DocSection } from '../probes/types.ts';
 import {
   toJsonReport,
   toJunitXml,
@@ -13,7 +13,7 @@ import {
 import { runSuite } from '../suite/runner.ts';
 import { parseSuiteSpec } from '../suite/spec.ts';
 import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
-import { InputError } from './errors.ts';
+import { InputError, UsageError } from './errors.ts';
 import { JsonlFileTraceSink } from './fileTraceSink.ts';
 import type { CliIo } from './io.ts';
 import { dtypeForSpec, resolveSpecModels } from './resolveModels.ts';
@@ -29,6 +29,29 @@ export interface SuiteRunOptions {
   specPath: string;
   outputs: SuiteOutputs;
   quiet: boolean;
+  /** Category weights from `--weights`, merged over the spec's `defaults.score_weights`. */
+  weights?: Partial<Record<Category, number>>;
+}
+
+/**
+ * Parses sway's `--weights "attribution=0.5,adherence=0.2"`: known categories, non-negative numbers.
+ * Throws UsageError naming the bad part.
+ */
+export function parseWeights(text: string, command: string): Partial<Record<Category, number>> {
+  const out: Partial<Record<Category, number>> = {};
+  for (const part of text.split(',')) {
+    const m = /^\s*([a-z_]+)\s*=\s*(\S+)\s*$/.exec(part);
+    const cat = m?.[1] as Category | undefined;
+    const w = Number(m?.[2]);
+    if (m === null || cat === undefined || !CATEGORIES.includes(cat) || !Number.isFinite(w) || w < 0) {
+      throw new UsageError(
+        `--weights: "${part.trim()}" is not category=weight with a category among ${CATEGORIES.join(', ')} and a weight ≥ 0`,
+        command,
+      );
+    }
+    out[cat] = w;
+  }
+  return out;
 }
 
 function readInput(path: string, what: string): string {
@@ -66,8 +89,20 @@ function writeOutput(path: string, text: string, cwd: string): void {
  * files. Everything that can be checked without a model (spec, model paths, dlm_source, dtype) is
  * checked before the load starts.
  */
-export async function executeSuite(opts: SuiteRunOptions, io: CliIo): Promise<SuiteResult> {
+export async function executeSuite(
+  opts: SuiteRunOptions,
+  io: CliIo,
+): Promise<{ spec: SuiteSpec; result: SuiteResult }> {
   const { spec, specDir } = loadSpec(opts.specPath, io.cwd);
+  if (opts.weights !== undefined) {
+    const merged = { ...spec.defaults.score_weights, ...opts.weights };
+    if (!Object.values(merged).some((w) => w > 0)) {
+      throw new UsageError(
+        '--weights leaves no category with a positive weight; give at least one weight > 0',
+      );
+    }
+    spec.defaults.score_weights = merged;
+  }
   const pair = resolveSpecModels(spec, specDir, io.env);
   const dtype = dtypeForSpec(spec);
   const sections = sectionsOf(spec, specDir);
@@ -110,7 +145,7 @@ export async function executeSuite(opts: SuiteRunOptions, io: CliIo): Promise<Su
     if (json !== undefined) writeOutput(json, toJsonReport(result), io.cwd);
     if (markdown !== undefined) writeOutput(markdown, toMarkdownReport(result), io.cwd);
     if (junit !== undefined) writeOutput(junit, toJunitXml(result), io.cwd);
-    return result;
+    return { spec, result };
   } finally {
     sink?.close();
     await backend?.dispose();

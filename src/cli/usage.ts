@@ -1,8 +1,8 @@
 export const TOP_USAGE = `deltascope — does a fine-tune change a causal LM, where, and by how much?
 
 Usage:
-  deltascope run <spec.yaml> [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--quiet]
-  deltascope gate <spec.yaml> [--threshold X] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--quiet]
+  deltascope run <spec.yaml> [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
+  deltascope gate <spec.yaml> [--threshold X] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
   deltascope <command> --help
   deltascope --version
@@ -19,6 +19,7 @@ const OUTPUTS = `  --json FILE       write the JSON report (sway's schema_versio
   --markdown FILE   write the markdown report
   --junit FILE      write JUnit XML (one testcase per probe)
   --trace FILE      write every cache lookup as sway trace JSONL
+  --weights W       category weights over the spec's, e.g. "attribution=0.5,adherence=0.2"
   --quiet           no progress on stderr
   -h, --help        this help`;
 

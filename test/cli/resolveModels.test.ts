@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/backend/index.ts';
 import { dtypeForSpec, resolveSpecModels } from '../../src/cli/resolveModels.ts';
-import { gateDecision } from '../../src/cli/suiteCommand.ts';
+import { gateDecision, parseWeights } from '../../src/cli/suiteCommand.ts';
+import { UsageError } from '../../src/cli/errors.ts';
 import { probeRegistry } from '../../src/probes/registry.ts';
 import { parseSuiteSpec } from '../../src/suite/spec.ts';
 import type { SuiteSpec } from '../../src/suite/types.ts';
@@ -78,6 +79,18 @@ describe('gateDecision', () => {
     expect(gateDecision(r, 0.6).reasons).toEqual([
       'no probe produced a score, so there is no overall score to gate on',
     ]);
+  });
+});
+
+describe('parseWeights (--weights)', () => {
+  it("reads sway's category=weight list and names a bad part", () => {
+    expect(parseWeights('attribution=0.5, adherence = 0.2', 'run')).toEqual({
+      attribution: 0.5,
+      adherence: 0.2,
+    });
+    expect(() => parseWeights('style=1', 'run')).toThrow(UsageError);
+    expect(() => parseWeights('adherence=-1', 'run')).toThrow(/"adherence=-1" is not category=weight/);
+    expect(() => parseWeights('adherence', 'gate')).toThrow(/"adherence"/);
   });
 });
 
