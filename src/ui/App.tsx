@@ -4,6 +4,7 @@ import { ModelPanel } from './ModelPanel.tsx';
 import { ProbePanel } from './ProbePanel.tsx';
 import { LiveCharts } from './LiveCharts.tsx';
 import { TracesPanel } from './TracesPanel.tsx';
+import { SuitePanel } from './SuitePanel.tsx';
 
 export function App() {
   const [info, setInfo] = useState<BackendInfo | null>(null);
@@ -22,6 +23,7 @@ export function App() {
           <LiveCharts ready={info !== null} />
           <TracesPanel ready={info !== null} />
         </div>
+        <SuitePanel ready={info !== null} />
       </main>
     </div>
   );

@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type ChangeEvent } from 'react';
+import { download } from './download.ts';
 import type { GroupStats, TraceAnalysis } from '../core/index.ts';
 import type { FeedUpdate, RunRecord, StorageUsage } from '../worker/workbenchApi.ts';
 import { fmtBytes, fmtMs, fmtPct } from './format.ts';
@@ -43,16 +44,6 @@ function fileBase(run: RunRecord): string {
     .replace(/[^\w.-]+/g, '_')
     .slice(0, 60);
   return `deltascope-${label}-${run.id}`;
-}
-
-function download(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  // The download has its own reference once started; free ours after the click is handled.
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 /**

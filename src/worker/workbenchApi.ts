@@ -6,6 +6,10 @@ import type {
   TraceAnalysis,
   TraceEvent,
 } from '../core/index.ts';
+import type { ProbeResult } from '../probes/types.ts';
+import type { SuiteProgress } from '../suite/runner.ts';
+import type { SpecIssue } from '../suite/spec.ts';
+import type { SuiteResult } from '../suite/types.ts';
 import type { RunRecord } from '../store/traceDb.ts';
 import type { ImportResult } from '../store/traceImport.ts';
 import type { StorageUsage, TraceStatus } from './traceService.ts';
@@ -80,8 +84,24 @@ export interface BatchRunResult {
   wallMs: number;
 }
 
+export interface SuiteValidation {
+  ok: boolean;
+  issues: SpecIssue[];
+  probes: { name: string; kind: string; enabled: boolean }[];
+}
+
+export type SuiteEvent =
+  ({ type: 'progress' } & SuiteProgress) | { type: 'result'; index: number; result: ProbeResult };
+
+export type ReportFormat = 'json' | 'markdown' | 'junit';
+
 /** The worker's whole surface, as the UI sees it (through Comlink). */
 export interface WorkbenchApi {
+  validateSuite(yamlText: string): Promise<SuiteValidation>;
+  /** Runs a suite on the loaded pair; its trace goes to a new run in Traces. */
+  runSuite(yamlText: string, onEvent: (e: SuiteEvent) => void): Promise<SuiteResult>;
+  cancelSuite(): Promise<void>;
+  suiteReport(format: ReportFormat): Promise<string>;
   init(appBaseUrl: string): Promise<void>;
   load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo>;
   info(): Promise<BackendInfo | null>;

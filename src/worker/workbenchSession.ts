@@ -18,6 +18,8 @@ import {
   type TokenDist,
 } from '../core/index.ts';
 import { LiveFeedSink } from './liveFeedSink.ts';
+import { SuiteService } from './suiteService.ts';
+import type { SuiteResult } from '../suite/types.ts';
 import { openTraceService, type TraceService } from './traceService.ts';
 import type {
   ImportResult,
@@ -33,7 +35,10 @@ import type {
   HeatmapResult,
   LoadProgressMessage,
   LoadRequest,
+  ReportFormat,
   SourceSpec,
+  SuiteEvent,
+  SuiteValidation,
   TokenRow,
   WorkbenchApi,
 } from './workbenchApi.ts';
@@ -57,6 +62,7 @@ export class WorkbenchSession implements WorkbenchApi {
   /** IndexedDB persistence, opened by `init`; rejects where storage is unavailable. */
   private traceService: Promise<TraceService> | null = null;
   readonly instrumentation: BackendInstrumentation;
+  private readonly suites = new SuiteService(() => this.appBaseUrl);
 
   constructor(private readonly loader: BackendLoader = loadTransformersPair) {
     this.feed = new LiveFeedSink((events) => {
@@ -205,6 +211,34 @@ export class WorkbenchSession implements WorkbenchApi {
     ]);
     this.feed.flush();
     return { prompts: prompts.length, wallMs: performance.now() - t0 };
+  }
+
+  async validateSuite(yamlText: string): Promise<SuiteValidation> {
+    return this.suites.validate(yamlText);
+  }
+
+  async runSuite(yamlText: string, onEvent: (e: SuiteEvent) => void): Promise<SuiteResult> {
+    const backend = this.need();
+    const service = await this.traceService?.catch(() => null);
+    if (service) {
+      service.startRun({
+        label: `suite on ${backend.info.baseModel} vs ${backend.info.ftModel}`,
+        pairId: backend.info.pairId,
+      });
+    }
+    try {
+      return await this.suites.run(yamlText, backend, onEvent);
+    } finally {
+      this.feed.flush();
+    }
+  }
+
+  async cancelSuite(): Promise<void> {
+    this.suites.cancel();
+  }
+
+  async suiteReport(format: ReportFormat): Promise<string> {
+    return this.suites.report(format);
   }
 
   async subscribe(listener: (update: FeedUpdate) => void): Promise<void> {

@@ -1,0 +1,319 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ProbeResult } from '../probes/types.ts';
+import type { SuiteResult } from '../suite/types.ts';
+import type { ReportFormat, SuiteEvent, SuiteValidation } from '../worker/workbenchApi.ts';
+import { download } from './download.ts';
+import { fmtDuration } from './format.ts';
+import { ScoreGauge, CategoryBars, AblationCurve } from './SuiteCharts.tsx';
+import { Comlink, workbench } from './workerClient.ts';
+
+// Example specs ship with the app (the same files the CLI runs).
+const EXAMPLES = import.meta.glob('../../examples/*.yaml', {
+  query: '?raw',
+  import: 'default',
+  eager: true,
+}) as Record<string, string>;
+const exampleNames = Object.keys(EXAMPLES)
+  .map((p) => p.split('/').pop()!)
+  .sort((a, b) => (a === 'demo-suite.yaml' ? -1 : b === 'demo-suite.yaml' ? 1 : a.localeCompare(b)));
+const exampleText = (name: string) => EXAMPLES[`../../examples/${name}`] ?? '';
+const STORAGE_KEY = 'deltascope.suiteSpec';
+
+interface Progress {
+  probeIndex: number;
+  probeCount: number;
+  probeName: string;
+  done: number;
+  total: number;
+  startedAt: number;
+  at: number;
+}
+
+const fmt = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
+
+export function SuitePanel({ ready }: { ready: boolean }) {
+  const [yaml, setYaml] = useState(
+    () => localStorage.getItem(STORAGE_KEY) ?? exampleText(exampleNames[0] ?? ''),
+  );
+  const [validation, setValidation] = useState<SuiteValidation | null>(null);
+  const [progress, setProgress] = useState<Progress | null>(null);
+  const [live, setLive] = useState<ProbeResult[]>([]);
+  const [result, setResult] = useState<SuiteResult | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const editor = useRef<HTMLTextAreaElement>(null);
+
+  // Validate as you type (debounced), in the worker, before any model work.
+  useEffect(() => {
+    const t = setTimeout(() => {
+      localStorage.setItem(STORAGE_KEY, yaml);
+      void workbench()
+        .validateSuite(yaml)
+        .then(setValidation, (e: unknown) => setError(String(e)));
+    }, 250);
+    return () => clearTimeout(t);
+  }, [yaml]);
+
+  function goToLine(line: number) {
+    const el = editor.current;
+    if (el === null) return;
+    const lines = el.value.split('\n');
+    const start = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
+    el.focus();
+    el.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+  }
+
+  async function run() {
+    setError(null);
+    setResult(null);
+    setLive([]);
+    const startedAt = performance.now();
+    setProgress({
+      probeIndex: 0,
+      probeCount: validation?.probes.length ?? 0,
+      probeName: '',
+      done: 0,
+      total: 0,
+      startedAt,
+      at: startedAt,
+    });
+    try {
+      const r = await workbench().runSuite(
+        yaml,
+        Comlink.proxy((e: SuiteEvent) => {
+          if (e.type === 'progress') setProgress({ ...e, startedAt, at: performance.now() });
+          else setLive((prev) => [...prev.slice(0, e.index), e.result]);
+        }),
+      );
+      setResult(r);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setProgress(null);
+    }
+  }
+
+  async function save(format: ReportFormat) {
+    try {
+      const text = await workbench().suiteReport(format);
+      const type =
+        format === 'json' ? 'application/json' : format === 'markdown' ? 'text/markdown' : 'application/xml';
+      const ext = format === 'json' ? 'json' : format === 'markdown' ? 'md' : 'xml';
+      download(new Blob([text], { type }), `deltascope-suite-report.${ext}`);
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  const fraction =
+    progress && progress.probeCount > 0
+      ? (progress.probeIndex + (progress.total > 0 ? progress.done / progress.total : 0)) /
+        progress.probeCount
+      : 0;
+  const elapsed = progress ? (progress.at - progress.startedAt) / 1000 : 0;
+  const eta = progress && fraction > 0.05 ? (elapsed / fraction) * (1 - fraction) : null;
+  const rows = result?.probes ?? live;
+  const ablation = rows.find((r) => r.kind === 'adapter_ablation' && Array.isArray(r.evidence.lambdas));
+
+  return (
+    <section aria-labelledby="suite-heading" className="panel suite-panel">
+      <div className="panel-title">
+        <h2 id="suite-heading">Suite</h2>
+        <label className="inline">
+          Example
+          <select
+            aria-label="Example spec"
+            onChange={(e) => {
+              if (e.target.value) setYaml(exampleText(e.target.value));
+            }}
+            value=""
+          >
+            <option value="">load an example…</option>
+            {exampleNames.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <p className="hint">
+        A sway-compatible <code>sway.yaml</code>. It runs on the pair loaded in Model (the spec’s{' '}
+        <code>models</code> are for the CLI).
+      </p>
+      <div className="suite-editor">
+        <label className="grow">
+          Spec (YAML)
+          <textarea
+            ref={editor}
+            className="code"
+            rows={14}
+            spellCheck={false}
+            value={yaml}
+            onChange={(e) => setYaml(e.target.value)}
+          />
+        </label>
+        <div className="suite-side">
+          {validation === null ? (
+            <p className="hint">Checking…</p>
+          ) : validation.ok ? (
+            <p className="ok" data-testid="spec-valid">
+              ✓ valid: {validation.probes.length} probe{validation.probes.length === 1 ? '' : 's'} (
+              {validation.probes.map((p) => p.kind).join(', ')})
+            </p>
+          ) : (
+            <ul className="issues" data-testid="spec-issues" aria-label="Spec problems">
+              {validation.issues.map((i, k) => (
+                <li key={k}>
+                  <button type="button" className="link" onClick={() => goToLine(i.line)}>
+                    line {i.line}:{i.column}
+                  </button>{' '}
+                  <code>{i.path}</code> {i.message}
+                </li>
+              ))}
+            </ul>
+          )}
+          <div className="buttons">
+            <button
+              type="button"
+              className="primary"
+              disabled={!ready || !validation?.ok || progress !== null}
+              onClick={() => void run()}
+            >
+              Run suite
+            </button>
+            <button type="button" disabled={progress === null} onClick={() => void workbench().cancelSuite()}>
+              Cancel
+            </button>
+          </div>
+          {!ready && <p className="empty">Load a model pair to run a suite.</p>}
+          {progress !== null && (
+            <div className="progress" role="status" aria-live="polite">
+              <progress aria-label="Suite progress" max={1} value={fraction} />
+              <span>
+                probe {Math.min(progress.probeIndex + 1, progress.probeCount)} of {progress.probeCount}
+                {progress.probeName ? ` · ${progress.probeName}` : ''}
+                {progress.total > 0 ? ` · ${progress.done}/${progress.total}` : ''}
+                {eta !== null ? ` · about ${fmtDuration(eta)} left` : ''}
+              </span>
+            </div>
+          )}
+        </div>
+      </div>
+      {error !== null && (
+        <p className="error" role="alert">
+          {error}
+        </p>
+      )}
+      {result !== null && (
+        <div className="suite-summary" data-testid="suite-summary">
+          <ScoreGauge score={result.score.overall} band={result.score.band} />
+          <CategoryBars components={result.score.components} weights={result.score.weights} />
+          <div className="suite-meta">
+            <p>
+              wall {result.wallSeconds.toFixed(2)} s · seed {result.determinism.seed} ·{' '}
+              {result.determinism.class} · cache{' '}
+              {String((result.backendStats as Record<string, number>).cache_hits ?? 0)}/
+              {String(
+                ((result.backendStats as Record<string, number>).cache_hits ?? 0) +
+                  ((result.backendStats as Record<string, number>).cache_misses ?? 0),
+              )}
+            </p>
+            {result.score.findings.length > 0 && (
+              <ul className="findings">
+                {result.score.findings.map((f) => (
+                  <li key={f}>{f}</li>
+                ))}
+              </ul>
+            )}
+            <div className="buttons">
+              <button type="button" onClick={() => void save('json')}>
+                Download JSON report
+              </button>
+              <button type="button" onClick={() => void save('markdown')}>
+                Download markdown
+              </button>
+              <button type="button" onClick={() => void save('junit')}>
+                Download JUnit
+              </button>
+            </div>
+          </div>
+        </div>
+      )}
+      {ablation && (
+        <AblationCurve
+          lambdas={ablation.evidence.lambdas as number[]}
+          values={ablation.evidence.mean_divergence_per_lambda as number[]}
+        />
+      )}
+      {rows.length > 0 && (
+        <table className="suite-table" data-testid="suite-results">
+          <thead>
+            <tr>
+              <th>probe</th>
+              <th>kind</th>
+              <th>verdict</th>
+              <th className="num">score</th>
+              <th className="num">raw</th>
+              <th className="num">z</th>
+              <th>95% CI</th>
+              <th className="num">time</th>
+              <th>note</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <ResultRow
+                key={r.name}
+                r={r}
+                open={open === r.name}
+                onToggle={() => setOpen(open === r.name ? null : r.name)}
+              />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onToggle(): void }) {
+  return (
+    <>
+      <tr className={`verdict-${r.verdict}`}>
+        <td>
+          <button type="button" className="link" aria-expanded={open} onClick={onToggle}>
+            {r.name}
+          </button>
+        </td>
+        <td>{r.kind}</td>
+        <td>
+          <span className={`verdict ${r.verdict}`} data-testid={`verdict-${r.name}`}>
+            {r.verdict.toUpperCase()}
+          </span>
+        </td>
+        <td className="num">{fmt(r.score, 2)}</td>
+        <td className="num">{fmt(r.raw)}</td>
+        <td className="num">
+          {r.zScore === null ? '—' : `${r.zScore >= 0 ? '+' : ''}${r.zScore.toFixed(2)}σ`}
+        </td>
+        <td>{r.ci95 === null ? '—' : `[${r.ci95[0].toFixed(3)}, ${r.ci95[1].toFixed(3)}]`}</td>
+        <td className="num">{fmtDuration(r.durationS)}</td>
+        <td className="note">{r.message}</td>
+      </tr>
+      {open && (
+        <tr className="details">
+          <td colSpan={9}>
+            <pre>
+              {JSON.stringify(
+                r.evidence,
+                (_, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(6)) : v),
+                2,
+              )}
+            </pre>
+          </td>
+        </tr>
+      )}
+    </>
+  );
+}

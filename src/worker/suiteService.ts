@@ -1,0 +1,92 @@
+import type { DifferentialBackend } from '../backend/index.ts';
+import { sectionsFromMarkdown } from '../probes/common.ts';
+import type { DocSection } from '../probes/types.ts';
+import { toJsonReport, toJunitXml, toMarkdownReport } from '../suite/reports/index.ts';
+import { runSuite } from '../suite/runner.ts';
+import { parseSuiteSpec, SpecError } from '../suite/spec.ts';
+import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
+import type { ReportFormat, SuiteEvent, SuiteValidation } from './workbenchApi.ts';
+
+/**
+ * Suites in the worker: validate a spec as the user types, run it on the loaded pair with progress
+ * and cancel, and render the last result's reports. The spec's `models` are not loaded here: the
+ * workbench runs the suite on the pair already open (the Model panel), and says so.
+ */
+export class SuiteService {
+  private controller: AbortController | null = null;
+  private last: SuiteResult | null = null;
+
+  constructor(private readonly appBaseUrl: () => string) {}
+
+  validate(yamlText: string): SuiteValidation {
+    try {
+      const spec = parseSuiteSpec(yamlText);
+      return {
+        ok: true,
+        issues: [],
+        probes: spec.suite.map((p) => ({ name: p.name, kind: p.kind, enabled: p.enabled })),
+      };
+    } catch (e) {
+      if (e instanceof SpecError) return { ok: false, issues: [...e.issues], probes: [] };
+      throw e;
+    }
+  }
+
+  get running(): boolean {
+    return this.controller !== null;
+  }
+
+  async run(
+    yamlText: string,
+    backend: DifferentialBackend,
+    onEvent: (e: SuiteEvent) => void,
+  ): Promise<SuiteResult> {
+    if (this.controller !== null)
+      throw new Error('A suite is already running; cancel it or wait for it to finish.');
+    const spec = parseSuiteSpec(yamlText, { path: 'workbench' });
+    const controller = new AbortController();
+    this.controller = controller;
+    try {
+      const sections = await this.sections(spec);
+      const result = await runSuite(spec, backend, {
+        specPath: 'workbench',
+        sections,
+        signal: controller.signal,
+        determinism: backend.info.device === 'webgpu' ? 'loose' : 'best_effort',
+        onProgress: (p) => onEvent({ type: 'progress', ...p }),
+        onResult: (r, index) => onEvent({ type: 'result', index, result: r }),
+      });
+      this.last = result;
+      return result;
+    } finally {
+      this.controller = null;
+    }
+  }
+
+  cancel(): void {
+    this.controller?.abort();
+  }
+
+  report(format: ReportFormat): string {
+    if (this.last === null) throw new Error('No suite has finished yet: run one first.');
+    if (format === 'json') return toJsonReport(this.last);
+    if (format === 'markdown') return toMarkdownReport(this.last);
+    return toJunitXml(this.last);
+  }
+
+  /**
+   * The document behind `dlm_source`. Specs name it relative to their file (e.g.
+   * `../public/models/…`); in the browser the repo's `public/` folder is the app's root, so the part
+   * after `public/` is fetched from our own origin.
+   */
+  private async sections(spec: SuiteSpec): Promise<DocSection[]> {
+    if (spec.dlm_source === null) return [];
+    const rel = spec.dlm_source.includes('public/')
+      ? spec.dlm_source.split('public/').pop()!
+      : spec.dlm_source;
+    const url = new URL(rel.replace(/^\.?\//, ''), this.appBaseUrl()).href;
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`dlm_source ${spec.dlm_source}: not found at ${url} (HTTP ${res.status}).`);
+    return sectionsFromMarkdown(await res.text());
+  }
+}
