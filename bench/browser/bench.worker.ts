@@ -1,0 +1,138 @@
+import * as Comlink from 'comlink';
+import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
+import { demoPair, loadTransformersPair, type DifferentialBackend } from '../../src/backend/index.ts';
+import { TransformersRunner } from '../../src/backend/transformersRunner.ts';
+import { noopTraceSink } from '../../src/core/index.ts';
+import { makeRunId, openTraceDb, type TraceDb } from '../../src/store/traceDb.ts';
+import { WriteBehindSink } from '../../src/store/writeBehindSink.ts';
+import {
+  batchThroughput,
+  freshPrompt,
+  runDeltascopeSuite,
+  runNaiveSuite,
+  suitePrompts,
+} from '../lib/suiteWorkload.ts';
+import { syntheticEvents } from '../lib/traceEvents.ts';
+import {
+  BENCH_DB,
+  type BenchWorkerApi,
+  type BrowserDevice,
+  type LoadInfo,
+  type TracedRun,
+} from './benchWorkerApi.ts';
+
+let backend: DifferentialBackend | null = null;
+let plain: { base: TransformersRunner; ft: TransformersRunner } | null = null;
+let db: TraceDb | null = null;
+
+function need<T>(x: T | null, what: string): T {
+  if (x === null) throw new Error(`bench worker: ${what} is not ready; call load() first.`);
+  return x;
+}
+
+/**
+ * The naive loop's models, opened straight through transformers.js from the same origin (no
+ * deltascope loader, no instrumentation). Loaded after deltascope's pair, so the ORT runtime and its
+ * wasm paths are already configured.
+ */
+async function loadPlain(
+  view: 'base' | 'ft',
+  device: BrowserDevice,
+  origin: string,
+): Promise<TransformersRunner> {
+  env.allowLocalModels = true;
+  env.allowRemoteModels = false;
+  // Root-relative: transformers.js joins this path with '/' collapsing, which would break `http://`.
+  env.localModelPath = new URL('/models/', origin).pathname;
+  (env as unknown as { useBrowserCache: boolean }).useBrowserCache = false;
+  const id = `deltascope-demo/${view}`;
+  const tokenizer = await AutoTokenizer.from_pretrained(id);
+  const model: PreTrainedModel = await AutoModelForCausalLM.from_pretrained(id, {
+    device,
+    dtype: 'fp32',
+  } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
+  return new TransformersRunner(model, tokenizer);
+}
+
+async function benchDb(): Promise<TraceDb> {
+  db ??= await openTraceDb(BENCH_DB);
+  return db;
+}
+
+const api: BenchWorkerApi = {
+  async load(device, origin): Promise<LoadInfo> {
+    const t0 = performance.now();
+    // The app's defaults: cache 256 entries, max batch 16, one warm-up forward per model.
+    backend = await loadTransformersPair(demoPair(`${origin}/`), { device, ortBaseUrl: `${origin}/ort/` });
+    plain = { base: await loadPlain('base', device, origin), ft: await loadPlain('ft', device, origin) };
+    // WebGPU compiles shaders per shape: warm the plain runners at batch 1 like the loader does.
+    await plain.base.forward([plain.base.encode('hello', true)], 'last');
+    await plain.ft.forward([plain.ft.encode('hello', true)], 'last');
+    return { device: backend.info.device, detail: backend.info.deviceDetail, loadMs: performance.now() - t0 };
+  },
+
+  async suite(perProbe) {
+    return runDeltascopeSuite(need(backend, 'the model pair'), suitePrompts(perProbe));
+  },
+
+  async naive(perProbe) {
+    const p = need(plain, 'the plain runners');
+    return runNaiveSuite(p.base, p.ft, suitePrompts(perProbe));
+  },
+
+  async scaling(prompts, batch) {
+    const p = need(plain, 'the plain runners');
+    return batchThroughput(
+      p.base,
+      Array.from({ length: prompts }, (_, i) => freshPrompt(i)),
+      batch,
+    );
+  },
+
+  async ingest(kind, n) {
+    const d = await benchDb();
+    const events = syntheticEvents(n);
+    const run = makeRunId();
+    const t0 = performance.now();
+    if (kind === 'writeBehind') {
+      const sink = new WriteBehindSink(d);
+      sink.startRun({ id: run, label: 'ingest bench' });
+      for (const e of events) sink.write(e);
+      await sink.flush();
+    } else {
+      // What a first version would do: await one readwrite transaction per event.
+      for (let i = 0; i < n; i++) await d.add('events', { run, seq: i, event: events[i]! });
+    }
+    return (n * 1000) / (performance.now() - t0);
+  },
+
+  async tracedSuite(perProbe, tracing): Promise<TracedRun> {
+    const b = need(backend, 'the model pair');
+    const inst = b.instrumentation;
+    let sink: WriteBehindSink | null = null;
+    if (tracing) {
+      sink = new WriteBehindSink(await benchDb());
+      sink.startRun({ id: makeRunId(), label: 'traced suite' });
+      inst.trace = sink;
+    } else inst.trace = noopTraceSink;
+    try {
+      const run = await runDeltascopeSuite(b, suitePrompts(perProbe));
+      const t0 = performance.now();
+      await sink?.flush();
+      return { wallMs: run.wallMs, flushMs: performance.now() - t0, events: sink?.status().written ?? 0 };
+    } finally {
+      inst.trace = noopTraceSink;
+    }
+  },
+
+  async seedRun(n) {
+    const sink = new WriteBehindSink(await benchDb(), { maxEvents: 2000 });
+    const id = makeRunId();
+    sink.startRun({ id, label: 'export bench' });
+    for (const e of syntheticEvents(n)) sink.write(e);
+    await sink.flush();
+    return id;
+  },
+};
+
+Comlink.expose(api);

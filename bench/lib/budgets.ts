@@ -1,0 +1,70 @@
+import type { BenchResults } from './results.ts';
+
+export interface BudgetCheck {
+  budget: string;
+  /** What was measured, in words, for the report line. */
+  measured: string;
+  ok: boolean | null;
+}
+
+const f = (x: number, d = 2) => x.toFixed(d);
+
+/** The budgets of the benchmarks issue; `ok: null` when the figure is missing from this run. */
+export function checkBudgets(r: BenchResults): BudgetCheck[] {
+  const out: BudgetCheck[] = [];
+  if (r.cache !== null) {
+    const hit = r.cache.hitPathUs.value.median;
+    out.push({ budget: 'cache hit path ≤ 2 µs median', measured: `${f(hit)} µs`, ok: hit <= 2 });
+    for (const t of r.cache.throughput) {
+      const q = t.opsPerS.ratio.median;
+      out.push({
+        budget: `ForwardCache ≥ 0.7× lru-cache (${t.op}, capacity ${t.capacity.toLocaleString('en')})`,
+        measured: `${f(q)}×`,
+        ok: q >= 0.7,
+      });
+    }
+  } else out.push({ budget: 'cache figures', measured: 'missing', ok: null });
+  for (const s of r.suite) {
+    out.push({
+      budget: `forward passes = distinct keys (${s.device})`,
+      measured: `${s.forwardPasses.deltascope} passes, ${s.distinctKeys} distinct keys`,
+      ok: s.forwardPasses.deltascope === s.distinctKeys,
+    });
+    out.push({
+      budget: `suite ≥ 3× faster than the naive loop (${s.device})`,
+      measured: `${f(s.speedup.median)}× (range ${f(s.speedup.min)}–${f(s.speedup.max)})`,
+      ok: s.speedup.median >= 3,
+    });
+  }
+  for (const d of ['Node', 'WASM', 'WebGPU']) {
+    if (!r.suite.some((s) => s.device.includes(d)))
+      out.push({ budget: `suite on ${d}`, measured: 'missing', ok: null });
+  }
+  if (r.persistence !== null) {
+    const p = r.persistence;
+    out.push({
+      budget: 'tracing overhead ≤ 3% of suite wall time',
+      measured: `${f(p.tracingOverheadPct.median, 1)}% (range ${f(p.tracingOverheadPct.min, 1)}–${f(p.tracingOverheadPct.max, 1)}%)`,
+      ok: p.tracingOverheadPct.median <= 3,
+    });
+    const ev = p.ingestEventsPerS.value.median;
+    out.push({
+      budget: 'IndexedDB ingest ≥ 50,000 events/s',
+      measured: `${Math.round(ev).toLocaleString('en')} events/s`,
+      ok: ev >= 50_000,
+    });
+  } else out.push({ budget: 'persistence figures', measured: 'missing', ok: null });
+  if (r.export !== null) {
+    const ms = r.export.timeMs.value.median;
+    out.push({ budget: '100k-event export ≤ 1 s', measured: `${f(ms / 1000)} s`, ok: ms <= 1000 });
+  } else out.push({ budget: 'export figures', measured: 'missing', ok: null });
+  if (r.ui !== null) {
+    const worst = Math.max(0, ...r.ui.all);
+    out.push({
+      budget: 'no main-thread long task over 50 ms',
+      measured: `longest ${f(worst, 0)} ms`,
+      ok: worst <= 50,
+    });
+  } else out.push({ budget: 'UI long-task figures', measured: 'missing', ok: null });
+  return out;
+}
