@@ -42,6 +42,8 @@ export function SuitePanel({ ready }: { ready: boolean }) {
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
+  // Progress callbacks travel on their own message channel and can land after the run's result.
+  const runToken = useRef(0);
 
   // Validate as you type (debounced), in the worker, before any model work.
   useEffect(() => {
@@ -68,6 +70,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
     setResult(null);
     setLive([]);
     const startedAt = performance.now();
+    const token = ++runToken.current;
     setProgress({
       probeIndex: 0,
       probeCount: validation?.probes.length ?? 0,
@@ -81,6 +84,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
       const r = await workbench().runSuite(
         yaml,
         Comlink.proxy((e: SuiteEvent) => {
+          if (runToken.current !== token) return;
           if (e.type === 'progress') setProgress({ ...e, startedAt, at: performance.now() });
           else setLive((prev) => [...prev.slice(0, e.index), e.result]);
         }),
@@ -89,6 +93,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     } finally {
+      runToken.current++;
       setProgress(null);
     }
   }
@@ -298,7 +303,7 @@ function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onTog
           {r.zScore === null ? '—' : `${r.zScore >= 0 ? '+' : ''}${r.zScore.toFixed(2)}σ`}
         </td>
         <td>{r.ci95 === null ? '—' : `[${r.ci95[0].toFixed(3)}, ${r.ci95[1].toFixed(3)}]`}</td>
-        <td className="num">{fmtDuration(r.durationS)}</td>
+        <td className="num">{r.durationS < 10 ? `${r.durationS.toFixed(2)} s` : fmtDuration(r.durationS)}</td>
         <td className="note">{r.message}</td>
       </tr>
       {open && (
