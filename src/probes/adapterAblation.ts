@@ -1,5 +1,5 @@
 import { divergence, linearFit, mean, clip, type DivergenceKind } from '../core/index.ts';
-import { isScalable } from '../backend/index.ts';
+import { isScalable } from '../backend/capabilities.ts';
 import { throwIfAborted } from './common.ts';
 import { makeResult } from './result.ts';
 import { ProbeSkip, type CommonProbeSpec, type ProbeDefinition } from './types.ts';

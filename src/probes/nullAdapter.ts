@@ -1,5 +1,6 @@
 import { mean, stdev } from '../core/index.ts';
-import { isNullCalibrated, type DifferentialBackend, type NullCalibratedBackend } from '../backend/index.ts';
+import { isNullCalibrated, type NullCalibratedBackend } from '../backend/capabilities.ts';
+import type { DifferentialBackend } from '../backend/index.ts';
 import { throwIfAborted } from './common.ts';
 import { makeResult } from './result.ts';
 import { ProbeSkip, type CommonProbeSpec, type NullStats, type ProbeDefinition } from './types.ts';
