@@ -55,8 +55,6 @@ export const nullAdapter: ProbeDefinition<NullAdapterSpec> = {
     if (!isNullCalibrated(backend)) {
       throw new ProbeSkip('backend has no null-adapter views (needs runtime LoRA: load base + adapter)');
     }
-    // Imported lazily: the registry imports this module, so a static import would be circular.
-    const { probeRegistry } = await import('./registry.ts');
     const targets = ctx.downstream.filter(
       (p) => p.enabled && (spec.calibrate_kinds.length === 0 || spec.calibrate_kinds.includes(p.kind)),
     );
@@ -65,7 +63,7 @@ export const nullAdapter: ProbeDefinition<NullAdapterSpec> = {
     let done = 0;
     const total = targets.length * spec.runs * spec.rank_multipliers.length;
     for (const target of targets) {
-      const def = probeRegistry.get(target.kind);
+      const def = ctx.probes.get(target.kind);
       const calSpec = def?.calibrateSpec?.(target) ?? null;
       if (def === undefined || calSpec === null) {
         optedOut.push(target.kind);

@@ -63,6 +63,8 @@ export interface ProbeContext {
   topK: number;
   /** Null statistics by probe kind; empty when uncalibrated. */
   nullStats: Readonly<Record<string, NullStats>>;
+  /** The probe registry, for probes that run other probes (`null_adapter` calibrates later ones). */
+  probes: ReadonlyMap<string, ProbeDefinition<CommonProbeSpec>>;
   /** Probe entries declared after this one in the suite (what `null_adapter` calibrates). */
   downstream: readonly CommonProbeSpec[];
   /** The document text and its sections, when the spec names them. */

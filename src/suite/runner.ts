@@ -85,6 +85,7 @@ export async function runSuite(
           seed: spec.defaults.seed,
           topK: spec.defaults.top_k,
           nullStats,
+          probes: probeRegistry,
           downstream: probes.slice(i + 1),
           sections: opts.sections ?? [],
           signal,

@@ -3,6 +3,7 @@ import { BackendInstrumentation, makeRollingLogprob, type TokenDist } from '../.
 import type { DifferentialBackend, ScoringView } from '../../src/backend/index.ts';
 import { makeResult } from '../../src/probes/result.ts';
 import type { CommonProbeSpec, ProbeContext } from '../../src/probes/types.ts';
+import { probeRegistry } from '../../src/probes/registry.ts';
 
 export interface Script {
   dist?: (prompt: string) => number[];
@@ -72,6 +73,7 @@ export function ctxFor(backend: DifferentialBackend, over: Partial<ProbeContext>
     seed: 0,
     topK: 256,
     nullStats: {},
+    probes: probeRegistry,
     downstream: [],
     sections: [],
     signal: new AbortController().signal,
