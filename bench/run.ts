@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=cache,node,wasm,webgpu,ui]`: runs the benchmarks and writes
+// `npm run bench [-- --quick] [-- --only=cache,node,wasm,webgpu,ui] [-- --render]`: runs the benchmarks and writes
 // bench/results.json and bench/RESULTS.md. A part that fails is recorded in `errors`, the rest go on.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -12,6 +12,16 @@ import { nodeSuiteBench } from './nodeSuite.bench.ts';
 import { buildApp, uiBench } from './ui.bench.ts';
 
 const args = process.argv.slice(2);
+if (args.includes('--render')) {
+  // Re-renders RESULTS.md from the recorded results.json (e.g. after a report wording change).
+  const { readFileSync } = await import('node:fs');
+  const recorded = JSON.parse(
+    readFileSync(new URL('./results.json', import.meta.url), 'utf8'),
+  ) as BenchResults;
+  writeFileSync(new URL('./RESULTS.md', import.meta.url), renderReport(recorded));
+  console.log('[bench] re-rendered bench/RESULTS.md from bench/results.json');
+  process.exit(0);
+}
 const quick = args.includes('--quick');
 const onlyArg = args.find((a) => a.startsWith('--only='));
 const only = onlyArg === undefined ? null : new Set(onlyArg.slice('--only='.length).split(','));
