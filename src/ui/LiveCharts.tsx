@@ -123,7 +123,7 @@ export function LiveCharts({ ready }: { ready: boolean }) {
         <button type="button" disabled={!ready || running !== null} onClick={() => void runLoad(200)}>
           Run 200-prompt batch
         </button>
-        <span className="hint" role="status">
+        <span className="hint" role="status" data-testid="load-status">
           {running ?? lastRun ?? 'Generates load: 200 prompts (30% repeats) through both views.'}
         </span>
       </div>
