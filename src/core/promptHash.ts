@@ -79,8 +79,19 @@ function wordHex(w: number): string {
  * become U+FFFD, as `TextEncoder` encodes them.
  */
 export function promptHash(prompt: string): string {
-  return sha1Hex(encoder.encode(prompt)).slice(0, 12);
+  let h = memo.get(prompt);
+  if (h === undefined) {
+    h = sha1Hex(encoder.encode(prompt)).slice(0, 12);
+    // Probes look the same prompts up again and again (both views, several probes, cache hits);
+    // a bounded memo keeps SHA-1 off the hit path. Cleared wholesale when full: simple and O(1).
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(prompt, h);
+  }
+  return h;
 }
+
+const MEMO_MAX = 4096;
+const memo = new Map<string, string>();
 
 /** sway hashes a `(prompt, completion)` pair as `prompt + "\0" + completion`. */
 export function pairHash(prompt: string, completion: string): string {

@@ -127,3 +127,23 @@ describe('ForwardCache beyond sway', () => {
     );
   });
 });
+
+describe('ForwardCache at larger capacities', () => {
+  it('grows its slot arrays and evicts in LRU order past the first 1,024 entries', () => {
+    const cap = 1500;
+    const cache = new ForwardCache<number>(cap);
+    for (let i = 0; i < 3000; i++) {
+      cache.put(k(String(i)), i);
+      // Keep key 0 hot so it is never the least recently used.
+      expect(cache.get(k('0'))).toBe(0);
+    }
+    expect(cache.size).toBe(cap);
+    expect(cache.get(k('0'))).toBe(0);
+    expect(cache.get(k('1500'))).toBe(MISS);
+    expect(cache.get(k('1501'))).toBe(1501);
+    expect(cache.get(k('2999'))).toBe(2999);
+    cache.clear();
+    cache.put(k('x'), 1);
+    expect(cache.size).toBe(1);
+  });
+});
