@@ -45,7 +45,7 @@ export class InstrumentedView implements ScoringView {
         );
         return logits.map((row) => tokenDistFromLogits(row, topK, 0, this.runner.vocabSize));
       },
-      { maxBatchSize: this.maxBatchSize },
+      { maxBatchSize: this.maxBatchSize, sortKey: (i) => prompts[i]!.length },
     );
   }
 
@@ -90,7 +90,7 @@ export class InstrumentedView implements ScoringView {
           return sum;
         });
       },
-      { maxBatchSize: this.maxBatchSize },
+      { maxBatchSize: this.maxBatchSize, sortKey: (i) => keys[i]!.length },
     );
   }
 
@@ -127,7 +127,7 @@ export class InstrumentedView implements ScoringView {
           return makeRollingLogprob(row, lp);
         });
       },
-      { maxBatchSize: this.maxBatchSize },
+      { maxBatchSize: this.maxBatchSize, sortKey: (i) => texts[i]!.length },
     );
   }
 

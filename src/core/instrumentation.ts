@@ -15,6 +15,11 @@ export interface InstrumentationOptions {
 export interface BatchOptions {
   /** Largest physical batch; more misses are split into consecutive compute calls. */
   maxBatchSize?: number;
+  /**
+   * Orders the misses before they are split into batches (e.g. by prompt length), so rows of a
+   * batch are alike and padding is small. Values still come back at their callers' positions.
+   */
+  sortKey?: (index: number) => number;
 }
 
 interface Deferred<T> {
@@ -158,6 +163,16 @@ export class BackendInstrumentation {
       missIndices.push(i);
     }
 
+    if (opts.sortKey !== undefined && missIndices.length > 1) {
+      const key = opts.sortKey;
+      const order = missIndices
+        .map((_, j) => j)
+        .sort((a, b) => key(missIndices[a]!) - key(missIndices[b]!) || a - b);
+      const sortedMisses = order.map((j) => missIndices[j]!);
+      const sortedOwned = order.map((j) => owned[j]!);
+      missIndices.splice(0, missIndices.length, ...sortedMisses);
+      owned.splice(0, owned.length, ...sortedOwned);
+    }
     const chunk = Math.max(1, Math.floor(opts.maxBatchSize ?? missIndices.length));
     for (let from = 0; from < missIndices.length; from += chunk) {
       const to = Math.min(missIndices.length, from + chunk);

@@ -49,56 +49,67 @@ export function logSoftmax(
 }
 
 /**
- * Indices of the k largest values, sorted descending (ties: lower index first). A bounded min-heap
- * keeps this O(V log k), which matters for 150k-token vocabularies.
+ * Indices of the k largest values, sorted descending (ties: lower index first). A quickselect on a
+ * scratch copy finds the k-th largest value in O(V), then only the k winners are sorted: for a
+ * 150k-token vocabulary this beats both a full sort and a comparator-driven heap.
  */
 export function topKIndices(values: ArrayLike<number>, k: number): Int32Array {
   const n = values.length;
   const kk = Math.max(0, Math.min(k, n));
   if (kk === 0) return new Int32Array(0);
-  // "a ranks below b": smaller value, or equal value and larger index.
-  const below = (a: number, b: number): boolean => {
-    const va = values[a]!;
-    const vb = values[b]!;
-    return va < vb || (va === vb && a > b);
-  };
-  const heap = new Int32Array(kk);
-  let size = 0;
-  const siftUp = (pos: number): void => {
-    const item = heap[pos]!;
-    while (pos > 0) {
-      const parent = (pos - 1) >> 1;
-      if (!below(item, heap[parent]!)) break;
-      heap[pos] = heap[parent]!;
-      pos = parent;
-    }
-    heap[pos] = item;
-  };
-  const siftDown = (pos: number): void => {
-    const item = heap[pos]!;
-    for (;;) {
-      const l = 2 * pos + 1;
-      if (l >= size) break;
-      const r = l + 1;
-      const child = r < size && below(heap[r]!, heap[l]!) ? r : l;
-      if (!below(heap[child]!, item)) break;
-      heap[pos] = heap[child]!;
-      pos = child;
-    }
-    heap[pos] = item;
-  };
-  for (let i = 0; i < n; i++) {
-    if (size < kk) {
-      heap[size] = i;
-      siftUp(size++);
-    } else if (below(heap[0]!, i)) {
-      heap[0] = i;
-      siftDown(0);
-    }
+  const threshold = kthLargest(values, kk);
+  const out = new Int32Array(kk);
+  let m = 0;
+  for (let i = 0; i < n && m < kk; i++) if (values[i]! > threshold) out[m++] = i;
+  // Ties at the threshold fill the remaining places in index order.
+  for (let i = 0; i < n && m < kk; i++) if (values[i] === threshold) out[m++] = i;
+  if (m < kk) {
+    // Only with NaN among the values (which compare false both ways): take the rest in index order.
+    const taken = new Uint8Array(n);
+    for (let j = 0; j < m; j++) taken[out[j]!] = 1;
+    for (let i = 0; i < n && m < kk; i++) if (!taken[i]) out[m++] = i;
   }
-  const out = Array.from(heap);
-  out.sort((a, b) => (below(a, b) ? 1 : below(b, a) ? -1 : 0));
-  return Int32Array.from(out);
+  const sorted = Array.from(out).sort((a, b) => values[b]! - values[a]! || a - b);
+  return Int32Array.from(sorted);
+}
+
+let scratch = new Float64Array(0);
+
+/** The k-th largest value (1-based), by an in-place quickselect on a reused scratch buffer. */
+function kthLargest(values: ArrayLike<number>, k: number): number {
+  const n = values.length;
+  if (scratch.length < n) scratch = new Float64Array(n);
+  const a = scratch;
+  for (let i = 0; i < n; i++) a[i] = values[i]!;
+  // The k-th largest is the (n − k)-th smallest (0-based).
+  const target = n - k;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    // Median of three as the pivot keeps sorted and reversed inputs linear.
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo]!;
+    const y = a[mid]!;
+    const z = a[hi]!;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i++;
+      while (a[j]! > pivot) j--;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return a[target]!;
+  }
+  return a[target]!;
 }
 
 /** The contract's tail rule: `log(1 − Σ exp(top))` if that mass > 1e-12, else 0; `null` when k = V. */

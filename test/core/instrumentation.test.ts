@@ -253,3 +253,24 @@ describe('cachedBatch with maxBatchSize', () => {
     expect(call).toBe(2);
   });
 });
+
+describe('cachedBatch with sortKey', () => {
+  it('batches misses in key order and returns values at their callers’ positions', async () => {
+    const inst = new BackendInstrumentation();
+    const prompts = ['ccc', 'a', 'bb', 'dddd', 'e'];
+    const calls: number[][] = [];
+    const out = await inst.cachedBatch(
+      'op',
+      'base',
+      prompts,
+      0,
+      async (idx) => {
+        calls.push([...idx]);
+        return idx.map((i) => prompts[i]!.toUpperCase());
+      },
+      { maxBatchSize: 2, sortKey: (i) => prompts[i]!.length },
+    );
+    expect(calls).toEqual([[1, 4], [2, 0], [3]]);
+    expect(out).toEqual(['CCC', 'A', 'BB', 'DDDD', 'E']);
+  });
+});

@@ -39,6 +39,14 @@ describe('token distributions', () => {
     );
   });
 
+  it('topKIndices terminates and returns k distinct indices when values contain NaN or infinities', () => {
+    const vals = [1, Number.NaN, 3, -Infinity, Infinity, Number.NaN, 2];
+    const out = Array.from(topKIndices(vals, 4));
+    expect(out).toHaveLength(4);
+    expect(new Set(out).size).toBe(4);
+    expect(out[0]).toBe(4);
+  });
+
   it('has the three tail states', () => {
     // k = V → null
     expect(tokenDistFromLogits([0, 1, 2], 3).tailLogprob).toBeNull();
