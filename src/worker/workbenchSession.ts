@@ -230,6 +230,11 @@ export class WorkbenchSession implements WorkbenchApi {
       return await this.suites.run(yamlText, backend, onEvent);
     } finally {
       this.feed.flush();
+      // Interactive work after the suite belongs to a run of its own, not to the suite's trace.
+      service?.startRun({
+        label: `${backend.info.baseModel} vs ${backend.info.ftModel}`,
+        pairId: backend.info.pairId,
+      });
     }
   }
 
