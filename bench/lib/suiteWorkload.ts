@@ -1,7 +1,7 @@
 // Browser-safe: imported by the Node benchmarks and by the bench page's worker.
 import type { DifferentialBackend } from '../../src/backend/index.ts';
 import type { LogitsRunner } from '../../src/backend/logitsRunner.ts';
-import { divergence, mean, tokenDistFromLogits, type TokenDist } from '../../src/core/index.ts';
+import { divergence, mean, seededRng, tokenDistFromLogits, type TokenDist } from '../../src/core/index.ts';
 import { runSuite } from '../../src/suite/runner.ts';
 import type { SuiteSpec } from '../../src/suite/types.ts';
 
@@ -23,17 +23,8 @@ const VERBS = ['carried', 'watched', 'remembered', 'painted', 'found', 'describe
 const OBJECTS = ['the fog', 'the copper bell', 'a green lamp', 'the boats', 'the street', 'the festival'];
 const TAILS = ['', ' at dawn', ' before the storm came', ' while the town slept and the tide turned'];
 
-/** A small deterministic PRNG (mulberry32) so every device scores exactly the same prompts. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG, so every device scores exactly the same prompts. */
+const rng = seededRng;
 
 /** Distinct prompts of varied length (so batches carry padding, as real suites do). */
 export function freshPrompt(i: number): string {

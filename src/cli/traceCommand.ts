@@ -4,12 +4,11 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
   TraceAnalyzer,
-  coerceTraceEvent,
+  parseTraceLine,
   renderAnalysisJson,
   renderAnalysisMarkdown,
   renderAnalysisText,
   type TraceAnalysis,
-  type TraceEvent,
 } from '../core/index.ts';
 import { InputError } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -46,12 +45,7 @@ export async function analyzeTraceFile(path: string, slowest: number): Promise<T
     lineNo++;
     const line = raw.trim();
     if (line === '') continue;
-    let event: TraceEvent | null;
-    try {
-      event = coerceTraceEvent(JSON.parse(line));
-    } catch {
-      event = null;
-    }
+    const event = parseTraceLine(line);
     if (event === null) {
       skipped++;
       if (skippedLines.length < MAX_LISTED) skippedLines.push(lineNo);

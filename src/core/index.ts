@@ -15,6 +15,7 @@ export {
   encodeTraceJsonl,
   encodeTraceLine,
   parseTraceJsonl,
+  parseTraceLine,
   coerceTraceEvent,
   type ParsedTrace,
 } from './traceJsonl.ts';

@@ -76,6 +76,15 @@ export function coerceTraceEvent(value: unknown): TraceEvent | null {
   return event as unknown as TraceEvent;
 }
 
+/** One JSONL line as a trace event, or null when it is not JSON or not a valid event. */
+export function parseTraceLine(line: string): TraceEvent | null {
+  try {
+    return coerceTraceEvent(JSON.parse(line));
+  } catch {
+    return null;
+  }
+}
+
 export interface ParsedTrace {
   events: TraceEvent[];
   /** Non-blank lines that were not JSON or not a valid event. */
@@ -100,12 +109,7 @@ export function parseTraceJsonl(text: string): ParsedTrace {
     const line = text.slice(start, end).trim();
     start = end + 1;
     if (line === '') continue;
-    let event: TraceEvent | null;
-    try {
-      event = coerceTraceEvent(JSON.parse(line));
-    } catch {
-      event = null;
-    }
+    const event = parseTraceLine(line);
     if (event === null) {
       skipped++;
       if (skippedLines.length < MAX_REPORTED_LINES) skippedLines.push(lineNo);
