@@ -65,8 +65,12 @@ describe('deltascope run', () => {
       schema_version: number;
       probes: { name: string; kind: string; verdict: string }[];
       backend_stats: { forward_passes: number };
+      score: { overall: number; band: string };
     };
     expect(report.schema_version).toBe(1);
+    // The demo pair's composite lands at least in sway's "partial" band.
+    expect(['partial', 'healthy', 'suspicious']).toContain(report.score.band);
+    expect(report.score.overall).toBeGreaterThanOrEqual(0.3);
     expect(report.probes.map((p) => p.name)).toContain('document_shift');
     expect(report.probes.find((p) => p.name === 'document_shift')!.verdict).toBe('pass');
     expect(report.probes.find((p) => p.kind === 'adapter_ablation')!.verdict).toBe('skip');
