@@ -1,5 +1,6 @@
-import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { TraceEvent } from '../core/index.ts';
+import { CHUNK_EVENTS, encodeChunk, type StoredChunk } from './traceChunk.ts';
 
 /** A run: what one model-pair load (or one imported file) traced. */
 export interface RunRecord {
@@ -25,9 +26,9 @@ export interface RunRecord {
 }
 
 /**
- * One stored event. `seq` numbers the run's events from 0, so a run reads back in order, page by
- * page, through the `[run, seq]` index without one transaction spanning the whole read. The event
- * itself carries `run_id` as an extra key, so it exports exactly as stored.
+ * One event and its place in the run: `seq` numbers the run's events from 0. The write-behind
+ * buffer and import hold events this way until they are packed into chunks. The event itself
+ * carries `run_id` as an extra key, so it exports exactly as stored.
  */
 export interface StoredEvent {
   run: string;
@@ -37,13 +38,21 @@ export interface StoredEvent {
 
 export interface TraceDbSchema extends DBSchema {
   runs: { key: string; value: RunRecord; indexes: { by_started: number } };
+  /** A run's events, a few hundred per record (see traceChunk.ts), keyed `[run, first seq]`. */
+  chunks: { key: [string, number]; value: StoredChunk };
+  /**
+   * Version 1's one-record-per-event layout. The app no longer writes it: opening a version 1
+   * database moves its events into `chunks` and empties it. It stays in the schema because the
+   * benchmark's per-event baseline (bench/browser/bench.worker.ts) still writes there.
+   */
   events: { key: number; value: StoredEvent; indexes: { by_run: string; by_run_seq: [string, number] } };
 }
 
 export type TraceDb = IDBPDatabase<TraceDbSchema>;
 
 export const TRACE_DB_NAME = 'deltascope-traces';
-const TRACE_DB_VERSION = 1;
+/** 1: one record per event. 2: one record per chunk of events (`chunks`). */
+const TRACE_DB_VERSION = 2;
 
 /** Raised for storage problems the user can act on (quota, blocked upgrade, bad import). */
 export class TraceStoreError extends Error {
@@ -53,18 +62,59 @@ export class TraceStoreError extends Error {
 /** Opens (and on first use creates) the trace database. */
 export async function openTraceDb(name = TRACE_DB_NAME): Promise<TraceDb> {
   return openDB<TraceDbSchema>(name, TRACE_DB_VERSION, {
-    upgrade(db) {
-      const runs = db.createObjectStore('runs', { keyPath: 'id' });
-      runs.createIndex('by_started', 'startedAt');
-      // Out-of-line auto-increment keys: the key never leaks into the stored event.
-      const events = db.createObjectStore('events', { autoIncrement: true });
-      events.createIndex('by_run', 'run');
-      events.createIndex('by_run_seq', ['run', 'seq'], { unique: true });
+    upgrade(db, oldVersion, _newVersion, tx) {
+      if (oldVersion < 1) {
+        const runs = db.createObjectStore('runs', { keyPath: 'id' });
+        runs.createIndex('by_started', 'startedAt');
+        // Out-of-line auto-increment keys: the key never leaks into the stored event.
+        const events = db.createObjectStore('events', { autoIncrement: true });
+        events.createIndex('by_run', 'run');
+        events.createIndex('by_run_seq', ['run', 'seq'], { unique: true });
+      }
+      if (oldVersion < 2) db.createObjectStore('chunks', { keyPath: ['run', 'seq'] });
+      if (oldVersion === 1) {
+        // The open only succeeds once the whole move has committed; a failure aborts the upgrade,
+        // which leaves the database at version 1 with its events where they were.
+        migrateEventsToChunks(tx).catch(() => tx.abort());
+      }
     },
     blocked() {
       // An older tab holds the previous version open; opening waits until it closes or reloads.
     },
   });
+}
+
+type UpgradeTx = IDBPTransaction<TraceDbSchema, StoreNames<TraceDbSchema>[], 'versionchange'>;
+
+/**
+ * Version 1 → 2: walks the per-event records in `[run, seq]` order, writes them as chunks of up to
+ * CHUNK_EVENTS (a new chunk at every run boundary), then empties `events`. Run records and their
+ * counters are unchanged: the same events are still there.
+ */
+async function migrateEventsToChunks(tx: UpgradeTx): Promise<void> {
+  const chunks = tx.objectStore('chunks');
+  const events = tx.objectStore('events');
+  let run: string | null = null;
+  let first = 0;
+  let pending: TraceEvent[] = [];
+  const adds: Promise<unknown>[] = [];
+  const emit = () => {
+    if (run !== null && pending.length > 0) adds.push(chunks.add(encodeChunk(run, first, pending)));
+    pending = [];
+  };
+  let cursor = await events.index('by_run_seq').openCursor();
+  while (cursor !== null) {
+    const s = cursor.value;
+    if (s.run !== run || pending.length === CHUNK_EVENTS) {
+      emit();
+      run = s.run;
+      first = s.seq;
+    }
+    pending.push(s.event);
+    cursor = await cursor.continue();
+  }
+  emit();
+  await Promise.all([...adds, events.clear()]);
 }
 
 /** Adds one batch of events to a run's counters (the caller writes the record back). */

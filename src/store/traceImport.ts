@@ -9,10 +9,11 @@ import {
   type StoredEvent,
   type TraceDb,
 } from './traceDb.ts';
+import { chunksOf } from './traceChunk.ts';
 
 /** Largest trace file accepted: 200 MB is ~1.3 M sway events, far beyond any suite run. */
 export const MAX_IMPORT_BYTES = 200 * 1024 * 1024;
-/** Events per write transaction during import. */
+/** Events per write transaction during import (stored as chunks of CHUNK_EVENTS). */
 const IMPORT_TX_EVENTS = 5000;
 const MAX_REPORTED_LINES = 20;
 
@@ -73,14 +74,14 @@ export async function importJsonl(
     if (pending.length === 0) return;
     const batch = pending;
     pending = [];
-    const tx = db.transaction(['runs', 'events'], 'readwrite', { durability: 'relaxed' });
+    const tx = db.transaction(['runs', 'chunks'], 'readwrite', { durability: 'relaxed' });
     foldIntoRun(
       run,
       batch.map((s) => s.event),
       now(),
     );
     run.skippedLines = skipped;
-    const ops: Promise<unknown>[] = batch.map((s) => tx.objectStore('events').add(s));
+    const ops: Promise<unknown>[] = chunksOf(runId, batch).map((c) => tx.objectStore('chunks').add(c));
     ops.push(tx.objectStore('runs').put({ ...run }));
     await Promise.all([...ops, tx.done]);
   };

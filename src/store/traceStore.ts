@@ -6,10 +6,16 @@ import {
   type TraceAnalysis,
   type TraceEvent,
 } from '../core/index.ts';
+import { decodeChunk } from './traceChunk.ts';
 import { TraceStoreError, type RunRecord, type TraceDb } from './traceDb.ts';
 
-/** Events per read transaction: big enough to amortise a transaction, small enough to stream. */
+/** Events per page handed to the caller: one JSONL / Perfetto string chunk each. */
 export const READ_PAGE = 2000;
+/**
+ * Chunk records per read transaction: up to 16,000 events (far fewer when timed flushes wrote
+ * small chunks). They arrive compact and are unpacked one at a time as pages are handed out.
+ */
+const CHUNKS_PER_READ = 16;
 
 /** Every run, newest first. */
 export async function listRuns(db: TraceDb): Promise<RunRecord[]> {
@@ -28,24 +34,38 @@ export async function getRun(db: TraceDb, id: string): Promise<RunRecord> {
 }
 
 /**
- * A run's events in order, one page per read transaction. A page is read with one `getAll` over
- * the `[run, seq]` index and the next page starts after the last `seq` seen, so no transaction has
- * to stay open while the caller works on a page.
+ * A run's events in order, in pages of `pageSize` (the last one shorter). Each read transaction
+ * fetches a few chunk records with one `getAll` over the `[run, seq]` key range and the next one
+ * starts after the last key seen, so no transaction stays open while the caller works on a page.
  */
 export async function* readRunPages(
   db: TraceDb,
   runId: string,
   pageSize = READ_PAGE,
 ): AsyncGenerator<TraceEvent[], void, undefined> {
-  let from = 0;
+  let range = IDBKeyRange.bound([runId, -Infinity], [runId, Infinity]);
+  let page: TraceEvent[] = [];
   for (;;) {
-    const range = IDBKeyRange.bound([runId, from], [runId, Infinity]);
-    const page = await db.getAllFromIndex('events', 'by_run_seq', range, pageSize);
-    if (page.length === 0) return;
-    yield page.map((s) => s.event);
-    if (page.length < pageSize) return;
-    from = page[page.length - 1]!.seq + 1;
+    const chunks = await db.getAll('chunks', range, CHUNKS_PER_READ);
+    for (const chunk of chunks) {
+      const events = decodeChunk(chunk);
+      if (page.length === 0 && events.length === pageSize) {
+        yield events;
+        continue;
+      }
+      for (let i = 0; i < events.length;) {
+        const end = Math.min(i + pageSize - page.length, events.length);
+        while (i < end) page.push(events[i++]!);
+        if (page.length === pageSize) {
+          yield page;
+          page = [];
+        }
+      }
+    }
+    if (chunks.length < CHUNKS_PER_READ) break;
+    range = IDBKeyRange.bound([runId, chunks[chunks.length - 1]!.seq], [runId, Infinity], true);
   }
+  if (page.length > 0) yield page;
 }
 
 /** The run as sway JSONL, one string chunk per page (never the whole file as one string). */
@@ -76,20 +96,20 @@ export async function analyzeRun(
   return analyzer.result();
 }
 
-/** Deletes a run and its events in one transaction. */
+/**
+ * Deletes a run and its events in one transaction; returns how many events it held. The count is
+ * the run record's, which every write updates in the same transaction as the events themselves.
+ */
 export async function deleteRun(db: TraceDb, runId: string): Promise<number> {
-  const tx = db.transaction(['runs', 'events'], 'readwrite');
-  const events = tx.objectStore('events');
-  let removed = 0;
-  let cursor = await events.index('by_run').openKeyCursor(IDBKeyRange.only(runId));
-  while (cursor !== null) {
-    void events.delete(cursor.primaryKey);
-    removed++;
-    cursor = await cursor.continue();
-  }
-  await tx.objectStore('runs').delete(runId);
-  await tx.done;
-  return removed;
+  const tx = db.transaction(['runs', 'chunks'], 'readwrite');
+  const runs = tx.objectStore('runs');
+  const run = await runs.get(runId);
+  await Promise.all([
+    tx.objectStore('chunks').delete(IDBKeyRange.bound([runId, -Infinity], [runId, Infinity])),
+    runs.delete(runId),
+    tx.done,
+  ]);
+  return run?.eventCount ?? 0;
 }
 
 /** Collects async string chunks into Blob parts; each page becomes its own small Blob. */

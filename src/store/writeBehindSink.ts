@@ -7,6 +7,7 @@ import {
   type StoredEvent,
   type TraceDb,
 } from './traceDb.ts';
+import { chunksOf } from './traceChunk.ts';
 
 /** Schedules `fn` after `ms`; returns a cancel function. Injected so tests drive time by hand. */
 export type Scheduler = (fn: () => void, ms: number) => () => void;
@@ -57,8 +58,10 @@ interface LiveRun {
  * The IndexedDB writer of the sink chain: events are buffered in memory and written behind, ONE
  * relaxed-durability readwrite transaction per flush (a transaction costs far more than a record),
  * at least every `intervalMs` or `maxEvents` events, and whenever `flush()` is called (the page
- * calls it on `pagehide` / `visibilitychange`). The same transaction folds the batch into the run's
- * counters, so the runs list never disagrees with the events store.
+ * calls it on `pagehide` / `visibilitychange`). A flush stores each run's share of the batch as a
+ * few chunk records (up to CHUNK_EVENTS events each, see traceChunk.ts), not one record per event,
+ * and the same transaction folds the batch into the run's counters, so the runs list never
+ * disagrees with the stored events.
  *
  * A transaction is atomic: a flush that fails leaves what earlier flushes committed untouched, and
  * its own events go back to the front of the buffer to be retried by the next flush.
@@ -204,42 +207,68 @@ export class WriteBehindSink implements TraceSink {
   }
 
   private async commit(batch: StoredEvent[], dirtyIds: string[]): Promise<void> {
-    const byRun = new Map<string, TraceEvent[]>();
+    // The buffer holds each run's events in `seq` order, so grouping keeps that order per run.
+    const byRun = new Map<string, StoredEvent[]>();
     for (const s of batch) {
       let list = byRun.get(s.run);
       if (list === undefined) byRun.set(s.run, (list = []));
-      list.push(s.event);
+      list.push(s);
     }
     for (const id of dirtyIds) if (!byRun.has(id)) byRun.set(id, []);
-    const tx = this.db.transaction(['runs', 'events'], 'readwrite', { durability: 'relaxed' });
+    // Packed before the transaction opens: it stays short, and nothing can throw between the first
+    // request and the last, which would let the transaction commit counters without their events.
+    const packed = [...byRun].map(([id, list]) => ({
+      id,
+      events: list.map((s) => s.event),
+      chunks: chunksOf(id, list),
+    }));
+    const tx = this.db.transaction(['runs', 'chunks'], 'readwrite', { durability: 'relaxed' });
     const runs = tx.objectStore('runs');
-    const events = tx.objectStore('events');
+    const chunks = tx.objectStore('chunks');
     const now = this.now();
     const ops: Promise<unknown>[] = [];
     const deleted = new Set<string>();
-    for (const [id, list] of byRun) {
-      const live = this.runs.get(id);
-      const stored = await runs.get(id);
-      let record: RunRecord;
-      if (stored !== undefined) {
-        record = { ...stored, ...pickMeta(live?.record) };
-      } else if (live !== undefined && !live.stored) {
-        record = { ...live.record };
-      } else {
-        // The user deleted this run while events for it were buffered: drop them.
-        deleted.add(id);
-        continue;
+    try {
+      for (const p of packed) {
+        const live = this.runs.get(p.id);
+        const stored = await runs.get(p.id);
+        let record: RunRecord;
+        if (stored !== undefined) {
+          record = { ...stored, ...pickMeta(live?.record) };
+        } else if (live !== undefined && !live.stored) {
+          record = { ...live.record };
+        } else {
+          // The user deleted this run while events for it were buffered: drop them.
+          deleted.add(p.id);
+          continue;
+        }
+        foldIntoRun(record, p.events, now);
+        ops.push(runs.put(record));
+        // `add`, not `put`: a chunk key is written once; a clash is a bug and must not overwrite.
+        for (const chunk of p.chunks) ops.push(chunks.add(chunk));
       }
-      foldIntoRun(record, list, now);
-      ops.push(runs.put(record));
+    } catch (e) {
+      // All or nothing: requests already queued must not commit without the rest.
+      for (const op of ops) op.catch(() => {});
+      abortQuietly(tx);
+      throw e;
     }
-    for (const s of batch) if (!deleted.has(s.run)) ops.push(events.add(s));
     await Promise.all([...ops, tx.done]);
     for (const id of byRun.keys()) {
       const live = this.runs.get(id);
       if (live !== undefined) live.stored = !deleted.has(id);
       if (deleted.has(id)) this.forgetRun(id);
     }
+  }
+}
+
+/** Aborts a transaction that may already have finished or aborted on its own. */
+function abortQuietly(tx: { abort(): void; done: Promise<void> }): void {
+  tx.done.catch(() => {});
+  try {
+    tx.abort();
+  } catch {
+    // InvalidStateError: it is no longer active, so it has already committed nothing more.
   }
 }
 

@@ -1,6 +1,12 @@
 import 'fake-indexeddb/auto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TRACE_FIELDS, analyzeTrace, parseTraceJsonl, type TraceEvent } from '../../src/core/index.ts';
+import {
+  TRACE_FIELDS,
+  analyzeTrace,
+  encodeTraceLine,
+  parseTraceJsonl,
+  type TraceEvent,
+} from '../../src/core/index.ts';
 import { openTraceDb, type TraceDb } from '../../src/store/traceDb.ts';
 import { importJsonl } from '../../src/store/traceImport.ts';
 import {
@@ -10,6 +16,7 @@ import {
   jsonlChunks,
   listRuns,
   perfettoChunks,
+  readRunPages,
 } from '../../src/store/traceStore.ts';
 import { WriteBehindSink } from '../../src/store/writeBehindSink.ts';
 
@@ -166,6 +173,50 @@ describe('trace store', () => {
     await seed('b', 5);
     expect(await deleteRun(db, 'a')).toBe(20);
     expect((await listRuns(db)).map((r) => r.id)).toEqual(['b']);
-    expect(await db.count('events')).toBe(5);
+    expect(await db.count('chunks')).toBe(1);
+    expect((await analyzeRun(db, 'b')).events).toBe(5);
+    expect((await analyzeRun(db, 'a')).events).toBe(0);
+  });
+
+  it('reads pages of exactly pageSize across chunk boundaries, in order', async () => {
+    // Chunks of 3, 7 and 1,000 events: pages must not follow the chunk sizes.
+    const sink = new WriteBehindSink(db, { schedule: () => () => {}, maxEvents: 10_000 });
+    sink.startRun({ id: 'r', label: 'r' });
+    const events = Array.from({ length: 1010 }, (_, i) => ev(i));
+    let at = 0;
+    for (const size of [3, 7, 1000]) {
+      for (const e of events.slice(at, at + size)) sink.write(e);
+      at += size;
+      await sink.flush();
+    }
+    expect(await db.count('chunks')).toBe(3);
+    const sizes: number[] = [];
+    const hashes: string[] = [];
+    for await (const page of readRunPages(db, 'r', 4)) {
+      sizes.push(page.length);
+      hashes.push(...page.map((e) => e.prompt_hash));
+    }
+    expect(sizes).toEqual([...Array<number>(252).fill(4), 2]);
+    expect(hashes).toEqual(events.map((e) => e.prompt_hash));
+    // More chunks than one read transaction fetches.
+    for (let i = 0; i < 40; i++) {
+      sink.write(ev(i));
+      await sink.flush();
+    }
+    let n = 0;
+    for await (const page of readRunPages(db, 'r', 2000)) n += page.length;
+    expect(n).toBe(1050);
+  });
+
+  it('import writes chunk records, not one record per event, and reads back in order', async () => {
+    const lines = Array.from({ length: 2500 }, (_, i) => encodeTraceLine(ev(i)));
+    const r = await importJsonl(db, file('t.jsonl', lines.join('\n') + '\n'), { runId: 'i' });
+    expect(r.imported).toBe(2500);
+    expect(await db.count('chunks')).toBe(3);
+    let text = '';
+    for await (const c of jsonlChunks(db, 'i')) text += c;
+    expect(text.trimEnd().split('\n')).toEqual(lines.map((l) => l.replace(/\}$/, ', "run_id": "i"}')));
+    expect(await deleteRun(db, 'i')).toBe(2500);
+    expect(await db.count('chunks')).toBe(0);
   });
 });

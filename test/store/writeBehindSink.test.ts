@@ -4,6 +4,7 @@ import type { TraceEvent } from '../../src/core/index.ts';
 import { openTraceDb, type TraceDb } from '../../src/store/traceDb.ts';
 import { listRuns, readRunPages } from '../../src/store/traceStore.ts';
 import { WriteBehindSink, type Scheduler } from '../../src/store/writeBehindSink.ts';
+import { CHUNK_EVENTS } from '../../src/store/traceChunk.ts';
 
 /** A scheduler the test fires by hand; records the delays it was asked for. */
 function manualScheduler() {
@@ -93,10 +94,13 @@ describe('WriteBehindSink', () => {
     await sink.flush();
     expect(spy).toHaveBeenCalledTimes(1);
     expect((await listRuns(db))[0]!.eventCount).toBe(500);
+    // The whole flush is one record, not 500.
+    expect(await db.count('chunks')).toBe(1);
     for (let i = 500; i < 1250; i++) sink.write(ev(i));
     await sink.flush();
     // 500 → flush, 1000 → flush, the last 250 by the explicit flush (listRuns read in between).
     expect(spy.mock.calls.filter((c) => c[1] === 'readwrite')).toHaveLength(3);
+    expect(await db.count('chunks')).toBe(3);
     expect((await allEvents('r1')).map((e) => e.prompt_hash)).toEqual(
       Array.from({ length: 1250 }, (_, i) => `h${i}`),
     );
@@ -133,6 +137,57 @@ describe('WriteBehindSink', () => {
       'h6',
     ]);
     expect((await listRuns(db))[0]!.eventCount).toBe(7);
+  });
+
+  it('a big flush is still one transaction, split into chunks of at most CHUNK_EVENTS per run', async () => {
+    const clock = manualScheduler();
+    const sink = new WriteBehindSink(db, { schedule: clock.schedule, maxEvents: 100_000 });
+    sink.startRun({ id: 'a', label: 'a' });
+    for (let i = 0; i < CHUNK_EVENTS + 1; i++) sink.write(ev(i));
+    sink.startRun({ id: 'b', label: 'b' });
+    for (let i = 0; i < 2 * CHUNK_EVENTS + 5; i++) sink.write(ev(i, i % 2 === 0));
+    const spy = vi.spyOn(IDBDatabase.prototype, 'transaction');
+    await sink.flush();
+    expect(spy).toHaveBeenCalledTimes(1);
+    const chunks = await db.getAll('chunks');
+    expect(chunks.map((c) => [c.run, c.seq, c.count])).toEqual([
+      ['a', 0, CHUNK_EVENTS],
+      ['a', CHUNK_EVENTS, 1],
+      ['b', 0, CHUNK_EVENTS],
+      ['b', CHUNK_EVENTS, CHUNK_EVENTS],
+      ['b', 2 * CHUNK_EVENTS, 5],
+    ]);
+    const runs = await listRuns(db);
+    expect(runs.map((r) => [r.id, r.eventCount, r.hits])).toEqual([
+      ['b', 2 * CHUNK_EVENTS + 5, CHUNK_EVENTS + 3],
+      ['a', CHUNK_EVENTS + 1, 0],
+    ]);
+    expect((await allEvents('b')).map((e) => e.prompt_hash)).toEqual(
+      Array.from({ length: 2 * CHUNK_EVENTS + 5 }, (_, i) => `h${i}`),
+    );
+  });
+
+  it('a flush failing inside its transaction commits nothing, not even the counters', async () => {
+    const clock = manualScheduler();
+    const sink = new WriteBehindSink(db, { schedule: clock.schedule });
+    sink.startRun({ id: 'r1', label: 'x' });
+    for (let i = 0; i < 4; i++) sink.write(ev(i, true));
+    await sink.flush();
+    // The chunk write fails after the run record's put was queued in the same transaction.
+    const spy = vi.spyOn(IDBObjectStore.prototype, 'add').mockImplementationOnce(() => {
+      throw new DOMException('cannot clone', 'DataCloneError');
+    });
+    for (let i = 4; i < 9; i++) sink.write(ev(i, true));
+    await expect(sink.flush()).rejects.toThrow(/DataCloneError|cannot clone/);
+    expect(spy).toHaveBeenCalled();
+    expect((await listRuns(db))[0]).toMatchObject({ eventCount: 4, hits: 4 });
+    expect(await allEvents('r1')).toHaveLength(4);
+    spy.mockRestore();
+    await sink.flush();
+    expect((await listRuns(db))[0]).toMatchObject({ eventCount: 9, hits: 9 });
+    expect((await allEvents('r1')).map((e) => e.prompt_hash)).toEqual(
+      Array.from({ length: 9 }, (_, i) => `h${i}`),
+    );
   });
 
   it('each startRun begins a new run; metadata set later is stored', async () => {
