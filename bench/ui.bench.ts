@@ -60,8 +60,10 @@ export async function uiBench(quick: boolean): Promise<UiResults> {
         () =>
           new Promise<void>((resolve) => {
             const el = document.querySelector('[data-testid="load-status"]')!;
-            const done = () => /200 prompts × 2 views in/.test(el.textContent ?? '') && resolve();
-            new MutationObserver(done).observe(el, { childList: true, characterData: true, subtree: true });
+            // No named function here: tsx would wrap it in a `__name` helper the page does not have.
+            new MutationObserver(() => {
+              if (/200 prompts × 2 views in/.test(el.textContent ?? '')) resolve();
+            }).observe(el, { childList: true, characterData: true, subtree: true });
           }),
       );
       await page.getByRole('button', { name: 'Run 200-prompt batch' }).click();
