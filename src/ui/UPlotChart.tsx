@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'react';
+import { memo, useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
@@ -25,7 +25,16 @@ interface Props {
  * A uPlot chart created once and fed by `setData` on requestAnimationFrame: updates append points,
  * they never rebuild the chart (uPlot draws 100k points in milliseconds on a canvas).
  */
-export function UPlotChart({ title, headingId, series, xLabel, yLabel, yRange, subscribe }: Props) {
+/** Memoised: the parent re-renders on every feed update, the chart itself only on new props. */
+export const UPlotChart = memo(function UPlotChart({
+  title,
+  headingId,
+  series,
+  xLabel,
+  yLabel,
+  yRange,
+  subscribe,
+}: Props) {
   const host = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
@@ -91,4 +100,4 @@ export function UPlotChart({ title, headingId, series, xLabel, yLabel, yRange, s
       <div ref={host} className="chart-host" data-testid={`${headingId}-chart`} />
     </figure>
   );
-}
+});
