@@ -81,3 +81,8 @@ export class BackendStats {
     this.maxBatchSize = 0;
   }
 }
+
+/** sway's stats keys in sway's order, derived from `toDict` so there is one source of truth. */
+export const BACKEND_STATS_KEYS = Object.freeze(
+  Object.keys(new BackendStats().toDict()) as (keyof BackendStatsDict)[],
+);

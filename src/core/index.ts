@@ -1,5 +1,10 @@
 export { MISS, ForwardCache, cacheKeyString, type CacheKey } from './forwardCache.ts';
-export { BackendStats, type BackendStatsDict, type BackendStatsInit } from './backendStats.ts';
+export {
+  BACKEND_STATS_KEYS,
+  BackendStats,
+  type BackendStatsDict,
+  type BackendStatsInit,
+} from './backendStats.ts';
 export { BackendInstrumentation, type InstrumentationOptions, type BatchOptions } from './instrumentation.ts';
 export { BackendError } from './errors.ts';
 export { promptHash, pairHash, sha1Hex } from './promptHash.ts';

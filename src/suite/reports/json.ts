@@ -1,4 +1,4 @@
-import type { BackendStatsDict } from '../../core/index.ts';
+import { BACKEND_STATS_KEYS, type BackendStatsDict } from '../../core/index.ts';
 import { CATEGORIES, type Category, type ProbeResult, type Verdict } from '../../probes/types.ts';
 import { DEFAULT_WEIGHTS, bandFor } from '../score.ts';
 import type { Band, DeterminismClass, SuiteResult } from '../types.ts';
@@ -81,17 +81,7 @@ export function toJsonReport(result: SuiteResult): string {
 const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'warn', 'skip', 'error'];
 const BANDS: readonly Band[] = ['noise', 'partial', 'healthy', 'suspicious'];
 const DET_CLASSES: readonly DeterminismClass[] = ['strict', 'best_effort', 'loose'];
-const STATS_KEYS: readonly (keyof BackendStatsDict)[] = [
-  'cache_hits',
-  'cache_misses',
-  'forward_passes',
-  'scoring_wall_s',
-  'hit_rate',
-  'batches_sent',
-  'batched_prompts',
-  'max_batch_size',
-  'avg_batch_size',
-];
+const STATS_KEYS = BACKEND_STATS_KEYS;
 
 const rec = (v: unknown): Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
