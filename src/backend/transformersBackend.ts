@@ -53,6 +53,8 @@ export interface LoadOptions extends PairBackendOptions {
   ortBaseUrl?: string;
   /** Node: where hub downloads are cached (transformers.js hands onnxruntime-node a file path). */
   cacheDir?: string;
+  /** Most bytes of logits one session run may return; bigger batches run in slices (default 256 MiB). */
+  logitsBudgetBytes?: number;
 }
 
 const VIRTUAL_HOST = 'https://models.deltascope.invalid/';
@@ -199,8 +201,8 @@ async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBacken
   configureRuntime(opts);
   const base = await loadOne(pair.base, 'base', device, dtype, opts);
   const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
-  const baseRunner = new TransformersRunner(base.model, base.tokenizer);
-  const ftRunner = new TransformersRunner(ft.model, ft.tokenizer);
+  const baseRunner = new TransformersRunner(base.model, base.tokenizer, opts.logitsBudgetBytes);
+  const ftRunner = new TransformersRunner(ft.model, ft.tokenizer, opts.logitsBudgetBytes);
   const backend = new PairBackend(
     baseRunner,
     ftRunner,

@@ -1,6 +1,9 @@
 import { Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { LogitsRunner } from './logitsRunner.ts';
 
+/** 256 MiB of logits per run: well inside WebGPU's usual 1 GiB max buffer, with room for activations. */
+export const DEFAULT_LOGITS_BUDGET = 256 * 1024 * 1024;
+
 /** The parts of a transformers.js tensor this runner reads (its `.d.ts` types data loosely). */
 interface OutTensor {
   dims: number[];
@@ -29,6 +32,11 @@ export class TransformersRunner implements LogitsRunner {
   constructor(
     private readonly model: PreTrainedModel,
     private readonly tokenizer: PreTrainedTokenizer,
+    /**
+     * Most bytes of fp32 logits one session run may return. A batch whose logits would exceed it is
+     * run in slices: batch × sequence × a 150k vocabulary easily passes WebGPU's 1 GiB buffer limit.
+     */
+    private readonly logitsBudgetBytes = DEFAULT_LOGITS_BUDGET,
   ) {
     const config = model.config as unknown as { vocab_size?: number; eos_token_id?: number | number[] };
     this.vocabSize = config.vocab_size ?? 0;
@@ -55,6 +63,29 @@ export class TransformersRunner implements LogitsRunner {
   }
 
   async forward(rows: readonly (readonly number[])[], want: 'last' | 'all'): Promise<Float32Array[]> {
+    const seq = rows.reduce((m, r) => Math.max(m, r.length), 0);
+    const rowsPerRun = this.rowsPerRun(seq, want);
+    if (rows.length <= rowsPerRun) return this.forwardOnce(rows, want);
+    const out: Float32Array[] = [];
+    for (let i = 0; i < rows.length; i += rowsPerRun) {
+      out.push(...(await this.forwardOnce(rows.slice(i, i + rowsPerRun), want)));
+    }
+    return out;
+  }
+
+  /** How many rows of `seqLen` tokens one run may take within the logits budget. */
+  rowsPerRun(seqLen: number, want: 'last' | 'all'): number {
+    const kept = want === 'last' && this.leftPad && this.keepsLogits ? 1 : seqLen;
+    return Math.max(
+      1,
+      Math.floor(this.logitsBudgetBytes / Math.max(1, kept * Math.max(1, this.vocabSize) * 4)),
+    );
+  }
+
+  private async forwardOnce(
+    rows: readonly (readonly number[])[],
+    want: 'last' | 'all',
+  ): Promise<Float32Array[]> {
     const batch = rows.length;
     const seq = rows.reduce((m, r) => Math.max(m, r.length), 0);
     const ids = new BigInt64Array(batch * seq);

@@ -79,6 +79,26 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
     }
   });
 
+  it('splits a batch whose logits exceed the budget into several runs, with the same results', async () => {
+    // 1 byte: every row runs on its own, yet the batch counts as one logical batch.
+    const tight = await loadTransformersPair(demoDirectoryPair(), { warmup: false, logitsBudgetBytes: 1 });
+    try {
+      const prompts = ['The copper bell', 'A', 'Odessa Vantraile made the first lanterns'];
+      const sliced = await tight.base.nextTokenDistBatch(prompts, { topK: 5 });
+      const rolled = await tight.base.rollingLogprobBatch(prompts);
+      for (let i = 0; i < prompts.length; i++) {
+        expectClose(
+          sliced[i]!.logprobs,
+          (await backend.base.nextTokenDist(prompts[i]!, { topK: 5 })).logprobs,
+        );
+        expectClose(rolled[i]!.logprobs, (await backend.base.rollingLogprob(prompts[i]!)).logprobs);
+      }
+      expect(tight.instrumentation.stats.batchesSent).toBe(2);
+    } finally {
+      await tight.dispose();
+    }
+  });
+
   it('rollingLogprob has N−1 entries and consistent derived values', async () => {
     const text = 'The children carry the amber lanterns down the street.';
     const r = await backend.base.rollingLogprob(text);
