@@ -1,5 +1,6 @@
 import { Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import type { LogitsRunner } from './logitsRunner.ts';
+import { yieldToEventLoop } from './yieldToEventLoop.ts';
 
 /** 256 MiB of logits per run: well inside WebGPU's usual 1 GiB max buffer, with room for activations. */
 export const DEFAULT_LOGITS_BUDGET = 256 * 1024 * 1024;
@@ -86,6 +87,7 @@ export class TransformersRunner implements LogitsRunner {
     rows: readonly (readonly number[])[],
     want: 'last' | 'all',
   ): Promise<Float32Array[]> {
+    await yieldToEventLoop();
     const batch = rows.length;
     const seq = rows.reduce((m, r) => Math.max(m, r.length), 0);
     const ids = new BigInt64Array(batch * seq);
@@ -135,6 +137,7 @@ export class TransformersRunner implements LogitsRunner {
   }
 
   async generateGreedy(ids: readonly number[], maxNewTokens: number): Promise<number[]> {
+    await yieldToEventLoop();
     const n = ids.length;
     const inputIds = new Tensor(
       'int64',
