@@ -9,7 +9,7 @@ import './traces.css';
 type Where = 'list' | 'analysis' | 'jsonl' | 'perfetto' | 'import' | 'delete';
 
 /** How often at most the runs list re-reads storage while events stream in. */
-const REFRESH_MS = 1000;
+const REFRESH_MS = 2000;
 
 /** Wall time that stays readable when it adds up: "9.61 ms", "952 ms", "5.08 s", "116.00 s". */
 function fmtWall(ms: number): string {
@@ -51,6 +51,9 @@ function fileBase(run: RunRecord): string {
  * and JSONL / Perfetto export, JSONL import, delete and storage used. All storage work happens in
  * the worker; this component only asks for results.
  */
+/** How long a run must be quiet before its analysis is recomputed. */
+const ANALYSIS_QUIET_MS = 1500;
+
 export function TracesPanel({ ready }: { ready: boolean }) {
   const [runs, setRuns] = useState<RunRecord[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -73,7 +76,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
     }
   }, []);
 
-  // Re-read the runs when trace events arrive, at most once a second.
+  // Re-read the runs when trace events arrive, at most every two seconds.
   useEffect(() => {
     let live = true;
     let timer: ReturnType<typeof setTimeout> | null = null;
@@ -121,23 +124,30 @@ export function TracesPanel({ ready }: { ready: boolean }) {
   const runId = run?.id ?? null;
   const runCount = run?.eventCount ?? 0;
 
+  // The analysis reads the whole run: recompute it when the run goes quiet (or another run is picked),
+  // not on every count change, so a long run is not re-read from storage every second while it works.
+  const shownRunId = analysis?.runId ?? null;
   useEffect(() => {
     if (runId === null) return;
     let live = true;
-    workbench()
-      .runAnalysis(runId)
-      .then(
-        (a) => {
-          if (!live) return;
-          setAnalysis({ runId, count: runCount, a });
-          setError((e) => (e?.where === 'analysis' ? null : e));
-        },
-        (e: unknown) => live && setError({ where: 'analysis', message: message(e) }),
-      );
+    const delay = shownRunId === runId ? ANALYSIS_QUIET_MS : 0;
+    const timer = setTimeout(() => {
+      workbench()
+        .runAnalysis(runId)
+        .then(
+          (a) => {
+            if (!live) return;
+            setAnalysis({ runId, count: runCount, a });
+            setError((e) => (e?.where === 'analysis' ? null : e));
+          },
+          (e: unknown) => live && setError({ where: 'analysis', message: message(e) }),
+        );
+    }, delay);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
-  }, [runId, runCount]);
+  }, [runId, runCount, shownRunId]);
 
   async function act(where: Where, job: () => Promise<void>) {
     setBusy(where);

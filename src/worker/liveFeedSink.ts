@@ -1,8 +1,8 @@
 import type { TraceEvent, TraceSink } from '../core/index.ts';
 
 /**
- * Buffers trace events and hands them on in batches, at most once per `intervalMs` (100 ms: the UI
- * gets ≤ 10 messages a second however many lookups run), so the main thread never sees one message
+ * Buffers trace events and hands them on in batches, at most once per `intervalMs` (200 ms: the UI
+ * gets ≤ 5 messages a second however many lookups run), so the main thread never sees one message
  * per event.
  */
 export class LiveFeedSink implements TraceSink {
@@ -11,7 +11,7 @@ export class LiveFeedSink implements TraceSink {
 
   constructor(
     private readonly deliver: (events: TraceEvent[]) => void,
-    private readonly intervalMs = 100,
+    private readonly intervalMs = 200,
   ) {}
 
   write(event: TraceEvent): void {
