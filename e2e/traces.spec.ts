@@ -9,11 +9,15 @@ interface ShownAnalysis {
   views: Record<string, string>;
 }
 
-/** The analysis numbers the panel shows for the selected run. */
-async function shownAnalysis(page: Page, runId: string): Promise<ShownAnalysis> {
+/**
+ * The analysis numbers the panel shows for the selected run, once they have caught up with `events`
+ * (the panel recomputes the analysis when a run goes quiet, not on every new event).
+ */
+async function shownAnalysis(page: Page, runId: string, events: number): Promise<ShownAnalysis> {
   const detail = page.getByTestId('run-detail');
   await expect(detail).toHaveAttribute('data-run-id', runId);
   await expect(detail.getByTestId('analysis')).toBeVisible();
+  await expect(detail.getByTestId('analysis-events')).toHaveText(events.toLocaleString('en-US'));
   const views = await detail
     .getByTestId('analysis-views')
     .locator('tbody tr')
@@ -47,7 +51,7 @@ test('runs persist in IndexedDB, export as JSONL and Perfetto, and import back',
   const events = Number(await row.getAttribute('data-events'));
   expect(events).toBeGreaterThan(0);
   await row.click();
-  const before = await shownAnalysis(page, runId);
+  const before = await shownAnalysis(page, runId, events);
   expect(before.events).toBe(events.toLocaleString('en-US'));
   expect(before.hitRate).toMatch(/^\d+\.\d%$/);
 
@@ -58,7 +62,7 @@ test('runs persist in IndexedDB, export as JSONL and Perfetto, and import back',
   const kept = panel.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
   await expect(kept).toHaveAttribute('data-events', String(events));
   await kept.click();
-  expect(await shownAnalysis(page, runId)).toEqual(before);
+  expect(await shownAnalysis(page, runId, events)).toEqual(before);
 
   // Download JSONL: every line parses, sway's eight keys first and in order.
   const [jsonl] = await Promise.all([
@@ -111,7 +115,7 @@ test('runs persist in IndexedDB, export as JSONL and Perfetto, and import back',
   const importedId = (await imported.getAttribute('data-run-id'))!;
   expect(importedId).not.toBe(runId);
   await expect(imported).toHaveAttribute('data-events', String(events));
-  expect(await shownAnalysis(page, importedId)).toEqual(before);
+  expect(await shownAnalysis(page, importedId, events)).toEqual(before);
 
   await expect(panel.getByTestId('storage-used')).toContainText(/storage used \d/);
   await panel.screenshot({ path: testInfo.outputPath('traces-panel.png') });

@@ -322,7 +322,14 @@ export function TracesPanel({ ready }: { ready: boolean }) {
           {shown === null ? (
             error?.where !== 'analysis' && <p className="empty">Analysing…</p>
           ) : (
-            <AnalysisView a={shown} />
+            <>
+              {analysis !== null && analysis.count !== runCount && (
+                <p className="hint" role="status">
+                  Still recording: the analysis catches up once the run is quiet.
+                </p>
+              )}
+              <AnalysisView a={shown} />
+            </>
           )}
         </div>
       )}
