@@ -50,9 +50,12 @@ export function ModelPanel({ info, onLoaded }: Props) {
   const [error, setError] = useState<string | null>(null);
   const started = useRef(false);
 
+  // Progress callbacks travel on their own message channel and can land after the load's result.
+  const loadToken = useRef(0);
   const load = useCallback(
     async (source: SourceSpec) => {
       setError(null);
+      const token = ++loadToken.current;
       const startedAt = performance.now();
       setProgress({ phase: 'validating', loaded: 0, total: 0, startedAt, at: startedAt });
       onLoaded(null);
@@ -60,16 +63,19 @@ export function ModelPanel({ info, onLoaded }: Props) {
       try {
         const result = await workbench().load(
           req,
-          Comlink.proxy((p: LoadProgressMessage) => setProgress({ ...p, startedAt, at: performance.now() })),
+          Comlink.proxy((p: LoadProgressMessage) => {
+            if (loadToken.current === token) setProgress({ ...p, startedAt, at: performance.now() });
+          }),
         );
         if (source.kind !== 'files') {
           localStorage.setItem(STORAGE_KEY, JSON.stringify({ source, device, dtype } satisfies Remembered));
         }
-        setProgress(null);
         onLoaded(result);
       } catch (e) {
-        setProgress(null);
         setError(e instanceof Error ? e.message : String(e));
+      } finally {
+        if (loadToken.current === token) loadToken.current++;
+        setProgress(null);
       }
     },
     [device, dtype, onLoaded],
