@@ -53,7 +53,7 @@ export default defineConfig({
       use: {
         launchOptions: {
           executablePath,
-          args: [...baseArgs, '--disable-features=WebGPU,Vulkan', '--disable-gpu'],
+          args: [...baseArgs, '--disable-features=WebGPU,Vulkan'],
         },
       },
     },
