@@ -9,7 +9,7 @@ test('the Suite view validates as you type, runs the demo suite, shows verdicts 
   await page.goto('/');
   await expect(page.getByTestId('device-badge')).toHaveText(/WebGPU|WASM/, { timeout: 90_000 });
   const suite = page.getByRole('region', { name: 'Suite' });
-  await expect(suite.getByRole('heading', { name: 'Suite' })).toBeVisible();
+  await expect(suite.getByRole('heading', { name: 'Suite', exact: true })).toBeVisible();
   await suite.getByLabel('Example spec').selectOption('minimal.yaml');
   await expect(suite.getByTestId('spec-valid')).toContainText('1 probe');
 

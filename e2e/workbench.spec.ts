@@ -45,7 +45,7 @@ test('compare shows both distributions, a divergence, and the charts get points'
   await expect(page.getByTestId('js-value')).toHaveText(/^0\.\d{4} nats$/);
   await expect(page.getByTestId('kl-value')).toHaveText(/^\d+\.\d{4} nats$/);
   for (const h of ['Cache hit rate', 'Batch size', 'Latency']) {
-    await expect(page.getByRole('heading', { name: h })).toBeVisible();
+    await expect(page.getByRole('heading', { name: h, exact: true })).toBeVisible();
   }
   await expect(page.getByTestId('chart-hit-rate-chart')).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await expect(page.getByTestId('chart-batch-size-chart')).toHaveAttribute('data-points', /^[1-9]\d*$/);

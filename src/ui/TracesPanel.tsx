@@ -288,7 +288,10 @@ export function TracesPanel({ ready }: { ready: boolean }) {
       {run !== null && (
         <div className="run-detail" data-testid="run-detail" data-run-id={run.id}>
           <div className="run-detail-title">
-            <h3>{run.label}</h3>
+            {/* Not a heading: a run's label is user text and must never shadow the panel headings. */}
+            <p className="run-title" data-testid="run-title">
+              {run.label}
+            </p>
             {confirmDelete ? (
               <span className="confirm">
                 Delete {run.eventCount.toLocaleString()} events?{' '}
