@@ -63,13 +63,14 @@ test('compare shows both distributions, a divergence, and the charts get points'
   await page.screenshot({ path: testInfo.outputPath('workbench.png'), fullPage: true });
 });
 
-// Long tasks are wall-clock: on a 2-core runner whose second core the worker keeps busy, the OS can
-// stretch a 10 ms task past 50 ms now and then (measured: 1–4 runs in 10 on WASM, none on WebGPU;
-// a Chrome trace shows those tasks use ≤ 15 ms of CPU). So the test checks both: the CPU time of every
-// main-thread task from a trace (deterministic: the app's own work), and the PerformanceObserver's
-// wall-clock long tasks, with retries for the scheduler noise; a real regression fails every attempt.
+// Long tasks are wall-clock, so the test checks two things: the CPU time of every main-thread task from a
+// Chrome trace (deterministic: the app's own work) and the PerformanceObserver's wall-clock long tasks.
+// The wall-clock ones used to fail 2–4 runs in 10 on WASM: a Layout that first used a new font face
+// (the latency table's bold header, shown once the first pass landed) waited 20–180 ms on Chrome's
+// synchronous font-service IPC while the worker kept the 2 cores busy. The table is now rendered from
+// the start; measured 10 of 10 clean afterwards. One retry stays for scheduler noise on shared runners.
 test.describe('main thread', () => {
-  test.describe.configure({ retries: 3 });
+  test.describe.configure({ retries: 1 });
 
   test('a 200-prompt batch runs without main-thread long tasks over 50 ms', async ({
     page,

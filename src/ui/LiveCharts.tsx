@@ -157,30 +157,35 @@ export function LiveCharts({ ready }: { ready: boolean }) {
         yLabel="ms / forward batch"
         subscribe={latencySub}
       />
-      {latency.length > 0 && (
-        <table className="latency-table" data-testid="latency-table">
-          <thead>
-            <tr>
-              <th>op</th>
-              <th>batches</th>
-              <th>p50</th>
-              <th>p95</th>
-              <th>p99</th>
+      {/* Always rendered (header and all): no layout shift when the first pass lands, and the header's
+          bold face is resolved at load rather than in the middle of the first run. */}
+      <table className="latency-table" data-testid="latency-table">
+        <thead>
+          <tr>
+            <th>op</th>
+            <th>batches</th>
+            <th>p50</th>
+            <th>p95</th>
+            <th>p99</th>
+          </tr>
+        </thead>
+        <tbody>
+          {latency.length === 0 && (
+            <tr className="empty-row">
+              <td colSpan={5}>No forward passes yet.</td>
             </tr>
-          </thead>
-          <tbody>
-            {latency.map((l) => (
-              <tr key={l.op}>
-                <td>{l.op}</td>
-                <td className="num">{l.count}</td>
-                <td className="num">{fmtMs(l.p50)}</td>
-                <td className="num">{fmtMs(l.p95)}</td>
-                <td className="num">{fmtMs(l.p99)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+          )}
+          {latency.map((l) => (
+            <tr key={l.op}>
+              <td>{l.op}</td>
+              <td className="num">{l.count}</td>
+              <td className="num">{fmtMs(l.p50)}</td>
+              <td className="num">{fmtMs(l.p95)}</td>
+              <td className="num">{fmtMs(l.p99)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
     </section>
   );
 }
