@@ -9,7 +9,7 @@ export interface ModelFiles {
   /** For messages: e.g. `hub model org/name@main` or `folder ./models/base`. */
   readonly label: string;
   /** The file as an HTTP response: 404 when it does not exist. `HEAD` skips the body. */
-  fetch(path: string, init?: { method?: 'GET' | 'HEAD' }): Promise<Response>;
+  fetch(path: string, init?: { method?: 'GET' | 'HEAD'; signal?: AbortSignal }): Promise<Response>;
 }
 
 export async function fileExists(files: ModelFiles, path: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import { promptHash, type TraceEvent } from '../core/index.ts';
+import { CancelledError, promptHash, throwIfCancelled, type TraceEvent } from '../core/index.ts';
 import { chooseDevice, type DeviceChoice, type DevicePreference } from './device.ts';
 import { ModelLoadError } from './errors.ts';
 import {
@@ -55,12 +55,27 @@ export interface LoadOptions extends PairBackendOptions {
   cacheDir?: string;
   /** Most bytes of logits one session run may return; bigger batches run in slices (default 256 MiB). */
   logitsBudgetBytes?: number;
+  /**
+   * Cancels the load: downloads in flight are aborted, and the load stops at its next step (a session
+   * being created finishes first, then is disposed) with a `CancelledError`.
+   */
+  signal?: AbortSignal;
 }
+
+const CANCELLED = 'Loading cancelled.';
 
 const VIRTUAL_HOST = 'https://models.deltascope.invalid/';
 const mounts = new Map<string, ModelFiles>();
 let mountCounter = 0;
 let fetchInstalled = false;
+/** The signal of the load in progress (loads run one at a time): every fetch of that load carries it. */
+let activeSignal: AbortSignal | undefined;
+
+function withActiveSignal(init: RequestInit | undefined): RequestInit | undefined {
+  if (activeSignal === undefined) return init;
+  const signal = init?.signal ? AbortSignal.any([init.signal, activeSignal]) : activeSignal;
+  return { ...init, signal };
+}
 
 /**
  * Routes transformers.js's requests for non-hub models (demo folder, picked files, local folders)
@@ -73,6 +88,7 @@ function installVirtualFetch(): void {
   const original = env.fetch;
   env.fetch = async (input: string | URL, init?: RequestInit) => {
     const url = typeof input === 'string' ? input : input.href;
+    init = withActiveSignal(init);
     if (!url.startsWith(VIRTUAL_HOST)) return original(input, init);
     const rest = url.slice(VIRTUAL_HOST.length);
     const slash = rest.indexOf('/');
@@ -82,7 +98,7 @@ function installVirtualFetch(): void {
     const range = new Headers(init?.headers).get('Range');
     if (range !== null) {
       // transformers.js probes file sizes with `Range: bytes=0-0`; answer from a HEAD, not the body.
-      const head = await files.fetch(path, { method: 'HEAD' });
+      const head = await files.fetch(path, { method: 'HEAD', ...signalOf(init) });
       if (!head.ok) return head;
       const size = head.headers.get('Content-Length') ?? '*';
       return new Response(new Uint8Array(1), {
@@ -90,8 +106,12 @@ function installVirtualFetch(): void {
         headers: { 'Content-Range': `bytes 0-0/${size}`, 'Content-Length': '1' },
       });
     }
-    return files.fetch(path, { method: init?.method === 'HEAD' ? 'HEAD' : 'GET' });
+    return files.fetch(path, { method: init?.method === 'HEAD' ? 'HEAD' : 'GET', ...signalOf(init) });
   };
+}
+
+function signalOf(init: RequestInit | undefined): { signal?: AbortSignal } {
+  return init?.signal ? { signal: init.signal } : {};
 }
 
 // transformers.js configuration is one global object: loads run one at a time.
@@ -162,6 +182,7 @@ async function loadOne(
     } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
     return { model, tokenizer };
   } catch (e) {
+    throwIfCancelled(opts.signal, CANCELLED);
     throw new ModelLoadError(
       `${ref.files.label}: transformers.js could not open the model on ${device.device} (${(e as Error).message}).`,
     );
@@ -174,11 +195,55 @@ async function loadOne(
  */
 export async function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
   const run = loadChain.then(() => loadPairNow(pair, opts));
+  // The next load waits until this one has really stopped (transformers.js's config is global)...
   loadChain = run.catch(() => undefined);
-  return run;
+  const signal = opts.signal;
+  if (signal === undefined) return run;
+  // ...but a cancel answers at once: a step that cannot be interrupted (a held download, a session
+  // being created) finishes in the background, and whatever it loaded is disposed.
+  return new Promise<PairBackend>((resolve, reject) => {
+    const onAbort = () => reject(new CancelledError(CANCELLED));
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    run.then(
+      (backend) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) void backend.dispose();
+        else resolve(backend);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
+  throwIfCancelled(opts.signal, CANCELLED);
+  activeSignal = opts.signal;
+  try {
+    return await loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts);
+  } catch (e) {
+    // A step that failed because its fetch was aborted reports the cancellation, not a broken model.
+    throwIfCancelled(opts.signal, CANCELLED);
+    throw e;
+  } finally {
+    activeSignal = undefined;
+  }
+}
+
+/** The pair with every file read (validation included) tied to `signal`. */
+function withSignal(pair: PairRef, signal: AbortSignal): PairRef {
+  const wrap = (ref: ModelRef): ModelRef => ({
+    ...ref,
+    files: { label: ref.files.label, fetch: (path, init) => ref.files.fetch(path, { ...init, signal }) },
+  });
+  return { ...pair, base: wrap(pair.base), ft: wrap(pair.ft) };
+}
+
+async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
+  const signal = opts.signal;
   const dtype = checkDtype(opts.dtype ?? 'fp32');
   const [baseCfg, ftCfg] = await Promise.all([
     validateModelFiles(pair.base.files, dtype),
@@ -199,8 +264,17 @@ async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBacken
     );
   }
   configureRuntime(opts);
+  throwIfCancelled(signal, CANCELLED);
   const base = await loadOne(pair.base, 'base', device, dtype, opts);
+  if (signal?.aborted) {
+    await base.model.dispose();
+    throw new CancelledError(CANCELLED);
+  }
   const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
+  if (signal?.aborted) {
+    await Promise.all([base.model.dispose(), ft.model.dispose()]);
+    throw new CancelledError(CANCELLED);
+  }
   const baseRunner = new TransformersRunner(base.model, base.tokenizer, opts.logitsBudgetBytes);
   const ftRunner = new TransformersRunner(ft.model, ft.tokenizer, opts.logitsBudgetBytes);
   const backend = new PairBackend(
@@ -223,6 +297,10 @@ async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBacken
       ['base', baseRunner],
       ['ft', ftRunner],
     ] as const) {
+      if (signal?.aborted) {
+        await backend.dispose();
+        throw new CancelledError(CANCELLED);
+      }
       await warmUp(backend, view, runner, device.device);
     }
   }

@@ -10,3 +10,13 @@ export class BackendError extends Error {
 export class ProbeError extends Error {
   override readonly name = 'ProbeError';
 }
+
+/** Work the user cancelled (a model load, a batch). Not a failure: the UI says so and moves on. */
+export class CancelledError extends Error {
+  override readonly name = 'CancelledError';
+}
+
+/** Throws `CancelledError(message)` when `signal` has been aborted. */
+export function throwIfCancelled(signal: AbortSignal | undefined, message: string): void {
+  if (signal?.aborted) throw new CancelledError(message);
+}

@@ -6,7 +6,7 @@ export {
   type BackendStatsInit,
 } from './backendStats.ts';
 export { BackendInstrumentation, type InstrumentationOptions, type BatchOptions } from './instrumentation.ts';
-export { BackendError } from './errors.ts';
+export { BackendError, CancelledError, throwIfCancelled } from './errors.ts';
 export { promptHash, pairHash, sha1Hex } from './promptHash.ts';
 export {
   TRACE_FIELDS,

@@ -1,9 +1,9 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { LiveMetrics, type BackendStatsDict, type LatencySummary } from '../core/index.ts';
-import type { FeedUpdate } from '../worker/workbenchApi.ts';
+import type { BatchProgress, FeedUpdate } from '../worker/workbenchApi.ts';
 import { UPlotChart, type ChartSeries } from './UPlotChart.tsx';
 import { Comlink, workbench } from './workerClient.ts';
-import { fmtMs, fmtPct } from './format.ts';
+import { fmtDuration, fmtMs, fmtPct } from './format.ts';
 import { loadPrompts } from './loadPrompts.ts';
 
 type Listener = (columns: ArrayLike<number>[]) => void;
@@ -91,15 +91,37 @@ export function LiveCharts({ ready }: { ready: boolean }) {
     [metrics, subscribeWith],
   );
 
+  // Progress callbacks travel on their own channel and can land after the result: a token drops them.
+  const batchToken = useRef(0);
   async function runLoad(n: number) {
+    const token = ++batchToken.current;
+    const startedAt = performance.now();
     setRunning(`Scoring ${n} prompts on both views…`);
     setError(null);
     try {
-      const r = await workbench().runBatch(loadPrompts(n), 32);
+      const r = await workbench().runBatch(
+        loadPrompts(n),
+        32,
+        Comlink.proxy((p: BatchProgress) => {
+          if (batchToken.current !== token) return;
+          const elapsed = (performance.now() - startedAt) / 1000;
+          const eta = p.done > 0 ? (elapsed / p.done) * (p.total - p.done) : null;
+          setRunning(
+            `Scoring ${p.total} prompts on both views… ${p.done} of ${p.total}` +
+              (eta !== null && p.done < p.total ? ` · about ${fmtDuration(eta)} left` : ''),
+          );
+        }),
+      );
+      batchToken.current++;
       setRunning(null);
       setError(null);
-      setLastRun(`${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`);
+      setLastRun(
+        r.cancelled
+          ? `Cancelled after ${r.prompts} of ${n} prompts × 2 views (${fmtMs(r.wallMs)}); their events are kept.`
+          : `${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`,
+      );
     } catch (e) {
+      batchToken.current++;
       setRunning(null);
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -123,6 +145,11 @@ export function LiveCharts({ ready }: { ready: boolean }) {
         <button type="button" disabled={!ready || running !== null} onClick={() => void runLoad(200)}>
           Run 200-prompt batch
         </button>
+        {running !== null && (
+          <button type="button" onClick={() => void workbench().cancelBatch()}>
+            Cancel batch
+          </button>
+        )}
         <span className="hint" role="status" data-testid="load-status">
           {running ?? lastRun ?? 'Generates load: 200 prompts (30% repeats) through both views.'}
         </span>

@@ -48,6 +48,7 @@ export function ModelPanel({ info, onLoaded }: Props) {
   const [ftFiles, setFtFiles] = useState<File[]>([]);
   const [progress, setProgress] = useState<ProgressState | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
   const started = useRef(false);
 
   // Progress callbacks travel on their own message channel and can land after the load's result.
@@ -55,6 +56,7 @@ export function ModelPanel({ info, onLoaded }: Props) {
   const load = useCallback(
     async (source: SourceSpec) => {
       setError(null);
+      setNotice(null);
       const token = ++loadToken.current;
       const startedAt = performance.now();
       setProgress({ phase: 'validating', loaded: 0, total: 0, startedAt, at: startedAt });
@@ -72,7 +74,11 @@ export function ModelPanel({ info, onLoaded }: Props) {
         }
         onLoaded(result);
       } catch (e) {
-        setError(e instanceof Error ? e.message : String(e));
+        if (e instanceof Error && e.name === 'CancelledError') {
+          setNotice(`${e.message} No pair is loaded: load the demo pair or open your own.`);
+        } else {
+          setError(e instanceof Error ? e.message : String(e));
+        }
       } finally {
         if (loadToken.current === token) loadToken.current++;
         setProgress(null);
@@ -137,7 +143,15 @@ export function ModelPanel({ info, onLoaded }: Props) {
             {progress.total > 0 ? ` · ${fmtBytes(progress.loaded)} of ${fmtBytes(progress.total)}` : ''}
             {eta !== null ? ` · about ${fmtDuration(eta)} left` : ''}
           </span>
+          <button type="button" onClick={() => void workbench().cancelLoad()}>
+            Cancel load
+          </button>
         </div>
+      )}
+      {notice !== null && (
+        <p className="notice" role="status" data-testid="load-notice">
+          {notice}
+        </p>
       )}
       {error !== null && (
         <p className="error" role="alert">

@@ -80,8 +80,15 @@ export interface FeedUpdate {
 }
 
 export interface BatchRunResult {
+  /** Prompts scored on both views (fewer than asked when the batch was cancelled). */
   prompts: number;
   wallMs: number;
+  cancelled: boolean;
+}
+
+export interface BatchProgress {
+  done: number;
+  total: number;
 }
 
 export interface SuiteValidation {
@@ -103,14 +110,21 @@ export interface WorkbenchApi {
   cancelSuite(): Promise<void>;
   suiteReport(format: ReportFormat): Promise<string>;
   init(appBaseUrl: string): Promise<void>;
+  /** Loads a pair (disposing the current one first); rejects with a `CancelledError` after `cancelLoad`. */
   load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo>;
+  cancelLoad(): Promise<void>;
   info(): Promise<BackendInfo | null>;
   compare(prompt: string, topK: number): Promise<CompareResult>;
   scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult>;
   heatmap(text: string): Promise<HeatmapResult>;
   generate(prompt: string, maxNewTokens: number): Promise<GenerateResult>;
   /** Next-token distributions for many prompts on both views (probe-suite style load). */
-  runBatch(prompts: string[], topK: number): Promise<BatchRunResult>;
+  /**
+   * Runs in chunks, reporting progress after each; `cancelBatch` stops it after the chunk in flight,
+   * and the result says how many prompts were scored (every traced event of those is kept).
+   */
+  runBatch(prompts: string[], topK: number, onProgress?: (p: BatchProgress) => void): Promise<BatchRunResult>;
+  cancelBatch(): Promise<void>;
   subscribe(listener: (update: FeedUpdate) => void): Promise<void>;
   stats(): Promise<BackendStatsDict>;
   rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }>;

@@ -22,6 +22,7 @@ import { SuiteService } from './suiteService.ts';
 import type { SuiteResult } from '../suite/types.ts';
 import { openTraceService, type TraceService } from './traceService.ts';
 import type {
+  BatchProgress,
   ImportResult,
   RunRecord,
   StorageUsage,
@@ -63,8 +64,18 @@ export class WorkbenchSession implements WorkbenchApi {
   private traceService: Promise<TraceService> | null = null;
   readonly instrumentation: BackendInstrumentation;
   private readonly suites = new SuiteService(() => this.appBaseUrl);
+  private loadController: AbortController | null = null;
+  private batchController: AbortController | null = null;
 
-  constructor(private readonly loader: BackendLoader = loadTransformersPair) {
+  /**
+   * @param appBaseUrl where the app is served (demo models and the ORT runtime live under it); the
+   *   worker learns it in `init`, Node tests pass one here.
+   */
+  constructor(
+    private readonly loader: BackendLoader = loadTransformersPair,
+    appBaseUrl = '/',
+  ) {
+    this.appBaseUrl = appBaseUrl;
     this.feed = new LiveFeedSink((events) => {
       const update = { events, stats: this.instrumentation.stats.toDict() };
       for (const l of this.listeners) l(update);
@@ -105,14 +116,32 @@ export class WorkbenchSession implements WorkbenchApi {
   }
 
   async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo> {
+    // The controller exists before the first await, so a cancel that arrives at any point applies.
+    this.loadController?.abort();
+    const controller = new AbortController();
+    this.loadController = controller;
+    try {
+      return await this.loadNow(req, controller.signal, onProgress);
+    } finally {
+      if (this.loadController === controller) this.loadController = null;
+    }
+  }
+
+  private async loadNow(
+    req: LoadRequest,
+    signal: AbortSignal,
+    onProgress: (p: LoadProgressMessage) => void,
+  ): Promise<BackendInfo> {
     const pair = this.resolveSource(req.source);
-    const runId = await this.startTraceRun(pair);
-    onProgress({ phase: 'validating', loaded: 0, total: 0 });
-    const sizes = new Map<string, { loaded: number; total: number }>();
     const previous = this.backend;
     this.backend = null;
+    this.batchController?.abort();
+    const runId = await this.startTraceRun(pair);
+    onProgress({ phase: 'validating', loaded: 0, total: 0 });
     await previous?.dispose();
+    const sizes = new Map<string, { loaded: number; total: number }>();
     const backend = await this.loader(pair, {
+      signal,
       device: req.device,
       dtype: req.dtype,
       ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
@@ -138,6 +167,10 @@ export class WorkbenchSession implements WorkbenchApi {
     }
     onProgress({ phase: 'ready', loaded: 1, total: 1 });
     return backend.info;
+  }
+
+  async cancelLoad(): Promise<void> {
+    this.loadController?.abort();
   }
 
   async info(): Promise<BackendInfo | null> {
@@ -202,15 +235,38 @@ export class WorkbenchSession implements WorkbenchApi {
     return { base, ft };
   }
 
-  async runBatch(prompts: string[], topK: number): Promise<BatchRunResult> {
+  async runBatch(
+    prompts: string[],
+    topK: number,
+    onProgress?: (p: BatchProgress) => void,
+  ): Promise<BatchRunResult> {
     const b = this.need();
+    if (this.batchController !== null) throw new Error('A batch is already running; cancel it or wait.');
+    const controller = new AbortController();
+    this.batchController = controller;
     const t0 = performance.now();
-    await Promise.all([
-      b.base.nextTokenDistBatch(prompts, { topK }),
-      b.ft.nextTokenDistBatch(prompts, { topK }),
-    ]);
-    this.feed.flush();
-    return { prompts: prompts.length, wallMs: performance.now() - t0 };
+    // Two physical batches per chunk and view: big enough to batch well, small enough to cancel fast.
+    const chunk = Math.max(1, 2 * b.info.maxBatchSize);
+    let done = 0;
+    try {
+      while (done < prompts.length && !controller.signal.aborted) {
+        const part = prompts.slice(done, done + chunk);
+        await Promise.all([
+          b.base.nextTokenDistBatch(part, { topK }),
+          b.ft.nextTokenDistBatch(part, { topK }),
+        ]);
+        done += part.length;
+        onProgress?.({ done, total: prompts.length });
+      }
+    } finally {
+      if (this.batchController === controller) this.batchController = null;
+      this.feed.flush();
+    }
+    return { prompts: done, wallMs: performance.now() - t0, cancelled: done < prompts.length };
+  }
+
+  async cancelBatch(): Promise<void> {
+    this.batchController?.abort();
   }
 
   async validateSuite(yamlText: string): Promise<SuiteValidation> {

@@ -1,8 +1,13 @@
 // The transformers.js backend in Node (onnxruntime-node, CPU) against the real demo ONNX pair.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackendInstrumentation, MemoryTraceSink, type RollingLogprob } from '../../src/core/index.ts';
-import { loadTransformersPair, type PairBackend } from '../../src/backend/index.ts';
+import {
+  BackendInstrumentation,
+  CancelledError,
+  MemoryTraceSink,
+  type RollingLogprob,
+} from '../../src/core/index.ts';
+import { loadTransformersPair, type PairBackend, type PairRef } from '../../src/backend/index.ts';
 import { demoDirectoryPair, directoryPair } from '../../src/backend/nodeModelFiles.ts';
 import { expectClose, jsFull } from './divergenceHelpers.ts';
 
@@ -239,5 +244,45 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
     } finally {
       await swapped.dispose();
     }
+  });
+});
+
+describe('cancelling a load (Node, demo pair)', () => {
+  it('an already-aborted signal stops before anything loads', async () => {
+    const c = new AbortController();
+    c.abort();
+    await expect(loadTransformersPair(demoDirectoryPair(), { signal: c.signal })).rejects.toBeInstanceOf(
+      CancelledError,
+    );
+  });
+
+  it('a cancel during validation stops at the next step with CancelledError, and the next load works', async () => {
+    const c = new AbortController();
+    const pair = demoDirectoryPair();
+    const files = pair.base.files;
+    let fetches = 0;
+    // Abort while the first file of the base folder is being read.
+    const watched: PairRef = {
+      ...pair,
+      base: {
+        ...pair.base,
+        files: {
+          label: files.label,
+          fetch: (path, init) => {
+            if (fetches++ === 0) c.abort();
+            return files.fetch(path, init);
+          },
+        },
+      },
+    };
+    const progress: string[] = [];
+    await expect(
+      loadTransformersPair(watched, { signal: c.signal, onProgress: (p) => progress.push(p.file) }),
+    ).rejects.toThrow(/Loading cancelled/);
+    expect(fetches).toBeGreaterThan(0);
+    expect(progress).toEqual([]);
+    const again = await loadTransformersPair(demoDirectoryPair(), { warmup: false });
+    expect(again.info.vocabSize).toBeGreaterThan(0);
+    await again.dispose();
   });
 });

@@ -1,0 +1,98 @@
+// The worker's session on the fake backend: batches report progress and cancel between chunks
+// (keeping every traced event), and a model load can be cancelled.
+import { describe, expect, it } from 'vitest';
+import { createFakeBackend, type DifferentialBackend } from '../../src/backend/index.ts';
+import { CancelledError, MemoryTraceSink } from '../../src/core/index.ts';
+import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
+import type { BatchProgress } from '../../src/worker/workbenchApi.ts';
+
+const fakeLoader: BackendLoader = async (_pair, opts) =>
+  createFakeBackend({
+    ...(opts?.instrumentation ? { instrumentation: opts.instrumentation } : {}),
+    maxBatchSize: 4,
+  });
+
+const APP = 'http://localhost:4173/';
+// A hub source resolves without fetching anything; the fake loader never touches its files.
+const REQ = {
+  source: { kind: 'hub', base: 'org/base-model', ft: 'org/ft-model' },
+  device: 'wasm',
+  dtype: 'fp32',
+} as const;
+
+async function loadedSession(): Promise<{ session: WorkbenchSession; trace: MemoryTraceSink }> {
+  const session = new WorkbenchSession(fakeLoader, APP);
+  const trace = new MemoryTraceSink();
+  session.addSink(trace);
+  await session.load(REQ, () => {});
+  return { session, trace };
+}
+
+const prompts = (n: number) => Array.from({ length: n }, (_, i) => `prompt number ${i}`);
+
+describe('WorkbenchSession.runBatch', () => {
+  it('scores every prompt on both views and reports progress up to the total', async () => {
+    const { session } = await loadedSession();
+    const seen: BatchProgress[] = [];
+    const r = await session.runBatch(prompts(20), 5, (p) => seen.push(p));
+    expect(r).toMatchObject({ prompts: 20, cancelled: false });
+    // Chunks of two physical batches (maxBatchSize 4): 8, 16, 20.
+    expect(seen).toEqual([
+      { done: 8, total: 20 },
+      { done: 16, total: 20 },
+      { done: 20, total: 20 },
+    ]);
+    expect((await session.stats()).cache_misses).toBe(40);
+  });
+
+  it('stops after the chunk in flight when cancelled, keeping every event of what ran', async () => {
+    const { session, trace } = await loadedSession();
+    const before = trace.events.length;
+    const r = await session.runBatch(prompts(50), 5, (p) => {
+      if (p.done === 8) void session.cancelBatch();
+    });
+    expect(r).toMatchObject({ prompts: 8, cancelled: true });
+    const stats = await session.stats();
+    expect(stats.cache_misses).toBe(16);
+    expect(stats.forward_passes).toBe(16);
+    expect(trace.events.length - before).toBe(16);
+    // A new batch runs normally after a cancel (the first 8 prompts are now cache hits).
+    const again = await session.runBatch(prompts(10), 5);
+    expect(again).toMatchObject({ prompts: 10, cancelled: false });
+    expect((await session.stats()).cache_hits).toBe(16);
+  });
+
+  it('refuses a second batch while one runs', async () => {
+    const { session } = await loadedSession();
+    const first = session.runBatch(prompts(30), 5);
+    await expect(session.runBatch(prompts(2), 5)).rejects.toThrow(/already running/);
+    await first;
+  });
+});
+
+describe('WorkbenchSession.load', () => {
+  it('rejects with CancelledError when the load is cancelled, and loads again afterwards', async () => {
+    let signalSeen: AbortSignal | undefined;
+    let slow = true;
+    const slowLoader: BackendLoader = (pair, opts) =>
+      slow
+        ? new Promise<DifferentialBackend>((resolve, reject) => {
+            signalSeen = opts?.signal;
+            opts?.signal?.addEventListener('abort', () => reject(new CancelledError('Loading cancelled.')));
+            setTimeout(() => void fakeLoader(pair, opts).then(resolve), 10_000);
+          })
+        : fakeLoader(pair, opts);
+    const session = new WorkbenchSession(slowLoader, APP);
+    const loading = session.load(REQ, () => {});
+    await new Promise((r) => setTimeout(r, 10));
+    expect(signalSeen?.aborted).toBe(false);
+    await session.cancelLoad();
+    await expect(loading).rejects.toBeInstanceOf(CancelledError);
+    expect(await session.info()).toBeNull();
+    await expect(session.compare('x', 3)).rejects.toThrow(/No model pair is loaded/);
+    slow = false;
+    const info = await session.load(REQ, () => {});
+    expect(info.vocabSize).toBeGreaterThan(0);
+    expect((await session.compare('x', 3)).base).toHaveLength(3);
+  });
+});
