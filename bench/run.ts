@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --only=cache,node,wasm,webgpu,ui] [-- --render]`: runs the benchmarks and writes
 // bench/results.json and bench/RESULTS.md. A part that fails is recorded in `errors`, the rest go on.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, platform, release } from 'node:os';
 import { browserBench, buildBenchPage } from './browser.bench.ts';
 import { cacheBench } from './cache.bench.ts';
@@ -14,7 +14,6 @@ import { buildApp, uiBench } from './ui.bench.ts';
 const args = process.argv.slice(2);
 if (args.includes('--render')) {
   // Re-renders RESULTS.md from the recorded results.json (e.g. after a report wording change).
-  const { readFileSync } = await import('node:fs');
   const recorded = JSON.parse(
     readFileSync(new URL('./results.json', import.meta.url), 'utf8'),
   ) as BenchResults;
@@ -103,6 +102,31 @@ await part('ui', async () => {
 
 results.env.totalS = (performance.now() - started) / 1000;
 const dir = new URL('./', import.meta.url);
+if (only !== null) mergeRecorded(results, new URL('results.json', dir));
 writeFileSync(new URL('results.json', dir), JSON.stringify(results, null, 2) + '\n');
 writeFileSync(new URL('RESULTS.md', dir), renderReport(results));
 console.log(`[bench] wrote bench/results.json and bench/RESULTS.md in ${results.env.totalS.toFixed(0)} s`);
+
+/**
+ * With `--only`, the parts not run keep their figures from the recorded results.json (each figure
+ * still compares against a baseline from its own run), so a partial re-run never drops the rest.
+ */
+function mergeRecorded(into: BenchResults, file: URL): void {
+  if (!existsSync(file)) return;
+  const prev = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  const deviceOf = (d: string) => (d.startsWith('Node') ? 'node' : d.includes('WebGPU') ? 'webgpu' : 'wasm');
+  const keep = <T extends { device: string }>(mine: T[], old: T[]): T[] =>
+    (['node', 'wasm', 'webgpu'] as const).flatMap((part) =>
+      (wants(part) ? mine : old).filter((r) => deviceOf(r.device) === part),
+    );
+  into.suite = keep(into.suite, prev.suite);
+  into.batchScaling = keep(into.batchScaling, prev.batchScaling);
+  if (!wants('cache')) into.cache = prev.cache;
+  if (!wants('wasm') && !wants('webgpu')) {
+    into.persistence = prev.persistence;
+    into.export = prev.export;
+  }
+  if (!wants('ui')) into.ui = prev.ui;
+  into.errors = [...prev.errors.filter((e) => !wants(e.part)), ...into.errors];
+  into.env.partial = `re-ran ${[...only!].join(', ')} at ${into.env.gitCommit}; other parts from ${prev.env.partial ?? prev.env.gitCommit}`;
+}

@@ -101,6 +101,8 @@ export interface Environment {
   cpus: string;
   chromium: string | null;
   totalS: number;
+  /** Set when `--only` re-ran some parts and kept the others from the recorded run. */
+  partial?: string;
 }
 
 export interface BenchResults {
