@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 
 // Cross-origin isolation lets onnxruntime-web use multi-threaded WASM (SharedArrayBuffer).
@@ -7,9 +7,28 @@ const isolationHeaders = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * The ORT runtime is served from public/ort/ (copied there by scripts/copyOrtAssets.mjs) and the
+ * loader always sets `wasmPaths` to it. onnxruntime-web also names its .wasm through
+ * `new URL("…wasm", import.meta.url)`, which makes Vite emit a second 27 MB copy into assets/; this
+ * turns that unused default into a runtime expression, so dist/ holds the runtime once.
+ */
+function ortRuntimeFromPublic(): Plugin {
+  const pattern = /new URL\(\s*"(ort-wasm-[\w.-]+\.wasm)",\s*import\.meta\.url\s*\)/g;
+  return {
+    name: 'deltascope:ort-runtime-from-public',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!id.includes('onnxruntime-web') && !id.includes('@huggingface/transformers')) return null;
+      const out = code.replace(pattern, 'new URL("ort/$1", self.location.href)');
+      return out === code ? null : { code: out, map: null };
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
-  worker: { format: 'es' },
+  plugins: [react(), ortRuntimeFromPublic()],
+  worker: { format: 'es', plugins: () => [ortRuntimeFromPublic()] },
   server: { headers: isolationHeaders, host: 'localhost', port: 5173 },
   preview: { headers: isolationHeaders, host: 'localhost', port: 4173 },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
