@@ -13,6 +13,14 @@ export class ModelLoadError extends Error {
   }
 }
 
+/**
+ * The GPU device the sessions ran on is gone (driver reset, GPU process crash, `destroy()`): nothing
+ * can run on this pair any more. The worker has to be restarted to get a new device.
+ */
+export class DeviceLostError extends Error {
+  override readonly name = 'DeviceLostError';
+}
+
 /** Bad input to a scoring op (e.g. a completion that adds no tokens). */
 export class ScoringInputError extends Error {
   override readonly name = 'ScoringInputError';

@@ -8,7 +8,7 @@ export type {
   ScoringView,
   ViewId,
 } from './types.ts';
-export { ModelLoadError, ScoringInputError } from './errors.ts';
+export { DeviceLostError, ModelLoadError, ScoringInputError } from './errors.ts';
 export type { LogitsRunner } from './logitsRunner.ts';
 export { InstrumentedView, DEFAULT_TOP_K, gatherLogprobs } from './instrumentedView.ts';
 export {

@@ -60,6 +60,11 @@ export interface LoadOptions extends PairBackendOptions {
    * being created finishes first, then is disposed) with a `CancelledError`.
    */
   signal?: AbortSignal;
+  /**
+   * Called once if the WebGPU device the pair runs on is lost; from then on every op of the pair
+   * throws a `DeviceLostError` (ORT keeps its device for the worker's life: restart the worker).
+   */
+  onDeviceLost?: (message: string) => void;
 }
 
 const CANCELLED = 'Loading cancelled.';
@@ -292,6 +297,7 @@ async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBack
     },
     opts,
   );
+  if (device.device === 'webgpu') await watchDeviceLoss([baseRunner, ftRunner], opts.onDeviceLost);
   if (opts.warmup ?? true) {
     for (const [view, runner] of [
       ['base', baseRunner],
@@ -305,6 +311,33 @@ async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBack
     }
   }
   return backend;
+}
+
+interface GpuDeviceLike {
+  lost: Promise<{ reason?: string; message?: string }>;
+}
+
+/**
+ * Watches the GPUDevice ORT's WebGPU sessions share (created with the first session). It is also
+ * published as `self.deltascopeGpuDevice` for inspection from the worker's DevTools console.
+ */
+async function watchDeviceLoss(
+  runners: TransformersRunner[],
+  onLost: ((message: string) => void) | undefined,
+): Promise<void> {
+  const webgpu = (env.backends.onnx as unknown as { webgpu?: { device?: Promise<GpuDeviceLike> } }).webgpu;
+  const gpu = await webgpu?.device;
+  if (gpu === undefined) return;
+  (globalThis as { deltascopeGpuDevice?: GpuDeviceLike }).deltascopeGpuDevice = gpu;
+  void gpu.lost.then((info) => {
+    const why =
+      [info.reason, info.message?.replace(/\.+$/, '')].filter((s) => !!s).join(': ') || 'unknown reason';
+    const message =
+      `The WebGPU device was lost (${why}). Nothing more can run on this pair: restart the engine ` +
+      '(on WebGPU, or on WASM, which needs no GPU). Trace events recorded so far are kept.';
+    for (const r of runners) r.markDeviceLost(message);
+    onLost?.(message);
+  });
 }
 
 const WARMUP_PROMPT = 'hello';

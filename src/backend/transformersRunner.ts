@@ -1,4 +1,5 @@
 import { Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { DeviceLostError } from './errors.ts';
 import type { LogitsRunner } from './logitsRunner.ts';
 import { yieldToEventLoop } from './yieldToEventLoop.ts';
 
@@ -29,6 +30,8 @@ export class TransformersRunner implements LogitsRunner {
    */
   readonly leftPad: boolean;
   private readonly keepsLogits: boolean;
+  /** Set once the WebGPU device is lost: every later run fails fast with this message. */
+  private lostMessage: string | null = null;
 
   constructor(
     private readonly model: PreTrainedModel,
@@ -63,7 +66,17 @@ export class TransformersRunner implements LogitsRunner {
     return ids.map((id) => this.tokenizer.decode([id], { skip_special_tokens: false }));
   }
 
+  /** Marks the device as lost: later runs throw a `DeviceLostError` instead of reaching ORT. */
+  markDeviceLost(message: string): void {
+    this.lostMessage = message;
+  }
+
+  private checkDevice(): void {
+    if (this.lostMessage !== null) throw new DeviceLostError(this.lostMessage);
+  }
+
   async forward(rows: readonly (readonly number[])[], want: 'last' | 'all'): Promise<Float32Array[]> {
+    this.checkDevice();
     const seq = rows.reduce((m, r) => Math.max(m, r.length), 0);
     const rowsPerRun = this.rowsPerRun(seq, want);
     if (rows.length <= rowsPerRun) return this.forwardOnce(rows, want);
@@ -137,6 +150,7 @@ export class TransformersRunner implements LogitsRunner {
   }
 
   async generateGreedy(ids: readonly number[], maxNewTokens: number): Promise<number[]> {
+    this.checkDevice();
     await yieldToEventLoop();
     const n = ids.length;
     const inputIds = new Tensor(

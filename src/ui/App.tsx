@@ -1,22 +1,31 @@
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import type { BackendInfo } from '../backend/index.ts';
 import { ModelPanel } from './ModelPanel.tsx';
 import { ProbePanel } from './ProbePanel.tsx';
 import { LiveCharts } from './LiveCharts.tsx';
 import { TracesPanel } from './TracesPanel.tsx';
 import { SuitePanel } from './SuitePanel.tsx';
+import { restartWorkbench } from './workerClient.ts';
 
 export function App() {
   const [info, setInfo] = useState<BackendInfo | null>(null);
+  // A new engine (worker) remounts every panel: each subscribes to the new worker, and the Model
+  // panel loads the remembered pair again.
+  const [engine, setEngine] = useState(0);
+  const restart = useCallback(async () => {
+    setInfo(null);
+    await restartWorkbench();
+    setEngine((n) => n + 1);
+  }, []);
   return (
     <div className="app">
       <header className="app-header">
         <h1>deltascope</h1>
         <p className="tagline">Did the fine-tune change the model — where, and by how much?</p>
       </header>
-      <main className="layout">
+      <main className="layout" key={engine}>
         <div className="col">
-          <ModelPanel info={info} onLoaded={setInfo} />
+          <ModelPanel info={info} onLoaded={setInfo} onRestart={() => void restart()} />
           <ProbePanel ready={info !== null} />
         </div>
         <div className="col">

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BackendInfo, DevicePreference } from '../backend/index.ts';
-import type { LoadProgressMessage, LoadRequest, SourceSpec } from '../worker/workbenchApi.ts';
+import type { FeedUpdate, LoadProgressMessage, LoadRequest, SourceSpec } from '../worker/workbenchApi.ts';
 import { Comlink, workbench } from './workerClient.ts';
 import { fmtBytes, fmtDuration } from './format.ts';
 
@@ -26,6 +26,14 @@ function readRemembered(): Remembered {
 interface Props {
   info: BackendInfo | null;
   onLoaded(info: BackendInfo | null): void;
+  /** Starts a fresh worker: the panels remount and load the remembered pair again. */
+  onRestart(): void;
+}
+
+/** Makes `device` the remembered choice, so the fresh worker after a restart loads with it. */
+function rememberDevice(device: DevicePreference): void {
+  const { source, dtype } = readRemembered();
+  localStorage.setItem(STORAGE_KEY, JSON.stringify({ source, device, dtype } satisfies Remembered));
 }
 
 interface ProgressState extends LoadProgressMessage {
@@ -34,7 +42,7 @@ interface ProgressState extends LoadProgressMessage {
   at: number;
 }
 
-export function ModelPanel({ info, onLoaded }: Props) {
+export function ModelPanel({ info, onLoaded, onRestart }: Props) {
   const [remembered] = useState(readRemembered);
   const [device, setDevice] = useState<DevicePreference>(remembered.device);
   const [dtype, setDtype] = useState(remembered.dtype);
@@ -49,6 +57,18 @@ export function ModelPanel({ info, onLoaded }: Props) {
   const [progress, setProgress] = useState<ProgressState | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [deviceLost, setDeviceLost] = useState<string | null>(null);
+
+  useEffect(() => {
+    let live = true;
+    const onUpdate = (u: FeedUpdate) => {
+      if (live && u.deviceLost !== undefined) setDeviceLost(u.deviceLost);
+    };
+    void workbench().subscribe(Comlink.proxy(onUpdate));
+    return () => {
+      live = false;
+    };
+  }, []);
   const started = useRef(false);
 
   // Progress callbacks travel on their own message channel and can land after the load's result.
@@ -112,7 +132,9 @@ export function ModelPanel({ info, onLoaded }: Props) {
               ? 'loading…'
               : 'no model'
             : info.device === 'webgpu'
-              ? `WebGPU · ${info.deviceDetail}`
+              ? deviceLost !== null
+                ? 'WebGPU · device lost'
+                : `WebGPU · ${info.deviceDetail}`
               : info.device === 'wasm'
                 ? 'WASM'
                 : info.device.toUpperCase()}
@@ -146,6 +168,31 @@ export function ModelPanel({ info, onLoaded }: Props) {
           <button type="button" onClick={() => void workbench().cancelLoad()}>
             Cancel load
           </button>
+        </div>
+      )}
+      {deviceLost !== null && (
+        <div className="error device-lost" role="alert" data-testid="device-lost">
+          <p>{deviceLost}</p>
+          <div className="row">
+            <button
+              type="button"
+              onClick={() => {
+                rememberDevice('webgpu');
+                onRestart();
+              }}
+            >
+              Restart on WebGPU
+            </button>
+            <button
+              type="button"
+              onClick={() => {
+                rememberDevice('wasm');
+                onRestart();
+              }}
+            >
+              Restart on WASM
+            </button>
+          </div>
         </div>
       )}
       {notice !== null && (

@@ -4,11 +4,12 @@ import type { WorkbenchApi } from '../worker/workbenchApi.ts';
 export type WorkbenchClient = Comlink.Remote<WorkbenchApi>;
 
 let client: WorkbenchClient | null = null;
+let worker: Worker | null = null;
 
 /** The one worker of the page, created on first use. */
 export function workbench(): WorkbenchClient {
   if (client === null) {
-    const worker = new Worker(new URL('../worker/workbench.worker.ts', import.meta.url), {
+    worker = new Worker(new URL('../worker/workbench.worker.ts', import.meta.url), {
       type: 'module',
       name: 'deltascope-workbench',
     });
@@ -16,6 +17,22 @@ export function workbench(): WorkbenchClient {
     void client.init(new URL(import.meta.env.BASE_URL, self.location.origin).href);
   }
   return client;
+}
+
+/**
+ * Replaces the worker with a fresh one (after a lost WebGPU device: ORT keeps its device for the
+ * worker's life). Buffered trace events are committed first; the next `workbench()` call starts the
+ * new worker.
+ */
+export async function restartWorkbench(): Promise<void> {
+  const old = client;
+  if (old !== null) {
+    const flushed = old.flushTraces().catch(() => {});
+    await Promise.race([flushed, new Promise((r) => setTimeout(r, 2000))]);
+  }
+  worker?.terminate();
+  worker = null;
+  client = null;
 }
 
 export { Comlink };

@@ -77,6 +77,8 @@ export interface GenerateResult {
 export interface FeedUpdate {
   events: TraceEvent[];
   stats: BackendStatsDict;
+  /** Set (in every update from then on) once the WebGPU device is lost: the message to show. */
+  deviceLost?: string;
 }
 
 export interface BatchRunResult {

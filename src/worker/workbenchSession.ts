@@ -1,4 +1,5 @@
 import {
+  DeviceLostError,
   demoPair,
   hubPair,
   indexPickedFiles,
@@ -65,6 +66,8 @@ export class WorkbenchSession implements WorkbenchApi {
   readonly instrumentation: BackendInstrumentation;
   private readonly suites = new SuiteService(() => this.appBaseUrl);
   private loadController: AbortController | null = null;
+  /** The WebGPU device loss message, once it happened: the worker must be restarted. */
+  private deviceLost: string | null = null;
   private batchController: AbortController | null = null;
 
   /**
@@ -76,11 +79,28 @@ export class WorkbenchSession implements WorkbenchApi {
     appBaseUrl = '/',
   ) {
     this.appBaseUrl = appBaseUrl;
-    this.feed = new LiveFeedSink((events) => {
-      const update = { events, stats: this.instrumentation.stats.toDict() };
-      for (const l of this.listeners) l(update);
-    });
+    this.feed = new LiveFeedSink((events) => this.notify(events));
     this.instrumentation = new BackendInstrumentation({ trace: this.feed });
+  }
+
+  private notify(events: FeedUpdate['events']): void {
+    const update: FeedUpdate = {
+      events,
+      stats: this.instrumentation.stats.toDict(),
+      ...(this.deviceLost !== null ? { deviceLost: this.deviceLost } : {}),
+    };
+    for (const l of this.listeners) l(update);
+  }
+
+  private onDeviceLost(message: string): void {
+    if (this.deviceLost !== null) return;
+    this.deviceLost = message;
+    this.batchController?.abort();
+    this.suites.cancel();
+    this.feed.flush();
+    // Commit what was recorded: the page restarts this worker next.
+    void this.traceService?.then((t) => t.flush()).catch(() => {});
+    this.notify([]);
   }
 
   /** Adds a sink (e.g. the IndexedDB writer) next to the live feed. */
@@ -132,6 +152,8 @@ export class WorkbenchSession implements WorkbenchApi {
     signal: AbortSignal,
     onProgress: (p: LoadProgressMessage) => void,
   ): Promise<BackendInfo> {
+    // ORT keeps its (lost) device for the worker's life: only a fresh worker loads again.
+    if (this.deviceLost !== null) throw new DeviceLostError(this.deviceLost);
     const pair = this.resolveSource(req.source);
     const previous = this.backend;
     this.backend = null;
@@ -142,6 +164,7 @@ export class WorkbenchSession implements WorkbenchApi {
     const sizes = new Map<string, { loaded: number; total: number }>();
     const backend = await this.loader(pair, {
       signal,
+      onDeviceLost: (message) => this.onDeviceLost(message),
       device: req.device,
       dtype: req.dtype,
       ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
@@ -178,6 +201,7 @@ export class WorkbenchSession implements WorkbenchApi {
   }
 
   private need(): DifferentialBackend {
+    if (this.deviceLost !== null) throw new DeviceLostError(this.deviceLost);
     if (this.backend === null)
       throw new Error('No model pair is loaded yet: load the demo pair or your own first.');
     return this.backend;
@@ -304,7 +328,11 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async subscribe(listener: (update: FeedUpdate) => void): Promise<void> {
     this.listeners.push(listener);
-    listener({ events: [], stats: this.instrumentation.stats.toDict() });
+    listener({
+      events: [],
+      stats: this.instrumentation.stats.toDict(),
+      ...(this.deviceLost !== null ? { deviceLost: this.deviceLost } : {}),
+    });
   }
 
   async stats(): Promise<BackendStatsDict> {

@@ -1,10 +1,10 @@
 // The worker's session on the fake backend: batches report progress and cancel between chunks
 // (keeping every traced event), and a model load can be cancelled.
 import { describe, expect, it } from 'vitest';
-import { createFakeBackend, type DifferentialBackend } from '../../src/backend/index.ts';
+import { createFakeBackend, DeviceLostError, type DifferentialBackend } from '../../src/backend/index.ts';
 import { CancelledError, MemoryTraceSink } from '../../src/core/index.ts';
 import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
-import type { BatchProgress } from '../../src/worker/workbenchApi.ts';
+import type { BatchProgress, FeedUpdate } from '../../src/worker/workbenchApi.ts';
 
 const fakeLoader: BackendLoader = async (_pair, opts) =>
   createFakeBackend({
@@ -94,5 +94,31 @@ describe('WorkbenchSession.load', () => {
     const info = await session.load(REQ, () => {});
     expect(info.vocabSize).toBeGreaterThan(0);
     expect((await session.compare('x', 3)).base).toHaveLength(3);
+  });
+});
+
+describe('WorkbenchSession on a lost WebGPU device', () => {
+  it('tells every subscriber, stops the batch in flight, and refuses further work with the reason', async () => {
+    let lose: ((message: string) => void) | undefined;
+    const loader: BackendLoader = async (pair, opts) => {
+      lose = opts?.onDeviceLost;
+      return fakeLoader(pair, opts);
+    };
+    const session = new WorkbenchSession(loader, APP);
+    const updates: FeedUpdate[] = [];
+    await session.subscribe((u) => updates.push(u));
+    await session.load(REQ, () => {});
+    expect(lose).toBeTypeOf('function');
+    const batch = session.runBatch(prompts(60), 5, (p) => {
+      if (p.done === 8) lose!('The WebGPU device was lost (destroyed).');
+    });
+    expect(await batch).toMatchObject({ prompts: 8, cancelled: true });
+    expect(updates.at(-1)?.deviceLost).toMatch(/device was lost \(destroyed\)/);
+    await expect(session.compare('x', 3)).rejects.toBeInstanceOf(DeviceLostError);
+    await expect(session.load(REQ, () => {})).rejects.toThrow(/device was lost/);
+    // A subscriber that arrives later (a remounted panel) hears it too.
+    const late: FeedUpdate[] = [];
+    await session.subscribe((u) => late.push(u));
+    expect(late[0]?.deviceLost).toMatch(/destroyed/);
   });
 });
