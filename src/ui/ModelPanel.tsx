@@ -94,14 +94,18 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
         }
         onLoaded(result);
       } catch (e) {
+        // A newer load superseded this one (and cancelled it in the worker): it reports for itself.
+        if (loadToken.current !== token) return;
         if (e instanceof Error && e.name === 'CancelledError') {
           setNotice(`${e.message} No pair is loaded: load the demo pair or open your own.`);
         } else {
           setError(e instanceof Error ? e.message : String(e));
         }
       } finally {
-        if (loadToken.current === token) loadToken.current++;
-        setProgress(null);
+        if (loadToken.current === token) {
+          loadToken.current++;
+          setProgress(null);
+        }
       }
     },
     [device, dtype, onLoaded],
