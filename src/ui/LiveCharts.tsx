@@ -190,10 +190,10 @@ export function LiveCharts({ ready }: { ready: boolean }) {
         <thead>
           <tr>
             <th>op</th>
-            <th>batches</th>
-            <th>p50</th>
-            <th>p95</th>
-            <th>p99</th>
+            <th className="num">batches</th>
+            <th className="num">p50</th>
+            <th className="num">p95</th>
+            <th className="num">p99</th>
           </tr>
         </thead>
         <tbody>
