@@ -14,13 +14,13 @@ const isolationHeaders = {
  * turns that unused default into a runtime expression, so dist/ holds the runtime once.
  */
 function ortRuntimeFromPublic(): Plugin {
-  const pattern = /new URL\(\s*"(ort-wasm-[\w.-]+\.wasm)",\s*import\.meta\.url\s*\)/g;
+  const pattern = /new URL\(\s*(["'])(ort-wasm-[\w.-]+\.wasm)\1,\s*import\.meta\.url\s*\)/g;
   return {
     name: 'deltascope:ort-runtime-from-public',
     enforce: 'pre',
     transform(code, id) {
       if (!id.includes('onnxruntime-web') && !id.includes('@huggingface/transformers')) return null;
-      const out = code.replace(pattern, 'new URL("ort/$1", self.location.href)');
+      const out = code.replace(pattern, 'new URL("ort/$2", self.location.origin + import.meta.env.BASE_URL)');
       return out === code ? null : { code: out, map: null };
     },
   };

@@ -50,3 +50,20 @@ test('a lost WebGPU device is reported, and the engine restarts on WebGPU or WAS
   const stored = page.getByTestId('traces-panel').locator(`[data-run-id="${runId}"]`);
   await expect(stored).toHaveAttribute('data-events', '4');
 });
+
+// ORT destroys its GPUDevice itself when the last session of a pair is released (a reload): that
+// must not read as a lost device for the new pair.
+test('loading the pair again on WebGPU is not mistaken for a lost device', async ({ page }, testInfo) => {
+  test.skip(testInfo.project.name !== 'webgpu', 'WebGPU only');
+  await page.goto('/');
+  const badge = page.getByTestId('device-badge');
+  await expect(badge).toHaveText(/WebGPU/, { timeout: 90_000 });
+  await page.getByText('Open another pair').click();
+  await page.getByRole('button', { name: 'Load demo pair' }).click();
+  await expect(badge).toHaveText('loading…');
+  await expect(badge).toHaveText(/^WebGPU · (?!device lost)/, { timeout: 90_000 });
+  await page.getByRole('button', { name: 'Compare' }).click();
+  await expect(page.getByTestId('compare-result')).toBeVisible();
+  await expect(page.getByTestId('device-lost')).toHaveCount(0);
+  await expect(badge).toHaveText(/^WebGPU · (?!device lost)/);
+});

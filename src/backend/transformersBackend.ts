@@ -270,47 +270,50 @@ async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBack
   }
   configureRuntime(opts);
   throwIfCancelled(signal, CANCELLED);
-  const base = await loadOne(pair.base, 'base', device, dtype, opts);
-  if (signal?.aborted) {
-    await base.model.dispose();
-    throw new CancelledError(CANCELLED);
-  }
-  const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
-  if (signal?.aborted) {
-    await Promise.all([base.model.dispose(), ft.model.dispose()]);
-    throw new CancelledError(CANCELLED);
-  }
-  const baseRunner = new TransformersRunner(base.model, base.tokenizer, opts.logitsBudgetBytes);
-  const ftRunner = new TransformersRunner(ft.model, ft.tokenizer, opts.logitsBudgetBytes);
-  const backend = new PairBackend(
-    baseRunner,
-    ftRunner,
-    {
-      pairId: pair.pairId,
-      baseModel: pair.base.files.label,
-      ftModel: pair.ft.files.label,
-      device: device.device,
-      deviceDetail: device.detail,
-      dtype,
-      vocabSize: baseRunner.vocabSize,
-      maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
-    },
-    opts,
-  );
-  if (device.device === 'webgpu') await watchDeviceLoss([baseRunner, ftRunner], opts.onDeviceLost);
-  if (opts.warmup ?? true) {
-    for (const [view, runner] of [
-      ['base', baseRunner],
-      ['ft', ftRunner],
-    ] as const) {
-      if (signal?.aborted) {
-        await backend.dispose();
-        throw new CancelledError(CANCELLED);
+  // Whatever is open when a later step fails (or the load is cancelled) is disposed before the error
+  // goes on: a failed ft load must not leave base's session and buffers behind.
+  const opened: { dispose(): Promise<unknown> }[] = [];
+  try {
+    const base = await loadOne(pair.base, 'base', device, dtype, opts);
+    opened.push(base.model);
+    throwIfCancelled(signal, CANCELLED);
+    const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
+    opened.push(ft.model);
+    throwIfCancelled(signal, CANCELLED);
+    const baseRunner = new TransformersRunner(base.model, base.tokenizer, opts.logitsBudgetBytes);
+    const ftRunner = new TransformersRunner(ft.model, ft.tokenizer, opts.logitsBudgetBytes);
+    const backend = new PairBackend(
+      baseRunner,
+      ftRunner,
+      {
+        pairId: pair.pairId,
+        baseModel: pair.base.files.label,
+        ftModel: pair.ft.files.label,
+        device: device.device,
+        deviceDetail: device.detail,
+        dtype,
+        vocabSize: baseRunner.vocabSize,
+        maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+      },
+      opts,
+    );
+    opened.splice(0, opened.length, backend);
+    if (device.device === 'webgpu') await watchDeviceLoss([baseRunner, ftRunner], opts.onDeviceLost);
+    if (opts.warmup ?? true) {
+      for (const [view, runner] of [
+        ['base', baseRunner],
+        ['ft', ftRunner],
+      ] as const) {
+        throwIfCancelled(signal, CANCELLED);
+        await warmUp(backend, view, runner, device.device);
       }
-      await warmUp(backend, view, runner, device.device);
     }
+    throwIfCancelled(signal, CANCELLED);
+    return backend;
+  } catch (e) {
+    await Promise.all(opened.map((o) => o.dispose().catch(() => {})));
+    throw e;
   }
-  return backend;
 }
 
 interface GpuDeviceLike {
@@ -329,13 +332,19 @@ async function watchDeviceLoss(
   const gpu = await webgpu?.device;
   if (gpu === undefined) return;
   (globalThis as { deltascopeGpuDevice?: GpuDeviceLike }).deltascopeGpuDevice = gpu;
+  // Weak: the watch must not keep a disposed pair (its tokenizers) alive until the device goes.
+  const refs = runners.map((r) => new WeakRef(r));
   void gpu.lost.then((info) => {
+    // ORT destroys its device itself once the last session is released (a pair disposed on reload):
+    // that is not a loss for a pair that is gone.
+    const live = refs.map((r) => r.deref()).filter((r) => r !== undefined && !r.isDisposed);
+    if (live.length === 0) return;
     const why =
       [info.reason, info.message?.replace(/\.+$/, '')].filter((s) => !!s).join(': ') || 'unknown reason';
     const message =
       `The WebGPU device was lost (${why}). Nothing more can run on this pair: restart the engine ` +
       '(on WebGPU, or on WASM, which needs no GPU). Trace events recorded so far are kept.';
-    for (const r of runners) r.markDeviceLost(message);
+    for (const r of live) r!.markDeviceLost(message);
     onLost?.(message);
   });
 }

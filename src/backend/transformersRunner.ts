@@ -32,6 +32,7 @@ export class TransformersRunner implements LogitsRunner {
   private readonly keepsLogits: boolean;
   /** Set once the WebGPU device is lost: every later run fails fast with this message. */
   private lostMessage: string | null = null;
+  private disposed = false;
 
   constructor(
     private readonly model: PreTrainedModel,
@@ -169,7 +170,12 @@ export class TransformersRunner implements LogitsRunner {
     return all.slice(n);
   }
 
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   async dispose(): Promise<void> {
+    this.disposed = true;
     await this.model.dispose();
   }
 }

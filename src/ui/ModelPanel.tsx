@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BackendInfo, DevicePreference } from '../backend/index.ts';
-import type { FeedUpdate, LoadProgressMessage, LoadRequest, SourceSpec } from '../worker/workbenchApi.ts';
+import type { LoadProgressMessage, LoadRequest, SourceSpec } from '../worker/workbenchApi.ts';
 import { Comlink, workbench } from './workerClient.ts';
 import { fmtBytes, fmtDuration } from './format.ts';
 
@@ -58,13 +58,15 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [deviceLost, setDeviceLost] = useState<string | null>(null);
+  const [restarting, setRestarting] = useState(false);
 
   useEffect(() => {
     let live = true;
-    const onUpdate = (u: FeedUpdate) => {
-      if (live && u.deviceLost !== undefined) setDeviceLost(u.deviceLost);
-    };
-    void workbench().subscribe(Comlink.proxy(onUpdate));
+    void workbench().watchDevice(
+      Comlink.proxy((message: string) => {
+        if (live) setDeviceLost(message);
+      }),
+    );
     return () => {
       live = false;
     };
@@ -89,6 +91,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
             if (loadToken.current === token) setProgress({ ...p, startedAt, at: performance.now() });
           }),
         );
+        if (loadToken.current !== token) return;
         if (source.kind !== 'files') {
           localStorage.setItem(STORAGE_KEY, JSON.stringify({ source, device, dtype } satisfies Remembered));
         }
@@ -180,7 +183,9 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           <div className="row">
             <button
               type="button"
+              disabled={restarting}
               onClick={() => {
+                setRestarting(true);
                 rememberDevice('webgpu');
                 onRestart();
               }}
@@ -189,7 +194,9 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
             </button>
             <button
               type="button"
+              disabled={restarting}
               onClick={() => {
+                setRestarting(true);
                 rememberDevice('wasm');
                 onRestart();
               }}

@@ -25,14 +25,15 @@ export function workbench(): WorkbenchClient {
  * new worker.
  */
 export async function restartWorkbench(): Promise<void> {
-  const old = client;
-  if (old !== null) {
-    const flushed = old.flushTraces().catch(() => {});
+  const old = { client, worker };
+  // Detached at once: a second restart (or any call) meanwhile gets the new worker, never this one.
+  client = null;
+  worker = null;
+  if (old.client !== null) {
+    const flushed = old.client.flushTraces().catch(() => {});
     await Promise.race([flushed, new Promise((r) => setTimeout(r, 2000))]);
   }
-  worker?.terminate();
-  worker = null;
-  client = null;
+  old.worker?.terminate();
 }
 
 export { Comlink };

@@ -77,8 +77,6 @@ export interface GenerateResult {
 export interface FeedUpdate {
   events: TraceEvent[];
   stats: BackendStatsDict;
-  /** Set (in every update from then on) once the WebGPU device is lost: the message to show. */
-  deviceLost?: string;
 }
 
 export interface BatchRunResult {
@@ -128,6 +126,11 @@ export interface WorkbenchApi {
   runBatch(prompts: string[], topK: number, onProgress?: (p: BatchProgress) => void): Promise<BatchRunResult>;
   cancelBatch(): Promise<void>;
   subscribe(listener: (update: FeedUpdate) => void): Promise<void>;
+  /**
+   * Calls `listener` with the message once the WebGPU device is lost (at once if it already was):
+   * the worker then refuses all model work and must be restarted.
+   */
+  watchDevice(listener: (message: string) => void): Promise<void>;
   stats(): Promise<BackendStatsDict>;
   rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }>;
 

@@ -68,7 +68,10 @@ export class WorkbenchSession implements WorkbenchApi {
   private loadController: AbortController | null = null;
   /** The WebGPU device loss message, once it happened: the worker must be restarted. */
   private deviceLost: string | null = null;
+  private readonly deviceListeners: ((message: string) => void)[] = [];
   private batchController: AbortController | null = null;
+  /** Batches and suites in flight: a new load stops them and waits before disposing their pair. */
+  private readonly running = new Set<Promise<unknown>>();
 
   /**
    * @param appBaseUrl where the app is served (demo models and the ORT runtime live under it); the
@@ -84,11 +87,7 @@ export class WorkbenchSession implements WorkbenchApi {
   }
 
   private notify(events: FeedUpdate['events']): void {
-    const update: FeedUpdate = {
-      events,
-      stats: this.instrumentation.stats.toDict(),
-      ...(this.deviceLost !== null ? { deviceLost: this.deviceLost } : {}),
-    };
+    const update: FeedUpdate = { events, stats: this.instrumentation.stats.toDict() };
     for (const l of this.listeners) l(update);
   }
 
@@ -100,7 +99,12 @@ export class WorkbenchSession implements WorkbenchApi {
     this.feed.flush();
     // Commit what was recorded: the page restarts this worker next.
     void this.traceService?.then((t) => t.flush()).catch(() => {});
-    this.notify([]);
+    for (const l of this.deviceListeners) l(message);
+  }
+
+  async watchDevice(listener: (message: string) => void): Promise<void> {
+    this.deviceListeners.push(listener);
+    if (this.deviceLost !== null) listener(this.deviceLost);
   }
 
   /** Adds a sink (e.g. the IndexedDB writer) next to the live feed. */
@@ -157,7 +161,11 @@ export class WorkbenchSession implements WorkbenchApi {
     const pair = this.resolveSource(req.source);
     const previous = this.backend;
     this.backend = null;
+    // Work on the previous pair stops (a batch after its chunk in flight, a suite after its probe)
+    // before that pair is disposed under it.
     this.batchController?.abort();
+    this.suites.cancel();
+    await Promise.allSettled([...this.running]);
     const runId = await this.startTraceRun(pair);
     onProgress({ phase: 'validating', loaded: 0, total: 0 });
     await previous?.dispose();
@@ -259,7 +267,22 @@ export class WorkbenchSession implements WorkbenchApi {
     return { base, ft };
   }
 
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.running.add(work);
+    const done = () => this.running.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
   async runBatch(
+    prompts: string[],
+    topK: number,
+    onProgress?: (p: BatchProgress) => void,
+  ): Promise<BatchRunResult> {
+    return this.track(this.runBatchNow(prompts, topK, onProgress));
+  }
+
+  private async runBatchNow(
     prompts: string[],
     topK: number,
     onProgress?: (p: BatchProgress) => void,
@@ -298,6 +321,10 @@ export class WorkbenchSession implements WorkbenchApi {
   }
 
   async runSuite(yamlText: string, onEvent: (e: SuiteEvent) => void): Promise<SuiteResult> {
+    return this.track(this.runSuiteNow(yamlText, onEvent));
+  }
+
+  private async runSuiteNow(yamlText: string, onEvent: (e: SuiteEvent) => void): Promise<SuiteResult> {
     const backend = this.need();
     const service = await this.traceService?.catch(() => null);
     if (service) {
@@ -328,11 +355,7 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async subscribe(listener: (update: FeedUpdate) => void): Promise<void> {
     this.listeners.push(listener);
-    listener({
-      events: [],
-      stats: this.instrumentation.stats.toDict(),
-      ...(this.deviceLost !== null ? { deviceLost: this.deviceLost } : {}),
-    });
+    listener({ events: [], stats: this.instrumentation.stats.toDict() });
   }
 
   async stats(): Promise<BackendStatsDict> {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createFakeBackend, DeviceLostError, type DifferentialBackend } from '../../src/backend/index.ts';
 import { CancelledError, MemoryTraceSink } from '../../src/core/index.ts';
 import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
-import type { BatchProgress, FeedUpdate } from '../../src/worker/workbenchApi.ts';
+import type { BatchProgress } from '../../src/worker/workbenchApi.ts';
 
 const fakeLoader: BackendLoader = async (_pair, opts) =>
   createFakeBackend({
@@ -79,7 +79,8 @@ describe('WorkbenchSession.load', () => {
         ? new Promise<DifferentialBackend>((resolve, reject) => {
             signalSeen = opts?.signal;
             opts?.signal?.addEventListener('abort', () => reject(new CancelledError('Loading cancelled.')));
-            setTimeout(() => void fakeLoader(pair, opts).then(resolve), 10_000);
+            const timer = setTimeout(() => void fakeLoader(pair, opts).then(resolve), 10_000);
+            opts?.signal?.addEventListener('abort', () => clearTimeout(timer));
           })
         : fakeLoader(pair, opts);
     const session = new WorkbenchSession(slowLoader, APP);
@@ -105,20 +106,53 @@ describe('WorkbenchSession on a lost WebGPU device', () => {
       return fakeLoader(pair, opts);
     };
     const session = new WorkbenchSession(loader, APP);
-    const updates: FeedUpdate[] = [];
-    await session.subscribe((u) => updates.push(u));
+    const heard: string[] = [];
+    await session.watchDevice((m) => heard.push(m));
     await session.load(REQ, () => {});
     expect(lose).toBeTypeOf('function');
     const batch = session.runBatch(prompts(60), 5, (p) => {
       if (p.done === 8) lose!('The WebGPU device was lost (destroyed).');
     });
     expect(await batch).toMatchObject({ prompts: 8, cancelled: true });
-    expect(updates.at(-1)?.deviceLost).toMatch(/device was lost \(destroyed\)/);
+    expect(heard).toEqual(['The WebGPU device was lost (destroyed).']);
     await expect(session.compare('x', 3)).rejects.toBeInstanceOf(DeviceLostError);
     await expect(session.load(REQ, () => {})).rejects.toThrow(/device was lost/);
-    // A subscriber that arrives later (a remounted panel) hears it too.
-    const late: FeedUpdate[] = [];
-    await session.subscribe((u) => late.push(u));
-    expect(late[0]?.deviceLost).toMatch(/destroyed/);
+    // A watcher that arrives later (a remounted panel) hears it too.
+    const late: string[] = [];
+    await session.watchDevice((m) => late.push(m));
+    expect(late).toEqual(heard);
+  });
+});
+
+describe('WorkbenchSession: loading while work runs', () => {
+  it('stops the batch after its chunk in flight and disposes the old pair only after it ended', async () => {
+    const log: string[] = [];
+    let loads = 0;
+    const loader: BackendLoader = async (pair, opts) => {
+      const backend = await fakeLoader(pair, opts);
+      const n = ++loads;
+      const dispose = backend.dispose.bind(backend);
+      backend.dispose = async () => {
+        log.push(`dispose pair ${n}`);
+        await dispose();
+      };
+      return backend;
+    };
+    const session = new WorkbenchSession(loader, APP);
+    await session.load(REQ, () => {});
+    let reload: Promise<unknown> | null = null;
+    const batch = session
+      .runBatch(prompts(60), 5, (p) => {
+        log.push(`chunk ${p.done}`);
+        if (p.done === 8) reload = session.load(REQ, () => {});
+      })
+      .then((r) => {
+        log.push(`batch ended after ${r.prompts}`);
+        return r;
+      });
+    expect(await batch).toMatchObject({ prompts: 8, cancelled: true });
+    await reload;
+    expect(log).toEqual(['chunk 8', 'batch ended after 8', 'dispose pair 1']);
+    expect((await session.compare('x', 3)).base).toHaveLength(3);
   });
 });
