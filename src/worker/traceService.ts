@@ -92,6 +92,15 @@ export class TraceService {
     return deleteRun(this.db, runId);
   }
 
+  /** Deletes the run if nothing was recorded in it (a load that failed or was cancelled). */
+  async dropIfEmpty(runId: string): Promise<boolean> {
+    await this.flushQuietly();
+    const run = await this.db.get('runs', runId);
+    if (run === undefined || run.eventCount > 0) return false;
+    await this.deleteRun(runId);
+    return true;
+  }
+
   async storageUsed(): Promise<StorageUsage> {
     const storage = (globalThis.navigator as Navigator | undefined)?.storage;
     if (storage?.estimate === undefined) return { usage: null, quota: null };

@@ -170,25 +170,32 @@ export class WorkbenchSession implements WorkbenchApi {
     onProgress({ phase: 'validating', loaded: 0, total: 0 });
     await previous?.dispose();
     const sizes = new Map<string, { loaded: number; total: number }>();
-    const backend = await this.loader(pair, {
-      signal,
-      onDeviceLost: (message) => this.onDeviceLost(message),
-      device: req.device,
-      dtype: req.dtype,
-      ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
-      instrumentation: this.instrumentation,
-      ortBaseUrl: new URL('ort/', this.appBaseUrl).href,
-      onProgress: (p) => {
-        sizes.set(`${p.view}/${p.file}`, { loaded: p.loaded, total: p.total });
-        let loaded = 0;
-        let total = 0;
-        for (const s of sizes.values()) {
-          loaded += s.loaded;
-          total += s.total;
-        }
-        onProgress({ phase: 'downloading', view: p.view, file: p.file, loaded, total });
-      },
-    });
+    let backend: DifferentialBackend;
+    try {
+      backend = await this.loader(pair, {
+        signal,
+        onDeviceLost: (message) => this.onDeviceLost(message),
+        device: req.device,
+        dtype: req.dtype,
+        ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
+        instrumentation: this.instrumentation,
+        ortBaseUrl: new URL('ort/', this.appBaseUrl).href,
+        onProgress: (p) => {
+          sizes.set(`${p.view}/${p.file}`, { loaded: p.loaded, total: p.total });
+          let loaded = 0;
+          let total = 0;
+          for (const s of sizes.values()) {
+            loaded += s.loaded;
+            total += s.total;
+          }
+          onProgress({ phase: 'downloading', view: p.view, file: p.file, loaded, total });
+        },
+      });
+    } catch (e) {
+      // A load that failed or was cancelled leaves no empty run behind in Traces.
+      if (runId !== null) void this.traceService?.then((t) => t.dropIfEmpty(runId)).catch(() => {});
+      throw e;
+    }
     this.backend = backend;
     this.feed.flush();
     if (runId !== null) {
