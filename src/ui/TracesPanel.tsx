@@ -140,7 +140,16 @@ export function TracesPanel({ ready }: { ready: boolean }) {
             setAnalysis({ runId, count: runCount, a });
             setError((e) => (e?.where === 'analysis' ? null : e));
           },
-          (e: unknown) => live && setError({ where: 'analysis', message: message(e) }),
+          async (e: unknown) => {
+            // The run may have gone meanwhile (deleted, or the empty run of a failed load dropped):
+            // then the list moves on to another run, which is not an error.
+            const list = await workbench()
+              .listRuns()
+              .catch(() => null);
+            if (!live) return;
+            if (list !== null && !list.some((r) => r.id === runId)) setRuns(list);
+            else setError({ where: 'analysis', message: message(e) });
+          },
         );
     }, delay);
     return () => {
