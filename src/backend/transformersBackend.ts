@@ -65,6 +65,11 @@ export interface LoadOptions extends PairBackendOptions {
    * throws a `DeviceLostError` (ORT keeps its device for the worker's life: restart the worker).
    */
   onDeviceLost?: (message: string) => void;
+  /**
+   * Called when this load has to wait for an earlier one that has not stopped yet (a cancelled load
+   * whose step cannot be interrupted): transformers.js's configuration is global, so loads queue.
+   */
+  onWaiting?: () => void;
 }
 
 const CANCELLED = 'Loading cancelled.';
@@ -121,6 +126,8 @@ function signalOf(init: RequestInit | undefined): { signal?: AbortSignal } {
 
 // transformers.js configuration is one global object: loads run one at a time.
 let loadChain: Promise<unknown> = Promise.resolve();
+/** Loads started and not yet really stopped (a cancelled one counts until its step ends). */
+let loadsInFlight = 0;
 
 function configureRuntime(opts: LoadOptions): void {
   installVirtualFetch();
@@ -199,9 +206,11 @@ async function loadOne(
  * refuses differing tokenizers, picks the device, loads, and warms each model up with one traced forward.
  */
 export async function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
+  if (loadsInFlight > 0) opts.onWaiting?.();
+  loadsInFlight++;
   const run = loadChain.then(() => loadPairNow(pair, opts));
   // The next load waits until this one has really stopped (transformers.js's config is global)...
-  loadChain = run.catch(() => undefined);
+  loadChain = run.catch(() => undefined).finally(() => loadsInFlight--);
   const signal = opts.signal;
   if (signal === undefined) return run;
   // ...but a cancel answers at once: a step that cannot be interrupted (a held download, a session

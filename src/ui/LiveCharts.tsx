@@ -116,9 +116,11 @@ export function LiveCharts({ ready }: { ready: boolean }) {
       setRunning(null);
       setError(null);
       setLastRun(
-        r.cancelled
-          ? `Cancelled after ${r.prompts} of ${n} prompts × 2 views (${fmtMs(r.wallMs)}); their events are kept.`
-          : `${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`,
+        r.stoppedBy === 'device lost'
+          ? `Stopped after ${r.prompts} of ${n} prompts × 2 views: the WebGPU device was lost; their events are kept.`
+          : r.cancelled
+            ? `Cancelled after ${r.prompts} of ${n} prompts × 2 views (${fmtMs(r.wallMs)}); their events are kept.`
+            : `${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`,
       );
     } catch (e) {
       batchToken.current++;

@@ -30,7 +30,7 @@ export interface LoadRequest {
 }
 
 export interface LoadProgressMessage {
-  phase: 'validating' | 'downloading' | 'warming up' | 'ready';
+  phase: 'waiting for the cancelled load to stop' | 'validating' | 'downloading' | 'warming up' | 'ready';
   view?: 'base' | 'ft';
   file?: string;
   /** Bytes so far and in total, across every file seen so far. */
@@ -84,6 +84,8 @@ export interface BatchRunResult {
   prompts: number;
   wallMs: number;
   cancelled: boolean;
+  /** Why it stopped early: the user's cancel (or a new load), or a lost WebGPU device. */
+  stoppedBy?: 'cancel' | 'device lost';
 }
 
 export interface BatchProgress {

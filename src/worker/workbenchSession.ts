@@ -175,6 +175,7 @@ export class WorkbenchSession implements WorkbenchApi {
       backend = await this.loader(pair, {
         signal,
         onDeviceLost: (message) => this.onDeviceLost(message),
+        onWaiting: () => onProgress({ phase: 'waiting for the cancelled load to stop', loaded: 0, total: 0 }),
         device: req.device,
         dtype: req.dtype,
         ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
@@ -316,7 +317,13 @@ export class WorkbenchSession implements WorkbenchApi {
       if (this.batchController === controller) this.batchController = null;
       this.feed.flush();
     }
-    return { prompts: done, wallMs: performance.now() - t0, cancelled: done < prompts.length };
+    const cancelled = done < prompts.length;
+    return {
+      prompts: done,
+      wallMs: performance.now() - t0,
+      cancelled,
+      ...(cancelled ? { stoppedBy: this.deviceLost !== null ? 'device lost' : 'cancel' } : {}),
+    };
   }
 
   async cancelBatch(): Promise<void> {

@@ -286,3 +286,48 @@ describe('cancelling a load (Node, demo pair)', () => {
     await again.dispose();
   });
 });
+
+describe('loads queue behind a cancelled load that has not stopped', () => {
+  it('the next load says it waits, and runs only once the cancelled one has really stopped', async () => {
+    const pair = demoDirectoryPair();
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => (release = r));
+    let fetches = 0;
+    const c = new AbortController();
+    // The cancelled load's first file read hangs until released (a step that cannot be interrupted).
+    const stuck: PairRef = {
+      ...pair,
+      base: {
+        ...pair.base,
+        files: {
+          label: pair.base.files.label,
+          fetch: async (path, init) => {
+            if (fetches++ === 0) {
+              c.abort();
+              await held;
+            }
+            return pair.base.files.fetch(path, init);
+          },
+        },
+      },
+    };
+    const first = loadTransformersPair(stuck, { signal: c.signal, warmup: false });
+    await expect(first).rejects.toBeInstanceOf(CancelledError);
+    let waited = 0;
+    let secondDone = false;
+    const second = loadTransformersPair(demoDirectoryPair(), {
+      warmup: false,
+      onWaiting: () => waited++,
+    }).then((b) => {
+      secondDone = true;
+      return b;
+    });
+    expect(waited).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(secondDone).toBe(false);
+    release();
+    const b = await second;
+    expect(b.info.vocabSize).toBeGreaterThan(0);
+    await b.dispose();
+  });
+});

@@ -51,7 +51,7 @@ describe('WorkbenchSession.runBatch', () => {
     const r = await session.runBatch(prompts(50), 5, (p) => {
       if (p.done === 8) void session.cancelBatch();
     });
-    expect(r).toMatchObject({ prompts: 8, cancelled: true });
+    expect(r).toMatchObject({ prompts: 8, cancelled: true, stoppedBy: 'cancel' });
     const stats = await session.stats();
     expect(stats.cache_misses).toBe(16);
     expect(stats.forward_passes).toBe(16);
@@ -113,7 +113,7 @@ describe('WorkbenchSession on a lost WebGPU device', () => {
     const batch = session.runBatch(prompts(60), 5, (p) => {
       if (p.done === 8) lose!('The WebGPU device was lost (destroyed).');
     });
-    expect(await batch).toMatchObject({ prompts: 8, cancelled: true });
+    expect(await batch).toMatchObject({ prompts: 8, cancelled: true, stoppedBy: 'device lost' });
     expect(heard).toEqual(['The WebGPU device was lost (destroyed).']);
     await expect(session.compare('x', 3)).rejects.toBeInstanceOf(DeviceLostError);
     await expect(session.load(REQ, () => {})).rejects.toThrow(/device was lost/);
