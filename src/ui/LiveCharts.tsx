@@ -5,6 +5,7 @@ import { UPlotChart, type ChartSeries } from './UPlotChart.tsx';
 import { Comlink, workbench } from './workerClient.ts';
 import { fmtDuration, fmtMs, fmtPct } from './format.ts';
 import { loadPrompts } from './loadPrompts.ts';
+import { useEscape } from './useEscape.ts';
 
 type Listener = (columns: ArrayLike<number>[]) => void;
 type Notify = () => void;
@@ -128,6 +129,7 @@ export function LiveCharts({ ready }: { ready: boolean }) {
       setError(e instanceof Error ? e.message : String(e));
     }
   }
+  useEscape(running !== null, () => void workbench().cancelBatch());
   const s = stats;
   return (
     <section className="panel charts-panel" aria-label="Live instrumentation">
@@ -148,7 +150,7 @@ export function LiveCharts({ ready }: { ready: boolean }) {
           Run 200-prompt batch
         </button>
         {running !== null && (
-          <button type="button" onClick={() => void workbench().cancelBatch()}>
+          <button type="button" title="Esc" onClick={() => void workbench().cancelBatch()}>
             Cancel batch
           </button>
         )}

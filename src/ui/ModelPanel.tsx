@@ -3,6 +3,7 @@ import type { BackendInfo, DevicePreference } from '../backend/index.ts';
 import type { LoadProgressMessage, LoadRequest, SourceSpec } from '../worker/workbenchApi.ts';
 import { Comlink, workbench } from './workerClient.ts';
 import { fmtBytes, fmtDuration } from './format.ts';
+import { useEscape } from './useEscape.ts';
 
 const STORAGE_KEY = 'deltascope.lastModelChoice';
 
@@ -121,6 +122,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
     void load(remembered.source);
   }, [load, remembered.source]);
 
+  useEscape(progress !== null, () => void workbench().cancelLoad());
   const fraction = progress && progress.total > 0 ? Math.min(1, progress.loaded / progress.total) : null;
   const elapsed = progress ? (progress.at - progress.startedAt) / 1000 : 0;
   const eta = fraction !== null && fraction > 0.02 ? (elapsed / fraction) * (1 - fraction) : null;
@@ -172,7 +174,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
             {progress.total > 0 ? ` · ${fmtBytes(progress.loaded)} of ${fmtBytes(progress.total)}` : ''}
             {eta !== null ? ` · about ${fmtDuration(eta)} left` : ''}
           </span>
-          <button type="button" onClick={() => void workbench().cancelLoad()}>
+          <button type="button" title="Esc" onClick={() => void workbench().cancelLoad()}>
             Cancel load
           </button>
         </div>

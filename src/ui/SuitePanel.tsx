@@ -5,6 +5,7 @@ import type { ReportFormat, SuiteEvent, SuiteValidation } from '../worker/workbe
 import { download } from './download.ts';
 import { fmtDuration } from './format.ts';
 import { ScoreGauge, CategoryBars, AblationCurve } from './SuiteCharts.tsx';
+import { useEscape } from './useEscape.ts';
 import { Comlink, workbench } from './workerClient.ts';
 
 // Example specs ship with the app (the same files the CLI runs).
@@ -44,6 +45,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
   const editor = useRef<HTMLTextAreaElement>(null);
   // Progress callbacks travel on their own message channel and can land after the run's result.
   const runToken = useRef(0);
+  useEscape(progress !== null, () => void workbench().cancelSuite());
 
   // Validate as you type (debounced), in the worker, before any model work.
   useEffect(() => {
@@ -187,7 +189,12 @@ export function SuitePanel({ ready }: { ready: boolean }) {
             >
               Run suite
             </button>
-            <button type="button" disabled={progress === null} onClick={() => void workbench().cancelSuite()}>
+            <button
+              type="button"
+              title="Esc"
+              disabled={progress === null}
+              onClick={() => void workbench().cancelSuite()}
+            >
               Cancel
             </button>
           </div>
