@@ -183,28 +183,20 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
         <div className="error device-lost" role="alert" data-testid="device-lost">
           <p>{deviceLost}</p>
           <div className="row">
-            <button
-              type="button"
-              disabled={restarting}
-              onClick={() => {
-                setRestarting(true);
-                rememberDevice('webgpu');
-                onRestart();
-              }}
-            >
-              Restart on WebGPU
-            </button>
-            <button
-              type="button"
-              disabled={restarting}
-              onClick={() => {
-                setRestarting(true);
-                rememberDevice('wasm');
-                onRestart();
-              }}
-            >
-              Restart on WASM
-            </button>
+            {(['webgpu', 'wasm'] as const).map((d) => (
+              <button
+                key={d}
+                type="button"
+                disabled={restarting}
+                onClick={() => {
+                  setRestarting(true);
+                  rememberDevice(d);
+                  onRestart();
+                }}
+              >
+                Restart on {d === 'webgpu' ? 'WebGPU' : 'WASM'}
+              </button>
+            ))}
           </div>
         </div>
       )}

@@ -2,25 +2,16 @@
 // cancelled leaves no empty run in Traces; a successful one keeps its run.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import { createFakeBackend } from '../../src/backend/index.ts';
 import { ModelLoadError } from '../../src/backend/index.ts';
 import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
-
-const APP = 'http://localhost:4173/';
-const REQ = {
-  source: { kind: 'hub', base: 'org/base-model', ft: 'org/ft-model' },
-  device: 'wasm',
-  dtype: 'fp32',
-} as const;
+import { APP, REQ, fakeLoader } from './sessionFixtures.ts';
 
 describe('WorkbenchSession traces across loads', () => {
   it('drops the empty run of a failed load and keeps the run of a successful one', async () => {
     let fail = true;
     const loader: BackendLoader = async (_pair, opts) => {
       if (fail) throw new ModelLoadError('hub model org/base-model@main: missing tokenizer.json.');
-      return createFakeBackend({
-        ...(opts?.instrumentation ? { instrumentation: opts.instrumentation } : {}),
-      });
+      return fakeLoader()(_pair, opts);
     };
     const session = new WorkbenchSession(loader, APP);
     await session.init(APP);

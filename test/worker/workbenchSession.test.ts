@@ -1,24 +1,13 @@
 // The worker's session on the fake backend: batches report progress and cancel between chunks
 // (keeping every traced event), and a model load can be cancelled.
 import { describe, expect, it } from 'vitest';
-import { createFakeBackend, DeviceLostError, type DifferentialBackend } from '../../src/backend/index.ts';
+import { DeviceLostError, type DifferentialBackend } from '../../src/backend/index.ts';
 import { CancelledError, MemoryTraceSink } from '../../src/core/index.ts';
 import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
 import type { BatchProgress } from '../../src/worker/workbenchApi.ts';
+import { APP, REQ, fakeLoader as makeFakeLoader } from './sessionFixtures.ts';
 
-const fakeLoader: BackendLoader = async (_pair, opts) =>
-  createFakeBackend({
-    ...(opts?.instrumentation ? { instrumentation: opts.instrumentation } : {}),
-    maxBatchSize: 4,
-  });
-
-const APP = 'http://localhost:4173/';
-// A hub source resolves without fetching anything; the fake loader never touches its files.
-const REQ = {
-  source: { kind: 'hub', base: 'org/base-model', ft: 'org/ft-model' },
-  device: 'wasm',
-  dtype: 'fp32',
-} as const;
+const fakeLoader = makeFakeLoader(4);
 
 async function loadedSession(): Promise<{ session: WorkbenchSession; trace: MemoryTraceSink }> {
   const session = new WorkbenchSession(fakeLoader, APP);
