@@ -1,6 +1,7 @@
 import { memo, useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { scheduleFrameJob } from './frameQueue.ts';
 
 export interface ChartSeries {
   label: string;
@@ -22,7 +23,8 @@ interface Props {
 }
 
 /**
- * A uPlot chart created once and fed by `setData` on requestAnimationFrame: updates append points,
+ * A uPlot chart created once and fed by `setData` on animation frames (shared with the other charts
+ * through `scheduleFrameJob`, so they draw in turns): updates append points,
  * they never rebuild the chart (uPlot draws 100k points in milliseconds on a canvas).
  */
 /** Memoised: the parent re-renders on every feed update, the chart itself only on new props. */
@@ -65,21 +67,20 @@ export const UPlotChart = memo(function UPlotChart({
     };
     const empty: uPlot.AlignedData = [[], ...series.map(() => [])];
     const chart = new uPlot(opts, empty, el);
-    let frame = 0;
+    let unqueue: (() => void) | null = null;
     let pending: ArrayLike<number>[] | null = null;
     const unsubscribe = subscribe((columns) => {
       pending = columns;
-      if (frame === 0) {
-        frame = requestAnimationFrame(() => {
-          frame = 0;
-          if (pending !== null) {
-            chart.setData(pending as uPlot.AlignedData);
-            // Exposed for tests and for anyone inspecting the page: how many points are plotted.
-            el.dataset.points = String(pending[0]?.length ?? 0);
-          }
-          pending = null;
-        });
-      }
+      // One redraw per chart per frame at most, and the charts take turns across frames.
+      unqueue ??= scheduleFrameJob(() => {
+        unqueue = null;
+        if (pending !== null) {
+          chart.setData(pending as uPlot.AlignedData);
+          // Exposed for tests and for anyone inspecting the page: how many points are plotted.
+          el.dataset.points = String(pending[0]?.length ?? 0);
+        }
+        pending = null;
+      });
     });
     const resize = new ResizeObserver(() =>
       chart.setSize({ width: Math.max(240, el.clientWidth), height: 150 }),
@@ -88,7 +89,7 @@ export const UPlotChart = memo(function UPlotChart({
     return () => {
       unsubscribe();
       resize.disconnect();
-      if (frame !== 0) cancelAnimationFrame(frame);
+      unqueue?.();
       chart.destroy();
     };
     // The chart is built once per mount; `subscribe` feeds it.
