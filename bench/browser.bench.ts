@@ -13,7 +13,14 @@ import {
   type SuiteResults,
 } from './lib/results.ts';
 import { ratio, summarize } from './lib/stats.ts';
-import { BATCH_SIZES, flattensAt, suitePrompts, suiteShape, type SuiteRun } from './lib/suiteWorkload.ts';
+import {
+  BATCH_SIZES,
+  flattensAt,
+  suitePrompts,
+  suiteResults,
+  suiteShape,
+  type SuiteRun,
+} from './lib/suiteWorkload.ts';
 
 type W = { bench: BenchPage };
 
@@ -52,22 +59,15 @@ async function suiteBench(page: Page, device: BrowserDevice, quick: boolean): Pr
       naive.push(b);
     }
   }
-  const v = summarize(ours.map((r) => r.wallMs));
-  const bl = summarize(naive.map((r) => r.wallMs));
-  console.log(`  ${device} suite: ${v.median.toFixed(0)} ms vs naive ${bl.median.toFixed(0)} ms`);
-  return {
-    device: DEVICE_LABEL[device],
-    ...shape,
-    forwardPasses: { deltascope: ours[0]!.forwardPasses, naive: naive[0]!.forwardPasses },
-    batches: ours[0]!.batches,
-    wallMs: compared(v, bl, ratio(v, bl)),
-    speedup: ratio(bl, v),
-    maxMeanDiff: Math.max(...ours[0]!.probeMeans.map((m, i) => Math.abs(m - naive[0]!.probeMeans[i]!))),
-    note:
-      device === 'webgpu'
-        ? `small workload (SwiftShader emulates the GPU on the CPU); ${p.suiteRepeats} paired repeats after one warm-up round — fewer than 5, as each round takes ~20 s.`
-        : `${p.suiteRepeats} paired repeats after one warm-up round, in the page's worker.`,
-  };
+  return suiteResults(
+    DEVICE_LABEL[device],
+    shape,
+    ours,
+    naive,
+    device === 'webgpu'
+      ? `small workload (SwiftShader emulates the GPU on the CPU); ${p.suiteRepeats} paired repeats after one warm-up round — fewer than 5, as each round takes ~20 s.`
+      : `${p.suiteRepeats} paired repeats after one warm-up round, in the page's worker.`,
+  );
 }
 
 async function scalingBench(page: Page, device: BrowserDevice, quick: boolean): Promise<BatchScalingResults> {

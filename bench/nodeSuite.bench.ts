@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { loadTransformersPair } from '../src/backend/index.ts';
 import { demoDirectoryPair } from '../src/backend/nodeModelFiles.ts';
 import { TransformersRunner } from '../src/backend/transformersRunner.ts';
-import { compared, type BatchScalingResults, type SuiteResults } from './lib/results.ts';
+import type { BatchScalingResults, SuiteResults } from './lib/results.ts';
 import { ratio, summarize } from './lib/stats.ts';
 import {
   BATCH_SIZES,
@@ -14,6 +14,7 @@ import {
   runDeltascopeSuite,
   runNaiveSuite,
   suitePrompts,
+  suiteResults,
   suiteShape,
   type SuiteRun,
 } from './lib/suiteWorkload.ts';
@@ -61,20 +62,12 @@ export async function nodeSuiteBench(quick: boolean): Promise<NodeSuiteOutput> {
     ours.push(await runDeltascopeSuite(backend, probes));
     naive.push(await runNaiveSuite(base, ft, probes));
   }
-  const v = summarize(ours.map((r) => r.wallMs));
-  const bl = summarize(naive.map((r) => r.wallMs));
-  const suite: SuiteResults = {
-    device: NODE_DEVICE,
-    ...shape,
-    forwardPasses: { deltascope: ours[0]!.forwardPasses, naive: naive[0]!.forwardPasses },
-    batches: ours[0]!.batches,
-    wallMs: compared(v, bl, ratio(v, bl)),
-    speedup: ratio(bl, v),
-    maxMeanDiff: Math.max(...ours[0]!.probeMeans.map((m, i) => Math.abs(m - naive[0]!.probeMeans[i]!))),
-    note: `${repeats} paired repeats after one warm-up round; backend loaded once, cache emptied before each run.`,
-  };
-  console.log(
-    `  node suite: ${v.median.toFixed(0)} ms vs naive ${bl.median.toFixed(0)} ms; passes ${suite.forwardPasses.deltascope}/${shape.distinctKeys} ideal`,
+  const suite = suiteResults(
+    NODE_DEVICE,
+    shape,
+    ours,
+    naive,
+    `${repeats} paired repeats after one warm-up round; backend loaded once, cache emptied before each run.`,
   );
 
   const scalePrompts = Array.from({ length: quick ? 64 : 128 }, (_, i) => freshPrompt(i));

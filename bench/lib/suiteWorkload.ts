@@ -4,6 +4,8 @@ import type { LogitsRunner } from '../../src/backend/logitsRunner.ts';
 import { divergence, mean, seededRng, tokenDistFromLogits, type TokenDist } from '../../src/core/index.ts';
 import { runSuite } from '../../src/suite/runner.ts';
 import type { SuiteSpec } from '../../src/suite/types.ts';
+import { compared, type SuiteResults } from './results.ts';
+import { ratio, summarize } from './stats.ts';
 
 /** The top-k every probe of the standard suite asks for (deltascope's default). */
 export const SUITE_TOP_K = 256;
@@ -210,4 +212,29 @@ export function flattensAt(
     if (points[i + 1]!.median < points[i]!.median * (1 + minGain)) return points[i]!.batch;
   }
   return null;
+}
+
+/** The suite figures of one device: deltascope's runs against the naive loop's, paired by repeat. */
+export function suiteResults(
+  device: string,
+  shape: SuiteShape,
+  ours: readonly SuiteRun[],
+  naive: readonly SuiteRun[],
+  note: string,
+): SuiteResults {
+  const v = summarize(ours.map((r) => r.wallMs));
+  const bl = summarize(naive.map((r) => r.wallMs));
+  console.log(
+    `  ${device} suite: ${v.median.toFixed(0)} ms vs naive ${bl.median.toFixed(0)} ms; passes ${ours[0]!.forwardPasses}/${shape.distinctKeys} ideal`,
+  );
+  return {
+    device,
+    ...shape,
+    forwardPasses: { deltascope: ours[0]!.forwardPasses, naive: naive[0]!.forwardPasses },
+    batches: ours[0]!.batches,
+    wallMs: compared(v, bl, ratio(v, bl)),
+    speedup: ratio(bl, v),
+    maxMeanDiff: Math.max(...ours[0]!.probeMeans.map((m, i) => Math.abs(m - naive[0]!.probeMeans[i]!))),
+    note,
+  };
 }
