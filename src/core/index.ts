@@ -35,7 +35,7 @@ export {
 } from './tokenDist.ts';
 export { ProbeError } from './errors.ts';
 export { alignedProbs, divergence, js, kl, type AlignedProbs, type DivergenceKind } from './divergence.ts';
-export { LiveMetrics, Series, percentile, type LatencySummary } from './liveMetrics.ts';
+export { LiveMetrics, Series, type LatencySummary } from './liveMetrics.ts';
 export {
   UNASSIGNED_PROBE,
   TraceAnalyzer,

@@ -1,3 +1,4 @@
+import { quantileSorted } from './statistics.ts';
 import type { TraceEvent } from './traceEvent.ts';
 
 /** A growable column of numbers with amortised O(1) append (what the charts read). */
@@ -32,13 +33,6 @@ export interface LatencySummary {
   p99: number;
 }
 
-/** Nearest-rank percentile of a sorted array. */
-export function percentile(sorted: ArrayLike<number>, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank]!;
-}
-
 const ROLLING_WINDOW = 50;
 const LATENCY_WINDOW = 200;
 
@@ -49,7 +43,8 @@ const LATENCY_WINDOW = 200;
  * - hit rate: one point per update (cumulative and over the last 50 lookups), against seconds since
  *   the first event;
  * - batch size: one point per forward batch (size, running average, running max);
- * - latency: per op, the wall time of each forward batch, p50/p95/p99 over the last 200 batches.
+ * - latency: per op, the wall time of each forward batch, p50/p95/p99 over the last 200 batches
+ *   (`quantileSorted`, the same percentile the reports use).
  */
 export class LiveMetrics {
   readonly hitT = new Series();
@@ -128,9 +123,9 @@ export class LiveMetrics {
     if (this.allLatencies.length > LATENCY_WINDOW) this.allLatencies.shift();
     const sorted = [...this.allLatencies].sort((a, b) => a - b);
     this.latencyT.push(e.ts - (this.t0 ?? e.ts));
-    this.latencyP50.push(percentile(sorted, 0.5));
-    this.latencyP95.push(percentile(sorted, 0.95));
-    this.latencyP99.push(percentile(sorted, 0.99));
+    this.latencyP50.push(quantileSorted(sorted, 0.5));
+    this.latencyP95.push(quantileSorted(sorted, 0.95));
+    this.latencyP99.push(quantileSorted(sorted, 0.99));
     return true;
   }
 
@@ -141,9 +136,9 @@ export class LiveMetrics {
         return {
           op,
           count: list.length,
-          p50: percentile(sorted, 0.5),
-          p95: percentile(sorted, 0.95),
-          p99: percentile(sorted, 0.99),
+          p50: quantileSorted(sorted, 0.5),
+          p95: quantileSorted(sorted, 0.95),
+          p99: quantileSorted(sorted, 0.99),
         };
       })
       .sort((a, b) => a.op.localeCompare(b.op));

@@ -77,11 +77,16 @@ export function seededRng(seed: number): () => number {
   };
 }
 
-/** Linear-interpolated percentile (numpy's default) of a sorted array, q in [0, 1]. */
+/**
+ * The project's one percentile: linear interpolation between closest ranks (numpy's default
+ * `np.percentile`, which sway's reports use), of an ascending array, q in [0, 1]. The live latency
+ * charts, the bootstrap CIs and the reports all read p50/p95/p99 through it, so one run shows one
+ * p95 everywhere. NaN for an empty array.
+ */
 export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const pos = (n - 1) * q;
+  if (n === 0 || Number.isNaN(q)) return Number.NaN;
+  const pos = (n - 1) * Math.min(1, Math.max(0, q));
   const lo = Math.floor(pos);
   const hi = Math.min(n - 1, lo + 1);
   return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LiveMetrics, percentile, Series, type TraceEvent } from '../../src/core/index.ts';
+import { LiveMetrics, Series, type TraceEvent } from '../../src/core/index.ts';
 
 const ev = (ts: number, hit: boolean, over: Partial<TraceEvent> & { batch_size?: number } = {}): TraceEvent =>
   ({
@@ -49,9 +49,18 @@ describe('LiveMetrics', () => {
     expect(m.hitT.length).toBe(0);
   });
 
-  it('percentile uses nearest rank; Series grows', () => {
-    expect(percentile([1, 2, 3, 4], 0.5)).toBe(2);
-    expect(percentile([1, 2, 3, 4], 0.99)).toBe(4);
+  it('latency percentiles interpolate linearly, as the reports do (one p95 everywhere)', () => {
+    const m = new LiveMetrics();
+    m.add([1, 2, 3, 4].map((w, i) => ev(i, false, { batch_size: 1, wall_ms: w })));
+    // numpy: np.percentile([1, 2, 3, 4], [50, 95, 99]) == [2.5, 3.85, 3.97]; nearest rank gave 2, 4, 4.
+    const [summary] = m.latencyByOperation();
+    expect(summary!.p50).toBeCloseTo(2.5, 12);
+    expect(summary!.p95).toBeCloseTo(3.85, 12);
+    expect(summary!.p99).toBeCloseTo(3.97, 12);
+    expect(m.latencyP95.last()).toBeCloseTo(3.85, 12);
+  });
+
+  it('Series grows', () => {
     const s = new Series(1);
     for (let i = 0; i < 10; i++) s.push(i);
     expect(Array.from(s.view())).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);

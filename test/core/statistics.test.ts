@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bootstrapCi, linearFit, pvariance, scoreFromZ, verdictFromZ, zScore } from '../../src/core/index.ts';
+import {
+  bootstrapCi,
+  linearFit,
+  pvariance,
+  quantileSorted,
+  scoreFromZ,
+  seededRng,
+  verdictFromZ,
+  zScore,
+} from '../../src/core/index.ts';
 
 describe('z-scores (sway _zscore.py)', () => {
   it('computes (raw − mean)/std', () => {
@@ -59,5 +68,84 @@ describe('linearFit and pvariance', () => {
   });
   it('pvariance is the population variance', () => {
     expect(pvariance([1, 2, 3, 4])).toBeCloseTo(1.25);
+  });
+});
+
+/** The piecewise-linear curve through (k / (n − 1), x_k), evaluated by finding q's segment. */
+function referencePercentile(sorted: number[], q: number): number {
+  const n = sorted.length;
+  if (n === 1) return sorted[0]!;
+  for (let k = 0; k < n - 1; k++) {
+    const q0 = k / (n - 1);
+    const q1 = (k + 1) / (n - 1);
+    if (q <= q1) return sorted[k]! + ((q - q0) / (q1 - q0)) * (sorted[k + 1]! - sorted[k]!);
+  }
+  return sorted[n - 1]!;
+}
+
+const sortedArrays = fc
+  .array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 40 })
+  .map((xs) => xs.sort((a, b) => a - b));
+const q = fc.double({ min: 0, max: 1, noNaN: true });
+
+describe("quantileSorted: the one percentile (numpy's default, linear interpolation)", () => {
+  it('matches numpy on small arrays', () => {
+    // np.percentile([1, 2, 3, 4], [0, 50, 95, 99, 100]) and np.percentile([15, 20, 35, 40, 50], 40).
+    const expected = [1, 2.5, 3.85, 3.97, 4];
+    [0, 0.5, 0.95, 0.99, 1].forEach((p, i) =>
+      expect(quantileSorted([1, 2, 3, 4], p)).toBeCloseTo(expected[i]!, 12),
+    );
+    expect(quantileSorted([15, 20, 35, 40, 50], 0.4)).toBeCloseTo(29, 12);
+    expect(quantileSorted([7], 0.95)).toBe(7);
+    expect(quantileSorted([], 0.5)).toBeNaN();
+  });
+
+  it('equals the minimum at 0 and the maximum at 1', () => {
+    fc.assert(
+      fc.property(sortedArrays, (xs) => {
+        expect(quantileSorted(xs, 0)).toBe(xs[0]);
+        expect(quantileSorted(xs, 1)).toBe(xs[xs.length - 1]);
+      }),
+    );
+  });
+
+  it('is monotone in q and stays within [min, max]', () => {
+    fc.assert(
+      fc.property(sortedArrays, q, q, (xs, a, b) => {
+        const [lo, hi] = a <= b ? [a, b] : [b, a];
+        const pLo = quantileSorted(xs, lo);
+        const pHi = quantileSorted(xs, hi);
+        expect(pLo).toBeLessThanOrEqual(pHi + 1e-9 * Math.max(1, Math.abs(pHi)));
+        expect(pLo).toBeGreaterThanOrEqual(xs[0]! - 1e-9 * Math.max(1, Math.abs(xs[0]!)));
+        expect(pHi).toBeLessThanOrEqual(
+          xs[xs.length - 1]! + 1e-9 * Math.max(1, Math.abs(xs[xs.length - 1]!)),
+        );
+      }),
+    );
+  });
+
+  it('agrees with the piecewise-linear reference and hits the data at q = k / (n − 1)', () => {
+    fc.assert(
+      fc.property(sortedArrays, q, (xs, p) => {
+        const tol = 1e-9 * Math.max(1, ...xs.map(Math.abs));
+        expect(Math.abs(quantileSorted(xs, p) - referencePercentile(xs, p))).toBeLessThanOrEqual(tol);
+        const k = Math.floor(p * (xs.length - 1));
+        if (xs.length > 1) expect(quantileSorted(xs, k / (xs.length - 1))).toBeCloseTo(xs[k]!, 6);
+      }),
+    );
+  });
+});
+
+describe('seededRng (mulberry32, the one replayable PRNG)', () => {
+  it('replays the same stream for the same seed, in [0, 1)', () => {
+    const a = seededRng(42);
+    const b = seededRng(42);
+    for (let i = 0; i < 100; i++) {
+      const x = a();
+      expect(x).toBe(b());
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThan(1);
+    }
+    expect(seededRng(1)()).not.toBe(seededRng(2)());
   });
 });
