@@ -25,9 +25,6 @@ const VERBS = ['carried', 'watched', 'remembered', 'painted', 'found', 'describe
 const OBJECTS = ['the fog', 'the copper bell', 'a green lamp', 'the boats', 'the street', 'the festival'];
 const TAILS = ['', ' at dawn', ' before the storm came', ' while the town slept and the tide turned'];
 
-/** The project's seeded PRNG, so every device scores exactly the same prompts. */
-const rng = seededRng;
-
 /** Distinct prompts of varied length (so batches carry padding, as real suites do). */
 export function freshPrompt(i: number): string {
   const s = SUBJECTS[i % SUBJECTS.length]!;
@@ -41,7 +38,8 @@ export function freshPrompt(i: number): string {
  * `OVERLAP` of its prompts from earlier probes, so the cache has cross-probe repeats to answer.
  */
 export function suitePrompts(perProbe: number, seed = 7): string[][] {
-  const rand = rng(seed);
+  // The project's seeded PRNG, so every device scores exactly the same prompts.
+  const rand = seededRng(seed);
   const probes: string[][] = [];
   const seen: string[] = [];
   let next = 0;
