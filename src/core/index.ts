@@ -40,16 +40,26 @@ export {
   UNASSIGNED_PROBE,
   TraceAnalyzer,
   analyzeTrace,
-  analysisToJson,
-  renderAnalysisJson,
-  renderAnalysisMarkdown,
-  renderAnalysisText,
   type AnalysisOptions,
   type BatchStats,
   type GroupStats,
   type HotPrompt,
   type TraceAnalysis,
 } from './traceAnalysis.ts';
+export {
+  analysisToJson,
+  renderAnalysisJson,
+  renderAnalysisMarkdown,
+  renderAnalysisText,
+} from './traceAnalysisRender.ts';
+export {
+  markdownCell,
+  markdownTable,
+  oneLine,
+  textTable,
+  type Align,
+  type TextTableOptions,
+} from './textTable.ts';
 export {
   PerfettoEncoder,
   perfettoTraceChunks,

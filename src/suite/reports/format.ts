@@ -1,3 +1,5 @@
+import type { Align } from '../../core/index.ts';
+import { CATEGORIES, type Category, type ProbeResult } from '../../probes/types.ts';
 import type { SuiteResult } from '../types.ts';
 
 /** What every report shows for a missing value. */
@@ -95,6 +97,55 @@ export function cacheSummary(stats: SuiteResult['backendStats']): string {
   return out;
 }
 
-export function determinismSummary(d: SuiteResult['determinism']): string {
-  return `${d.class} (seed=${d.seed})`;
+/** sway's probe columns, which both reports start their probe table with. */
+export const PROBE_HEADER = ['name', 'kind', 'verdict', 'score', 'raw', 'ci95', 'z'];
+export const PROBE_ALIGN: Align[] = ['left', 'left', 'left', 'right', 'right', 'left', 'right'];
+
+/**
+ * A suite result's values formatted as sway formats them: what the markdown and terminal reports
+ * lay out, each in its own way, so a number reads the same in both.
+ */
+export interface FormattedReport {
+  /** Score and band: `0.61 (healthy)`. */
+  overall: string;
+  base: string;
+  adapter: string;
+  wall: string;
+  determinism: string;
+  cache: string;
+  /** Categories with a score, in sway's order. */
+  components: { category: Category; score: number; scoreText: string; weight: number; weightText: string }[];
+  /** One entry per probe: its `PROBE_HEADER` cells, duration and message. */
+  probes: { cells: string[]; duration: string; message: string }[];
+}
+
+export function formatReport(r: SuiteResult): FormattedReport {
+  const s = r.score;
+  return {
+    overall: `${fmtScore(s.overall)}${s.band !== null ? ` (${s.band})` : ''}`,
+    base: r.baseModelId || MISSING,
+    adapter: r.adapterId || MISSING,
+    wall: fmtDuration(r.wallSeconds),
+    determinism: `${r.determinism.class} (seed=${r.determinism.seed})`,
+    cache: cacheSummary(r.backendStats),
+    components: CATEGORIES.flatMap((category) => {
+      const score = s.components[category];
+      if (score === undefined) return [];
+      const weight = s.weights[category] ?? 0;
+      return [{ category, score, scoreText: fmtScore(score), weight, weightText: pyFixed(weight, 2) }];
+    }),
+    probes: r.probes.map((p: ProbeResult) => ({
+      cells: [
+        p.name,
+        p.kind,
+        p.verdict.toUpperCase(),
+        fmtScore(p.score),
+        fmtRaw(p.raw),
+        fmtCi(p.ci95),
+        fmtZ(p.zScore),
+      ],
+      duration: fmtDuration(p.durationS),
+      message: p.message,
+    })),
+  };
 }

@@ -17,6 +17,6 @@ export {
   reportToJsonObject,
   toJsonReport,
 } from './json.ts';
-export { mdCell, toMarkdownReport } from './markdown.ts';
+export { toMarkdownReport } from './markdown.ts';
 export { toJunitXml, xmlEscape } from './junit.ts';
 export { toTerminalReport } from './terminal.ts';
