@@ -7,6 +7,7 @@ import {
   toMarkdownReport,
   toTerminalReport,
 } from '../../src/suite/reports/index.ts';
+import { DeltascopeError } from '../../src/core/errors.ts';
 import type { SuiteResult } from '../../src/suite/types.ts';
 import { fixtureResult } from './reportFixture.ts';
 
@@ -81,6 +82,15 @@ describe('JSON report', () => {
 
   it('refuses text that is not a report, naming the input', () => {
     expect(() => fromJsonReport('{oops', 'out.json')).toThrow(ReportFormatError);
+    const err = (() => {
+      try {
+        fromJsonReport('{oops', 'out.json');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(DeltascopeError);
+    expect(err).toMatchObject({ code: 'input/invalid', input: 'out.json' });
     expect(() => fromJsonReport('{oops', 'out.json')).toThrow(/^out\.json is not valid JSON/);
     expect(() => fromJsonReport('[1]')).toThrow(/expected a JSON object/);
     expect(() => fromJsonReport('{"schema_version": 2}')).toThrow(/schema_version 2/);

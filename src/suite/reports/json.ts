@@ -1,3 +1,4 @@
+import { DeltascopeError } from '../../core/errors.ts';
 import { BACKEND_STATS_KEYS, type BackendStatsDict } from '../../core/index.ts';
 import { CATEGORIES, type Category, type ProbeResult, type Verdict } from '../../probes/types.ts';
 import { DEFAULT_WEIGHTS, bandFor } from '../score.ts';
@@ -5,9 +6,15 @@ import type { Band, DeterminismClass, SuiteResult } from '../types.ts';
 
 export const REPORT_SCHEMA_VERSION = 1;
 
-/** A JSON report that cannot be read back. The message names the input and what is wrong with it. */
-export class ReportFormatError extends Error {
-  override readonly name = 'ReportFormatError';
+/**
+ * A JSON report that cannot be read back (code `input/invalid`; `input` is the report). The message
+ * names the input, what is wrong with it and what to pass instead.
+ */
+export class ReportFormatError extends DeltascopeError {
+  override name = 'ReportFormatError';
+  constructor(message: string, input: string) {
+    super('input/invalid', message, { input });
+  }
 }
 
 /**
@@ -138,16 +145,21 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
   } catch (e) {
     throw new ReportFormatError(
       `${source} is not valid JSON (${(e as Error).message}); pass a file written by \`deltascope run --json\` or \`sway run --json\`.`,
+      source,
     );
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ReportFormatError(`${source} is not a report: expected a JSON object at the top level.`);
+    throw new ReportFormatError(
+      `${source} is not a report: expected a JSON object at the top level.`,
+      source,
+    );
   }
   const r = parsed as Record<string, unknown>;
   const version = r.schema_version;
   if (typeof version === 'number' && version > REPORT_SCHEMA_VERSION) {
     throw new ReportFormatError(
       `${source} has schema_version ${version}; this deltascope reads up to ${REPORT_SCHEMA_VERSION}. Upgrade deltascope to read it.`,
+      source,
     );
   }
   const det = rec(r.determinism);
