@@ -46,18 +46,25 @@ export function describeAdapter(adapter: GpuAdapterLike): string {
 export async function chooseDevice(pref: DevicePreference = 'auto'): Promise<DeviceChoice> {
   if (isNode()) {
     if (pref === 'webgpu' || pref === 'wasm') {
-      throw new ModelLoadError(`Device "${pref}" is for the browser; in Node deltascope runs on "cpu".`);
+      throw new ModelLoadError(
+        'model-load/unsupported',
+        `Device "${pref}" is for the browser; in Node deltascope runs on "cpu".`,
+      );
     }
     return { device: 'cpu', detail: 'onnxruntime-node (CPU)', shaderF16: false };
   }
   if (pref === 'cpu') {
-    throw new ModelLoadError('Device "cpu" is for Node; in the browser choose "webgpu", "wasm" or "auto".');
+    throw new ModelLoadError(
+      'model-load/unsupported',
+      'Device "cpu" is for Node; in the browser choose "webgpu", "wasm" or "auto".',
+    );
   }
   if (pref === 'wasm') return { device: 'wasm', detail: 'WebAssembly (CPU)', shaderF16: false };
   const adapter = await requestGpuAdapter();
   if (adapter === null) {
     if (pref === 'webgpu') {
       throw new ModelLoadError(
+        'model-load/unsupported',
         'WebGPU was requested but this browser offers no WebGPU adapter. Use a recent Chrome, enable WebGPU, ' +
           'or choose "wasm".',
       );

@@ -1,15 +1,19 @@
+import { DeltascopeError, type ErrorCode, type ErrorOptions } from '../core/errors.ts';
+
+export type ModelLoadCode = Extract<ErrorCode, `model-load/${string}`>;
+
 /**
  * A model could not be opened. The message names the model and the file or setting at fault, and
- * says what would work instead.
+ * says what would work instead; `input` is the file (or spec field) at fault, when there is one.
  */
-export class ModelLoadError extends Error {
-  override readonly name = 'ModelLoadError';
-  constructor(
-    message: string,
-    /** The file that was missing or malformed, when one was. */
-    readonly file?: string,
-  ) {
-    super(message);
+export class ModelLoadError extends DeltascopeError {
+  override name = 'ModelLoadError';
+  constructor(code: ModelLoadCode, message: string, opts?: ErrorOptions) {
+    super(code, message, opts);
+  }
+  /** The file that was missing or malformed, when one was. */
+  get file(): string | undefined {
+    return this.input;
   }
 }
 
@@ -17,11 +21,17 @@ export class ModelLoadError extends Error {
  * The GPU device the sessions ran on is gone (driver reset, GPU process crash, `destroy()`): nothing
  * can run on this pair any more. The worker has to be restarted to get a new device.
  */
-export class DeviceLostError extends Error {
-  override readonly name = 'DeviceLostError';
+export class DeviceLostError extends DeltascopeError {
+  override name = 'DeviceLostError';
+  constructor(message: string, opts?: ErrorOptions) {
+    super('device/lost', message, opts);
+  }
 }
 
 /** Bad input to a scoring op (e.g. a completion that adds no tokens). */
-export class ScoringInputError extends Error {
-  override readonly name = 'ScoringInputError';
+export class ScoringInputError extends DeltascopeError {
+  override name = 'ScoringInputError';
+  constructor(message: string, opts?: ErrorOptions) {
+    super('input/invalid', message, opts);
+  }
 }

@@ -8,7 +8,7 @@ export type {
   ScoringView,
   ViewId,
 } from './types.ts';
-export { DeviceLostError, ModelLoadError, ScoringInputError } from './errors.ts';
+export { DeviceLostError, ModelLoadError, ScoringInputError, type ModelLoadCode } from './errors.ts';
 export type { LogitsRunner } from './logitsRunner.ts';
 export { InstrumentedView, DEFAULT_TOP_K, gatherLogprobs } from './instrumentedView.ts';
 export {
@@ -18,6 +18,7 @@ export {
   type PairBackendOptions,
 } from './pairBackend.ts';
 export { FakeRunner, FAKE_VOCAB } from './fakeRunner.ts';
+// Transitional: tests open the fake through `openPair({ kind: 'fake' })`; this export goes once none use it.
 export { createFakeBackend, type FakeBackendOptions } from './fakeBackend.ts';
 export {
   chooseDevice,
@@ -31,21 +32,26 @@ export {
   checkDtype,
   checkSameTokenizer,
   httpModelFiles,
-  indexPickedFiles,
   pickedModelFiles,
   validateModelFiles,
   onnxFileFor,
   type ModelDtype,
   type ModelFiles,
 } from './modelFiles.ts';
-export { demoPair, hubPair, pickedPair, urlPair, DEMO_PAIR_PATH, type HubPairSpec } from './modelSources.ts';
+export { openPair, type OpenOptions } from './openPair.ts';
 export {
-  loadTransformersPair,
-  type LoadOptions,
-  type LoadProgress,
+  DEFAULT_HUB_HOST,
+  DEMO_PAIR_PATH,
+  describeLocation,
+  resolvePair,
+  type AdapterLocation,
+  type DemoRoot,
+  type ModelLocation,
   type ModelRef,
+  type ModelSource,
   type PairRef,
-} from './transformersBackend.ts';
+} from './modelSource.ts';
+export type { LoadOptions, LoadProgress } from './transformersPair.ts';
 export {
   isNullCalibrated,
   isScalable,

@@ -88,6 +88,7 @@ const DTYPE_SUFFIX: Record<ModelDtype, string> = {
 export function checkDtype(dtype: string): ModelDtype {
   if (!(SUPPORTED_DTYPES as readonly string[]).includes(dtype)) {
     throw new ModelLoadError(
+      'model-load/unsupported',
       `Unknown dtype "${dtype}". Supported: ${SUPPORTED_DTYPES.join(', ')} (fp32 is the safe default; ` +
         'fp16 needs a GPU adapter with shader-f16).',
     );
@@ -146,8 +147,9 @@ export async function validateModelFiles(files: ModelFiles, dtype: ModelDtype): 
   const configText = await readTextFile(files, 'config.json');
   if (configText === null) {
     throw new ModelLoadError(
+      'model-load/missing-file',
       `${files.label}: config.json is missing; a model folder needs it.`,
-      'config.json',
+      { input: 'config.json' },
     );
   }
   let config: Record<string, unknown>;
@@ -155,8 +157,9 @@ export async function validateModelFiles(files: ModelFiles, dtype: ModelDtype): 
     config = JSON.parse(configText) as Record<string, unknown>;
   } catch (e) {
     throw new ModelLoadError(
+      'model-load/invalid-file',
       `${files.label}: config.json is not valid JSON (${(e as Error).message}).`,
-      'config.json',
+      { input: 'config.json' },
     );
   }
   const modelType = typeof config.model_type === 'string' ? config.model_type : '';
@@ -167,10 +170,11 @@ export async function validateModelFiles(files: ModelFiles, dtype: ModelDtype): 
     (archs.length === 0 && CAUSAL_MODEL_TYPES.has(modelType));
   if (!causal) {
     throw new ModelLoadError(
+      'model-load/invalid-file',
       `${files.label}: "${architecture || modelType || 'unknown architecture'}" is not a causal language model. ` +
         'deltascope compares causal LMs (architectures ending in ForCausalLM, e.g. LlamaForCausalLM, ' +
         'Qwen2ForCausalLM, GPT2LMHeadModel).',
-      'config.json',
+      { input: 'config.json' },
     );
   }
   const required = ['tokenizer.json', 'tokenizer_config.json', onnxFileFor(dtype)];
@@ -180,7 +184,13 @@ export async function validateModelFiles(files: ModelFiles, dtype: ModelDtype): 
     const onnxHint = missing.includes(onnxFileFor(dtype))
       ? ` (dtype ${dtype} loads ${onnxFileFor(dtype)}; pick a dtype the repo ships, or export the model with Optimum)`
       : '';
-    throw new ModelLoadError(`${files.label}: missing ${missing.join(', ')}${onnxHint}.`, missing[0]);
+    throw new ModelLoadError(
+      'model-load/missing-file',
+      `${files.label}: missing ${missing.join(', ')}${onnxHint}.`,
+      {
+        input: missing[0],
+      },
+    );
   }
   const vocabSize = typeof config.vocab_size === 'number' ? config.vocab_size : 0;
   return { modelType, architecture, vocabSize };
@@ -207,9 +217,10 @@ export async function checkSameTokenizer(base: ModelFiles, ft: ModelFiles): Prom
   };
   if (essence(a) !== essence(b)) {
     throw new ModelLoadError(
+      'model-load/mismatch',
       `The base (${base.label}) and fine-tuned (${ft.label}) tokenizers differ. deltascope compares the two ` +
         'views token by token, so both must share one tokenizer; load the fine-tune that was trained from this base.',
-      'tokenizer.json',
+      { input: 'tokenizer.json' },
     );
   }
 }

@@ -1,14 +1,17 @@
-// Node only: never imported by browser code (it reads the file system).
+// Node only: imported by `openPair` only when it runs in Node (it reads the file system).
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { notFound, type ModelFiles } from './modelFiles.ts';
-import type { PairRef } from './transformersBackend.ts';
+import type { DemoRoot, ResolveContext } from './modelSource.ts';
 
 /** A model folder on disk. */
-export function directoryModelFiles(dir: string, label = `folder ${dir}`): ModelFiles {
+export function directoryModelFiles(dir: string, label?: string): ModelFiles & { localDir: string } {
   const root = resolve(dir);
   return {
-    label,
+    label: label ?? `folder ${dir}`,
+    localDir: root,
     async fetch(path, init) {
       const full = join(root, path);
       if (!full.startsWith(root)) return notFound(path);
@@ -26,17 +29,31 @@ export function directoryModelFiles(dir: string, label = `folder ${dir}`): Model
   };
 }
 
-/** A pair of model folders on disk (Node: CLI and tests). */
-export function directoryPair(baseDir: string, ftDir: string): PairRef {
-  return {
-    pairId: `dir:${resolve(baseDir)}|${resolve(ftDir)}`,
-    base: { files: directoryModelFiles(baseDir), localDir: resolve(baseDir) },
-    ft: { files: directoryModelFiles(ftDir), localDir: resolve(ftDir) },
-  };
+/**
+ * The folder of the deltascope package this module belongs to (the repo in development, the
+ * installed package for the built CLI): the nearest parent with deltascope's package.json.
+ */
+export function packageRoot(from = dirname(fileURLToPath(import.meta.url))): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    const manifest = join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      try {
+        if ((JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'deltascope')
+          return dir;
+      } catch {
+        // An unreadable manifest is not ours; keep looking upward.
+      }
+    }
+    if (dirname(dir) === dir) return process.cwd();
+  }
 }
 
-/** The demo pair from the repo's `public/` folder. */
-export function demoDirectoryPair(repoRoot = process.cwd()): PairRef {
-  const root = join(repoRoot, 'public', 'models', 'deltascope-demo');
-  return { ...directoryPair(join(root, 'base'), join(root, 'ft')), pairId: 'demo:deltascope-demo' };
+/** The demo pair's root in Node: the package's `public/` folder (the app's root in the browser). */
+export function nodeDemoRoot(): DemoRoot {
+  return { dir: join(packageRoot(), 'public') };
+}
+
+/** What `openPair` needs to open folders and the demo in Node. */
+export function nodeResolveContext(): Required<ResolveContext> {
+  return { readDirectory: directoryModelFiles, demoRoot: nodeDemoRoot() };
 }

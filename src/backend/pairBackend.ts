@@ -33,6 +33,7 @@ export class PairBackend implements DifferentialBackend {
   readonly base: ScoringView;
   readonly ft: ScoringView;
   readonly instrumentation: BackendInstrumentation;
+  private readonly cleanups: (() => void)[] = [];
 
   constructor(
     private readonly baseRunner: LogitsRunner,
@@ -57,7 +58,13 @@ export class PairBackend implements DifferentialBackend {
     return id === 'base' ? this.base : this.ft;
   }
 
+  /** Runs `cleanup` when the pair is disposed (e.g. unmounting its files, stopping a device watch). */
+  onDispose(cleanup: () => void): void {
+    this.cleanups.push(cleanup);
+  }
+
   async dispose(): Promise<void> {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
     await Promise.all([this.baseRunner.dispose(), this.ftRunner.dispose()]);
   }
 }

@@ -6,7 +6,21 @@ export {
   type BackendStatsInit,
 } from './backendStats.ts';
 export { BackendInstrumentation, type InstrumentationOptions, type BatchOptions } from './instrumentation.ts';
-export { BackendError, CancelledError, throwIfCancelled } from './errors.ts';
+export {
+  ERROR_CODES,
+  BackendError,
+  CancelledError,
+  DeltascopeError,
+  StateError,
+  errorCode,
+  errorMessage,
+  fromErrorValue,
+  throwIfCancelled,
+  toErrorValue,
+  type ErrorCode,
+  type ErrorOptions,
+  type ErrorValue,
+} from './errors.ts';
 export { promptHash, pairHash, sha1Hex } from './promptHash.ts';
 export {
   TRACE_FIELDS,
@@ -22,7 +36,14 @@ export {
   parseTraceJsonl,
   parseTraceLine,
   coerceTraceEvent,
+  describeSkippedLines,
+  readTraceJsonl,
+  TraceJsonlReader,
+  MAX_LISTED_SKIPPED_LINES,
+  MAX_TRACE_LINE_CHARS,
   type ParsedTrace,
+  type SkippedLines,
+  type TraceByteSource,
 } from './traceJsonl.ts';
 export {
   logSoftmax,
@@ -66,16 +87,6 @@ export {
   type ChromeTraceEvent,
   type PerfettoOptions,
 } from './perfettoTrace.ts';
-export {
-  checkObject,
-  checkValue,
-  formatPath,
-  type FieldSchema,
-  type FieldSpec,
-  type FieldType,
-  type PathSegment,
-  type SchemaIssue,
-} from './fieldSchema.ts';
 export {
   MIN_STD,
   bootstrapCi,

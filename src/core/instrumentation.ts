@@ -77,6 +77,10 @@ export class BackendInstrumentation {
     return this.inflight.size;
   }
 
+  /**
+   * One lookup through the same path as `cachedBatch` (a list of one prompt). As in sway, a single
+   * lookup's miss is a forward pass but not a batch: the batch counters are left alone.
+   */
   async cached<T>(
     op: string,
     viewId: string,
@@ -84,36 +88,26 @@ export class BackendInstrumentation {
     topK: number,
     compute: () => Promise<T>,
   ): Promise<T> {
+    const [value] = await this.lookup(op, viewId, [prompt], topK, async () => [await compute()], {}, false);
+    return value as T;
+  }
+
+  /**
+   * Runs `compute` outside the cache and the stats and traces it as one event of its own `op` (e.g. a
+   * model's `warmup` forward, which compiles WebGPU shaders and must not count as scoring work).
+   * `extra` keys follow sway's keys in the event (e.g. `device`).
+   */
+  async uncached<T>(
+    op: string,
+    viewId: string,
+    prompt: string,
+    compute: () => Promise<T>,
+    extra: Readonly<Record<string, string | number | boolean>> = {},
+  ): Promise<T> {
     const t0 = this.now();
-    const hash = promptHash(prompt);
-    const key = cacheKeyString([op, viewId, hash, topK]);
-    const value = this.cache.getByString(key);
-    if (value !== MISS) {
-      this.recordHit(op, viewId, hash, topK, this.now() - t0);
-      return value as T;
-    }
-    const pending = this.inflight.get(key);
-    if (pending !== undefined) {
-      const shared = (await pending) as T;
-      this.recordHit(op, viewId, hash, topK, this.now() - t0);
-      return shared;
-    }
-    // The executor runs `compute` synchronously, so a synchronous throw also rejects the flight.
-    const flight = new Promise<T>((resolve) => resolve(compute()));
-    this.inflight.set(key, flight);
-    let computed: T;
-    try {
-      computed = await flight;
-    } finally {
-      this.inflight.delete(key);
-    }
-    const wallMs = this.now() - t0;
-    this.cache.putByString(key, computed);
-    this.stats.cacheMisses += 1;
-    this.stats.forwardPasses += 1;
-    this.stats.scoringWallS += wallMs / 1000;
-    this.emit(op, viewId, hash, topK, wallMs, false, undefined);
-    return computed;
+    const value = await compute();
+    this.emit(op, viewId, promptHash(prompt), 0, this.now() - t0, false, undefined, extra);
+    return value;
   }
 
   /**
@@ -129,6 +123,18 @@ export class BackendInstrumentation {
     topK: number,
     computeMisses: (missIndices: number[]) => Promise<T[]>,
     opts: BatchOptions = {},
+  ): Promise<T[]> {
+    return this.lookup(op, viewId, prompts, topK, computeMisses, opts, true);
+  }
+
+  private async lookup<T>(
+    op: string,
+    viewId: string,
+    prompts: readonly string[],
+    topK: number,
+    computeMisses: (missIndices: number[]) => Promise<T[]>,
+    opts: BatchOptions,
+    countBatch: boolean,
   ): Promise<T[]> {
     const n = prompts.length;
     const results = new Array<T>(n);
@@ -182,6 +188,7 @@ export class BackendInstrumentation {
           hashes,
           results,
           computeMisses,
+          countBatch,
         });
       } catch (error) {
         // Later chunks never ran: release their keys so waiters fail now rather than hang.
@@ -212,6 +219,7 @@ export class BackendInstrumentation {
       hashes: string[];
       results: T[];
       computeMisses: (missIndices: number[]) => Promise<T[]>;
+      countBatch: boolean;
     },
   ): Promise<void> {
     const nMiss = chunkIndices.length;
@@ -222,7 +230,7 @@ export class BackendInstrumentation {
       if (!Array.isArray(values) || values.length !== nMiss) {
         const got = Array.isArray(values) ? `${values.length} values` : typeof values;
         throw new BackendError(
-          `cachedBatch(${op}, ${viewId}): compute returned ${got} for ${nMiss} misses — ` +
+          `${ctx.countBatch ? 'cachedBatch' : 'cached'}(${op}, ${viewId}): compute returned ${got} for ${nMiss} misses — ` +
             'a backend bug: a batch compute must return exactly one value per miss, in miss order.',
         );
       }
@@ -236,9 +244,11 @@ export class BackendInstrumentation {
     const batchWallMs = this.now() - tb0;
     const perMissMs = batchWallMs / nMiss;
     const stats = this.stats;
-    stats.batchesSent += 1;
-    stats.batchedPrompts += nMiss;
-    if (nMiss > stats.maxBatchSize) stats.maxBatchSize = nMiss;
+    if (ctx.countBatch) {
+      stats.batchesSent += 1;
+      stats.batchedPrompts += nMiss;
+      if (nMiss > stats.maxBatchSize) stats.maxBatchSize = nMiss;
+    }
     stats.scoringWallS += batchWallMs / 1000;
     for (let j = 0; j < nMiss; j++) {
       const i = chunkIndices[j]!;
@@ -248,7 +258,7 @@ export class BackendInstrumentation {
       this.inflight.delete(ctx.keys[i]!);
       stats.cacheMisses += 1;
       stats.forwardPasses += 1;
-      this.emit(op, viewId, ctx.hashes[i]!, topK, perMissMs, false, nMiss);
+      this.emit(op, viewId, ctx.hashes[i]!, topK, perMissMs, false, ctx.countBatch ? nMiss : undefined);
       owned[j]!.resolve(value);
     }
   }
@@ -273,10 +283,11 @@ export class BackendInstrumentation {
     wallMs: number,
     hit: boolean,
     batchSize: number | undefined,
+    extra?: Readonly<Record<string, string | number | boolean>>,
   ): void {
     const sink = this.trace;
     if (sink === noopTraceSink) return;
-    const event: TraceEvent & { batch_size?: number } = {
+    const event: TraceEvent & Record<string, unknown> = {
       ts: this.now() / 1000,
       probe: this.currentProbe,
       view_id: viewId,
@@ -287,6 +298,7 @@ export class BackendInstrumentation {
       hit,
     };
     if (batchSize !== undefined) event.batch_size = batchSize;
+    if (extra !== undefined) Object.assign(event, extra);
     sink.write(event);
   }
 }

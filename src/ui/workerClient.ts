@@ -1,5 +1,9 @@
 import * as Comlink from 'comlink';
+import { installErrorTransfer } from '../worker/errorTransfer.ts';
 import type { WorkbenchApi } from '../worker/workbenchApi.ts';
+
+// Errors from the worker arrive as `DeltascopeError`s with their `code` (the UI branches on it).
+installErrorTransfer();
 
 export type WorkbenchClient = Comlink.Remote<WorkbenchApi>;
 

@@ -1,4 +1,5 @@
 import type { DifferentialBackend } from '../backend/index.ts';
+import { DeltascopeError, StateError } from '../core/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
 import type { DocSection } from '../probes/types.ts';
 import { toJsonReport, toJunitXml, toMarkdownReport } from '../suite/reports/index.ts';
@@ -42,7 +43,7 @@ export class SuiteService {
     onEvent: (e: SuiteEvent) => void,
   ): Promise<SuiteResult> {
     if (this.controller !== null)
-      throw new Error('A suite is already running; cancel it or wait for it to finish.');
+      throw new StateError('A suite is already running; cancel it or wait for it to finish.');
     const spec = parseSuiteSpec(yamlText, { path: 'workbench' });
     const controller = new AbortController();
     this.controller = controller;
@@ -68,7 +69,7 @@ export class SuiteService {
   }
 
   report(format: ReportFormat): string {
-    if (this.last === null) throw new Error('No suite has finished yet: run one first.');
+    if (this.last === null) throw new StateError('No suite has finished yet: run one first.');
     if (format === 'json') return toJsonReport(this.last);
     if (format === 'markdown') return toMarkdownReport(this.last);
     return toJunitXml(this.last);
@@ -86,7 +87,13 @@ export class SuiteService {
       : spec.dlm_source;
     const url = new URL(rel.replace(/^\.?\//, ''), this.appBaseUrl()).href;
     const res = await fetch(url);
-    if (!res.ok) throw new Error(`dlm_source ${spec.dlm_source}: not found at ${url} (HTTP ${res.status}).`);
+    if (!res.ok) {
+      throw new DeltascopeError(
+        'input/unreadable',
+        `dlm_source ${spec.dlm_source}: not found at ${url} (HTTP ${res.status}).`,
+        { input: spec.dlm_source },
+      );
+    }
     return sectionsFromMarkdown(await res.text());
   }
 }

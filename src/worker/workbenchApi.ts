@@ -1,11 +1,5 @@
-import type { BackendInfo, DevicePreference } from '../backend/index.ts';
-import type {
-  BackendStatsDict,
-  RollingLogprob,
-  TokenDist,
-  TraceAnalysis,
-  TraceEvent,
-} from '../core/index.ts';
+import type { BackendInfo, DevicePreference, ModelLocation, ModelSource } from '../backend/index.ts';
+import type { BackendStatsDict, RollingLogprob, TraceAnalysis, TraceEvent } from '../core/index.ts';
 import type { ProbeResult } from '../probes/types.ts';
 import type { SuiteProgress } from '../suite/runner.ts';
 import type { SpecIssue } from '../suite/spec.ts';
@@ -14,16 +8,14 @@ import type { RunRecord } from '../store/traceDb.ts';
 import type { ImportResult } from '../store/traceImport.ts';
 import type { StorageUsage, TraceStatus } from './traceService.ts';
 
-export type { ImportResult, RunRecord, StorageUsage, TraceAnalysis, TraceStatus };
+export type { ImportResult, ModelLocation, ModelSource, RunRecord, StorageUsage, TraceAnalysis, TraceStatus };
 
-/** What to load, in a form that crosses the worker boundary (Files clone; functions do not). */
-export type SourceSpec =
-  | { kind: 'demo' }
-  | { kind: 'hub'; base: string; ft: string; revision?: string; host?: string }
-  | { kind: 'files'; base: { label: string; files: File[] }; ft: { label: string; files: File[] } };
+/** Stops a subscription (a Comlink proxy when it comes from the worker). */
+export type Unsubscribe = () => void;
 
 export interface LoadRequest {
-  source: SourceSpec;
+  /** What to open (`openPair`'s union); only the cloneable kinds cross the worker boundary. */
+  source: ModelSource;
   device: DevicePreference;
   dtype: string;
   maxBatchSize?: number;
@@ -69,6 +61,8 @@ export interface HeatmapResult {
 }
 
 export interface GenerateResult {
+  /** The prompt the continuations were generated from (the input may have changed since). */
+  prompt: string;
   base: string;
   ft: string;
 }
@@ -120,21 +114,20 @@ export interface WorkbenchApi {
   scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult>;
   heatmap(text: string): Promise<HeatmapResult>;
   generate(prompt: string, maxNewTokens: number): Promise<GenerateResult>;
-  /** Next-token distributions for many prompts on both views (probe-suite style load). */
   /**
-   * Runs in chunks, reporting progress after each; `cancelBatch` stops it after the chunk in flight,
+   * Next-token distributions for many prompts on both views (probe-suite style load). Runs in chunks, reporting progress after each; `cancelBatch` stops it after the chunk in flight,
    * and the result says how many prompts were scored (every traced event of those is kept).
    */
   runBatch(prompts: string[], topK: number, onProgress?: (p: BatchProgress) => void): Promise<BatchRunResult>;
   cancelBatch(): Promise<void>;
-  subscribe(listener: (update: FeedUpdate) => void): Promise<void>;
+  /** Live stats and trace events, at once and then batched; returns the unsubscribe. */
+  subscribe(listener: (update: FeedUpdate) => void): Promise<Unsubscribe>;
   /**
    * Calls `listener` with the message once the WebGPU device is lost (at once if it already was):
-   * the worker then refuses all model work and must be restarted.
+   * the worker then refuses all model work and must be restarted. Returns the unsubscribe.
    */
-  watchDevice(listener: (message: string) => void): Promise<void>;
+  watchDevice(listener: (message: string) => void): Promise<Unsubscribe>;
   stats(): Promise<BackendStatsDict>;
-  rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }>;
 
   // Persistent traces (IndexedDB). Each `load` starts a run; its events carry `run_id`.
   /** Every stored run, newest first (flushes buffered events first). */

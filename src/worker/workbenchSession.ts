@@ -1,89 +1,93 @@
-import {
-  DeviceLostError,
-  demoPair,
-  hubPair,
-  indexPickedFiles,
-  loadTransformersPair,
-  pickedPair,
-  type BackendInfo,
-  type DifferentialBackend,
-  type PairRef,
-} from '../backend/index.ts';
+import * as Comlink from 'comlink';
+import { describeLocation, openPair, type BackendInfo, type ModelSource } from '../backend/index.ts';
 import {
   BackendInstrumentation,
-  BackendStats,
+  StateError,
   TeeTraceSink,
-  divergence,
   type BackendStatsDict,
   type TraceSink,
-  type TokenDist,
 } from '../core/index.ts';
-import { LiveFeedSink } from './liveFeedSink.ts';
-import { SuiteService } from './suiteService.ts';
 import type { SuiteResult } from '../suite/types.ts';
+import { BatchService } from './batchService.ts';
+import * as ops from './interactiveOps.ts';
+import { LiveFeedSink } from './liveFeedSink.ts';
+import { PairHost, type PairOpener } from './pairHost.ts';
+import { SuiteService } from './suiteService.ts';
 import { openTraceService, type TraceService } from './traceService.ts';
 import type {
   BatchProgress,
-  ImportResult,
-  RunRecord,
-  StorageUsage,
-  TraceAnalysis,
-  TraceStatus,
   BatchRunResult,
   CompareResult,
   ContinuationResult,
   FeedUpdate,
   GenerateResult,
   HeatmapResult,
+  ImportResult,
   LoadProgressMessage,
   LoadRequest,
   ReportFormat,
-  SourceSpec,
+  RunRecord,
+  StorageUsage,
   SuiteEvent,
   SuiteValidation,
-  TokenRow,
+  TraceAnalysis,
+  TraceStatus,
+  Unsubscribe,
   WorkbenchApi,
 } from './workbenchApi.ts';
 
-export type BackendLoader = (
-  pair: PairRef,
-  opts: Parameters<typeof loadTransformersPair>[1],
-) => Promise<DifferentialBackend>;
+/** The run label for a source: "demo model base vs demo model ft", "org/base@main vs org/ft@main". */
+function sourceLabel(source: ModelSource): string {
+  if (source.kind === 'demo') return 'demo model base vs demo model ft';
+  if (source.kind === 'fake') return 'fake-base vs fake-ft';
+  return `${describeLocation(source.base)} vs ${describeLocation(source.ft)}`;
+}
 
 /**
- * Everything the workbench does with models, hosted in the worker: one loaded pair, one
- * instrumentation, and the sink chain (live feed, plus whatever sinks are added, e.g. storage).
- * Written against `DifferentialBackend`, so Node tests drive it with the fake backend.
+ * The worker's whole surface, composed of one piece per concern: the pair lifecycle (`PairHost`),
+ * the Probe panel's ops (`interactiveOps`), the 200-prompt batch (`BatchService`), suites
+ * (`SuiteService`) and persistent traces (`TraceService`), around one instrumentation whose events
+ * go to the live feed and the trace store. Written against `openPair`, so Node tests drive it with
+ * the fake source.
  */
 export class WorkbenchSession implements WorkbenchApi {
-  private backend: DifferentialBackend | null = null;
-  private appBaseUrl = '/';
-  private listeners: ((u: FeedUpdate) => void)[] = [];
+  private appBaseUrl: string;
+  private readonly listeners = new Set<(u: FeedUpdate) => void>();
   private readonly feed: LiveFeedSink;
   private readonly extraSinks: TraceSink[] = [];
   /** IndexedDB persistence, opened by `init`; rejects where storage is unavailable. */
   private traceService: Promise<TraceService> | null = null;
   readonly instrumentation: BackendInstrumentation;
-  private readonly suites = new SuiteService(() => this.appBaseUrl);
-  private loadController: AbortController | null = null;
-  /** The WebGPU device loss message, once it happened: the worker must be restarted. */
-  private deviceLost: string | null = null;
-  private readonly deviceListeners: ((message: string) => void)[] = [];
-  private batchController: AbortController | null = null;
+  private readonly suites: SuiteService;
+  private readonly batches = new BatchService();
+  private readonly pairs: PairHost;
   /** Batches and suites in flight: a new load stops them and waits before disposing their pair. */
   private readonly running = new Set<Promise<unknown>>();
 
   /**
+   * @param open how pairs are opened (`openPair`; tests may stand in)
    * @param appBaseUrl where the app is served (demo models and the ORT runtime live under it); the
    *   worker learns it in `init`, Node tests pass one here.
    */
-  constructor(
-    private readonly loader: BackendLoader = loadTransformersPair,
-    appBaseUrl = '/',
-  ) {
+  constructor(open: PairOpener = openPair, appBaseUrl = '/') {
     this.appBaseUrl = appBaseUrl;
+    this.suites = new SuiteService(() => this.appBaseUrl);
     this.feed = new LiveFeedSink((events) => this.notify(events));
     this.instrumentation = new BackendInstrumentation({ trace: this.feed });
+    this.pairs = new PairHost(open, {
+      stopWork: async () => {
+        this.batches.cancel();
+        this.suites.cancel();
+        await Promise.allSettled([...this.running]);
+      },
+      onDeviceLost: () => {
+        this.batches.cancel();
+        this.suites.cancel();
+        this.feed.flush();
+        // Commit what was recorded: the page restarts this worker next.
+        void this.traceService?.then((t) => t.flush()).catch(() => {});
+      },
+    });
   }
 
   private notify(events: FeedUpdate['events']): void {
@@ -91,20 +95,8 @@ export class WorkbenchSession implements WorkbenchApi {
     for (const l of this.listeners) l(update);
   }
 
-  private onDeviceLost(message: string): void {
-    if (this.deviceLost !== null) return;
-    this.deviceLost = message;
-    this.batchController?.abort();
-    this.suites.cancel();
-    this.feed.flush();
-    // Commit what was recorded: the page restarts this worker next.
-    void this.traceService?.then((t) => t.flush()).catch(() => {});
-    for (const l of this.deviceListeners) l(message);
-  }
-
-  async watchDevice(listener: (message: string) => void): Promise<void> {
-    this.deviceListeners.push(listener);
-    if (this.deviceLost !== null) listener(this.deviceLost);
+  async watchDevice(listener: (message: string) => void): Promise<Unsubscribe> {
+    return Comlink.proxy(this.pairs.watchDevice(listener));
   }
 
   /** Adds a sink (e.g. the IndexedDB writer) next to the live feed. */
@@ -125,154 +117,56 @@ export class WorkbenchSession implements WorkbenchApi {
     }
   }
 
-  resolveSource(source: SourceSpec): PairRef {
-    switch (source.kind) {
-      case 'demo':
-        return demoPair(this.appBaseUrl);
-      case 'hub':
-        return hubPair(source);
-      case 'files':
-        return pickedPair(
-          { label: source.base.label, files: indexPickedFiles(source.base.files) },
-          { label: source.ft.label, files: indexPickedFiles(source.ft.files) },
-        );
-    }
-  }
-
   async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo> {
-    // The controller exists before the first await, so a cancel that arrives at any point applies.
-    this.loadController?.abort();
-    const controller = new AbortController();
-    this.loadController = controller;
+    let runId: string | null = null;
     try {
-      return await this.loadNow(req, controller.signal, onProgress);
-    } finally {
-      if (this.loadController === controller) this.loadController = null;
-    }
-  }
-
-  private async loadNow(
-    req: LoadRequest,
-    signal: AbortSignal,
-    onProgress: (p: LoadProgressMessage) => void,
-  ): Promise<BackendInfo> {
-    // ORT keeps its (lost) device for the worker's life: only a fresh worker loads again.
-    if (this.deviceLost !== null) throw new DeviceLostError(this.deviceLost);
-    const pair = this.resolveSource(req.source);
-    const previous = this.backend;
-    this.backend = null;
-    // Work on the previous pair stops (a batch after its chunk in flight, a suite after its probe)
-    // before that pair is disposed under it.
-    this.batchController?.abort();
-    this.suites.cancel();
-    await Promise.allSettled([...this.running]);
-    const runId = await this.startTraceRun(pair);
-    onProgress({ phase: 'validating', loaded: 0, total: 0 });
-    await previous?.dispose();
-    const sizes = new Map<string, { loaded: number; total: number }>();
-    let backend: DifferentialBackend;
-    try {
-      backend = await this.loader(pair, {
-        signal,
-        onDeviceLost: (message) => this.onDeviceLost(message),
-        onWaiting: () => onProgress({ phase: 'waiting for the cancelled load to stop', loaded: 0, total: 0 }),
-        device: req.device,
-        dtype: req.dtype,
-        ...(req.maxBatchSize !== undefined ? { maxBatchSize: req.maxBatchSize } : {}),
+      const backend = await this.pairs.load(req, {
+        appBaseUrl: this.appBaseUrl,
         instrumentation: this.instrumentation,
-        ortBaseUrl: new URL('ort/', this.appBaseUrl).href,
-        onProgress: (p) => {
-          sizes.set(`${p.view}/${p.file}`, { loaded: p.loaded, total: p.total });
-          let loaded = 0;
-          let total = 0;
-          for (const s of sizes.values()) {
-            loaded += s.loaded;
-            total += s.total;
-          }
-          onProgress({ phase: 'downloading', view: p.view, file: p.file, loaded, total });
+        onProgress,
+        // Each load is a new run, started before loading so the warm-up events belong to it.
+        beforeOpen: async () => {
+          runId = await this.startTraceRun(sourceLabel(req.source), null);
         },
       });
+      this.feed.flush();
+      const id = runId;
+      if (id !== null) {
+        void this.traceService?.then((t) =>
+          t.updateRun(id, { device: backend.info.device, dtype: backend.info.dtype }),
+        );
+      }
+      return backend.info;
     } catch (e) {
       // A load that failed or was cancelled leaves no empty run behind in Traces.
-      if (runId !== null) void this.traceService?.then((t) => t.dropIfEmpty(runId)).catch(() => {});
+      const id = runId;
+      if (id !== null) void this.traceService?.then((t) => t.dropIfEmpty(id)).catch(() => {});
       throw e;
     }
-    this.backend = backend;
-    this.feed.flush();
-    if (runId !== null) {
-      void this.traceService?.then((t) =>
-        t.updateRun(runId, { device: backend.info.device, dtype: backend.info.dtype }),
-      );
-    }
-    onProgress({ phase: 'ready', loaded: 1, total: 1 });
-    return backend.info;
   }
 
   async cancelLoad(): Promise<void> {
-    this.loadController?.abort();
+    this.pairs.cancelLoad();
   }
 
   async info(): Promise<BackendInfo | null> {
-    return this.backend?.info ?? null;
-  }
-
-  private need(): DifferentialBackend {
-    if (this.deviceLost !== null) throw new DeviceLostError(this.deviceLost);
-    if (this.backend === null)
-      throw new Error('No model pair is loaded yet: load the demo pair or your own first.');
-    return this.backend;
-  }
-
-  async rawDists(prompt: string, topK: number): Promise<{ base: TokenDist; ft: TokenDist }> {
-    const b = this.need();
-    const [base, ft] = await Promise.all([
-      b.base.nextTokenDist(prompt, { topK }),
-      b.ft.nextTokenDist(prompt, { topK }),
-    ]);
-    return { base, ft };
+    return this.pairs.current?.info ?? null;
   }
 
   async compare(prompt: string, topK: number): Promise<CompareResult> {
-    const b = this.need();
-    const { base, ft } = await this.rawDists(prompt, topK);
-    const [baseRows, ftRows] = await Promise.all([rows(b, base), rows(b, ft)]);
-    return {
-      prompt,
-      base: baseRows,
-      ft: ftRows,
-      js: divergence(base, ft, 'js'),
-      klFtBase: divergence(base, ft, 'kl'),
-      baseTail: base.tailLogprob,
-      ftTail: ft.tailLogprob,
-    };
+    return ops.compare(this.pairs.need(), prompt, topK);
   }
 
   async scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult> {
-    const b = this.need();
-    const [base, ft] = await Promise.all([
-      b.base.logprobOf(prompt, completion),
-      b.ft.logprobOf(prompt, completion),
-    ]);
-    const numTokens = (await b.base.tokenize(completion)).ids.length;
-    return { base, ft, delta: ft - base, numTokens };
+    return ops.scoreContinuation(this.pairs.need(), prompt, completion);
   }
 
   async heatmap(text: string): Promise<HeatmapResult> {
-    const b = this.need();
-    const [base, ft, tok] = await Promise.all([
-      b.base.rollingLogprob(text),
-      b.ft.rollingLogprob(text),
-      b.base.tokenize(text),
-    ]);
-    return { tokens: tok.tokens, base, ft };
+    return ops.heatmap(this.pairs.need(), text);
   }
 
   async generate(prompt: string, maxNewTokens: number): Promise<GenerateResult> {
-    const b = this.need();
-    // One after the other: both views share one inference lock in the browser anyway.
-    const base = await b.base.generate(prompt, { maxNewTokens });
-    const ft = await b.ft.generate(prompt, { maxNewTokens });
-    return { base, ft };
+    return ops.generate(this.pairs.need(), prompt, maxNewTokens);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {
@@ -287,47 +181,19 @@ export class WorkbenchSession implements WorkbenchApi {
     topK: number,
     onProgress?: (p: BatchProgress) => void,
   ): Promise<BatchRunResult> {
-    return this.track(this.runBatchNow(prompts, topK, onProgress));
-  }
-
-  private async runBatchNow(
-    prompts: string[],
-    topK: number,
-    onProgress?: (p: BatchProgress) => void,
-  ): Promise<BatchRunResult> {
-    const b = this.need();
-    if (this.batchController !== null) throw new Error('A batch is already running; cancel it or wait.');
-    const controller = new AbortController();
-    this.batchController = controller;
-    const t0 = performance.now();
-    // Two physical batches per chunk and view: big enough to batch well, small enough to cancel fast.
-    const chunk = Math.max(1, 2 * b.info.maxBatchSize);
-    let done = 0;
-    try {
-      while (done < prompts.length && !controller.signal.aborted) {
-        const part = prompts.slice(done, done + chunk);
-        await Promise.all([
-          b.base.nextTokenDistBatch(part, { topK }),
-          b.ft.nextTokenDistBatch(part, { topK }),
-        ]);
-        done += part.length;
-        onProgress?.({ done, total: prompts.length });
-      }
-    } finally {
-      if (this.batchController === controller) this.batchController = null;
-      this.feed.flush();
-    }
-    const cancelled = done < prompts.length;
-    return {
-      prompts: done,
-      wallMs: performance.now() - t0,
-      cancelled,
-      ...(cancelled ? { stoppedBy: this.deviceLost !== null ? 'device lost' : 'cancel' } : {}),
-    };
+    const backend = this.pairs.need();
+    return this.track(
+      this.batches
+        .run(backend, prompts, topK, {
+          ...(onProgress !== undefined ? { onProgress } : {}),
+          stoppedBy: () => (this.pairs.deviceLost !== null ? 'device lost' : 'cancel'),
+        })
+        .finally(() => this.feed.flush()),
+    );
   }
 
   async cancelBatch(): Promise<void> {
-    this.batchController?.abort();
+    this.batches.cancel();
   }
 
   async validateSuite(yamlText: string): Promise<SuiteValidation> {
@@ -339,23 +205,16 @@ export class WorkbenchSession implements WorkbenchApi {
   }
 
   private async runSuiteNow(yamlText: string, onEvent: (e: SuiteEvent) => void): Promise<SuiteResult> {
-    const backend = this.need();
+    const backend = this.pairs.need();
+    const pairLabel = `${backend.info.baseModel} vs ${backend.info.ftModel}`;
     const service = await this.traceService?.catch(() => null);
-    if (service) {
-      service.startRun({
-        label: `suite on ${backend.info.baseModel} vs ${backend.info.ftModel}`,
-        pairId: backend.info.pairId,
-      });
-    }
+    service?.startRun({ label: `suite on ${pairLabel}`, pairId: backend.info.pairId });
     try {
       return await this.suites.run(yamlText, backend, onEvent);
     } finally {
       this.feed.flush();
       // Interactive work after the suite belongs to a run of its own, not to the suite's trace.
-      service?.startRun({
-        label: `${backend.info.baseModel} vs ${backend.info.ftModel}`,
-        pairId: backend.info.pairId,
-      });
+      service?.startRun({ label: pairLabel, pairId: backend.info.pairId });
     }
   }
 
@@ -367,27 +226,25 @@ export class WorkbenchSession implements WorkbenchApi {
     return this.suites.report(format);
   }
 
-  async subscribe(listener: (update: FeedUpdate) => void): Promise<void> {
-    this.listeners.push(listener);
+  async subscribe(listener: (update: FeedUpdate) => void): Promise<Unsubscribe> {
+    this.listeners.add(listener);
     listener({ events: [], stats: this.instrumentation.stats.toDict() });
+    return Comlink.proxy(() => void this.listeners.delete(listener));
   }
 
   async stats(): Promise<BackendStatsDict> {
     return this.instrumentation.stats.toDict();
   }
 
-  /** Each load is a new run, started before loading so the warm-up events belong to it. */
-  private async startTraceRun(pair: PairRef): Promise<string | null> {
+  private async startTraceRun(label: string, pairId: string | null): Promise<string | null> {
     const service = await this.traceService?.catch(() => null);
     if (service === null || service === undefined) return null;
-    return service.startRun({
-      label: `${pair.base.files.label} vs ${pair.ft.files.label}`,
-      pairId: pair.pairId,
-    });
+    return service.startRun({ label, pairId });
   }
 
   private async traces(): Promise<TraceService> {
-    if (this.traceService === null) throw new Error('The worker was not initialised: call init() first.');
+    if (this.traceService === null)
+      throw new StateError('The worker was not initialised: call init() first.');
     return this.traceService;
   }
 
@@ -427,10 +284,3 @@ export class WorkbenchSession implements WorkbenchApi {
     return (await this.traces()).status();
   }
 }
-
-async function rows(b: DifferentialBackend, d: TokenDist): Promise<TokenRow[]> {
-  const tokens = await b.base.tokenStrings(Array.from(d.tokenIds));
-  return Array.from(d.tokenIds, (id, i) => ({ id, token: tokens[i] ?? String(id), logprob: d.logprobs[i]! }));
-}
-
-export const emptyStats = (): BackendStatsDict => new BackendStats().toDict();

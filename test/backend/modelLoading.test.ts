@@ -5,8 +5,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hubPair, loadTransformersPair, ModelLoadError } from '../../src/backend/index.ts';
-import { demoDirectoryPair, directoryPair } from '../../src/backend/nodeModelFiles.ts';
+import { ModelLoadError, openPair, type ModelSource } from '../../src/backend/index.ts';
 import { expectClose } from './divergenceHelpers.ts';
 
 const DEMO = 'public/models/deltascope-demo';
@@ -61,6 +60,18 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
+const DEMO_SOURCE: ModelSource = { kind: 'demo' };
+const dirPair = (base: string, ft: string): ModelSource => ({
+  kind: 'pair',
+  base: { kind: 'dir', path: base },
+  ft: { kind: 'dir', path: ft },
+});
+const hubPair = (base: string, ft: string, revision?: string): ModelSource => ({
+  kind: 'pair',
+  base: { kind: 'hub', id: base, host, ...(revision !== undefined ? { revision } : {}) },
+  ft: { kind: 'hub', id: ft, host, ...(revision !== undefined ? { revision } : {}) },
+});
+
 function copyDemo(name: string): { base: string; ft: string } {
   const root = join(scratch, name);
   cpSync(`${DEMO}/base`, join(root, 'base'), { recursive: true });
@@ -70,11 +81,11 @@ function copyDemo(name: string): { base: string; ft: string } {
 
 describe('hub loading (local server in the hub URL layout)', () => {
   it('opens a hub pair and scores exactly as the local folders do', async () => {
-    const hub = await loadTransformersPair(
-      hubPair({ base: 'deltascope/demo-base', ft: 'deltascope/demo-ft', host }),
-      { warmup: false, cacheDir: join(scratch, 'hub-cache') },
-    );
-    const local = await loadTransformersPair(demoDirectoryPair(), { warmup: false });
+    const hub = await openPair(hubPair('deltascope/demo-base', 'deltascope/demo-ft'), {
+      warmup: false,
+      cacheDir: join(scratch, 'hub-cache'),
+    });
+    const local = await openPair(DEMO_SOURCE, { warmup: false });
     try {
       expect(hub.info.baseModel).toBe('hub model deltascope/demo-base@main');
       const p = 'The festival begins when';
@@ -92,16 +103,21 @@ describe('hub loading (local server in the hub URL layout)', () => {
   });
 
   it('names the missing file for an unknown revision', async () => {
-    const run = loadTransformersPair(
-      hubPair({ base: 'deltascope/demo-base', ft: 'deltascope/demo-ft', host, revision: 'v9' }),
-      { warmup: false, cacheDir: join(scratch, 'hub-cache') },
-    );
+    const run = openPair(hubPair('deltascope/demo-base', 'deltascope/demo-ft', 'v9'), {
+      warmup: false,
+      cacheDir: join(scratch, 'hub-cache'),
+    });
     await expect(run).rejects.toBeInstanceOf(ModelLoadError);
     await expect(run).rejects.toThrow(/deltascope\/demo-base@v9: config\.json is missing/);
+    await expect(run).rejects.toMatchObject({ code: 'model-load/missing-file', input: 'config.json' });
   });
 
-  it('rejects a malformed hub id before any request', () => {
-    expect(() => hubPair({ base: 'not a repo id!', ft: 'x/y' })).toThrow(/not a hub model id/);
+  it('rejects a malformed hub id before any request', async () => {
+    const before = requests.length;
+    const run = openPair(hubPair('not a repo id!', 'x/y'));
+    await expect(run).rejects.toThrow(/not a hub model id/);
+    await expect(run).rejects.toMatchObject({ code: 'model-load/bad-source', input: 'not a repo id!' });
+    expect(requests.length).toBe(before);
   });
 });
 
@@ -109,19 +125,21 @@ describe('model folder errors', () => {
   it('names a missing tokenizer file', async () => {
     const dirs = copyDemo('no-tokenizer');
     rmSync(join(dirs.ft, 'tokenizer.json'));
-    const run = loadTransformersPair(directoryPair(dirs.base, dirs.ft), { warmup: false });
+    const run = openPair(dirPair(dirs.base, dirs.ft), { warmup: false });
     await expect(run).rejects.toThrow(/ft: missing tokenizer\.json/);
-    await expect(run).rejects.toMatchObject({ file: 'tokenizer.json' });
+    await expect(run).rejects.toMatchObject({ code: 'model-load/missing-file', input: 'tokenizer.json' });
   });
 
   it('names the ONNX file the dtype needs', async () => {
-    const run = loadTransformersPair(demoDirectoryPair(), { warmup: false, dtype: 'q4' });
+    const run = openPair(DEMO_SOURCE, { warmup: false, dtype: 'q4' });
     await expect(run).rejects.toThrow(/onnx\/model_q4\.onnx/);
+    await expect(run).rejects.toMatchObject({ code: 'model-load/missing-file', input: 'onnx/model_q4.onnx' });
   });
 
   it('rejects an unknown dtype with the supported list', async () => {
-    const run = loadTransformersPair(demoDirectoryPair(), { warmup: false, dtype: 'fp8' });
+    const run = openPair(DEMO_SOURCE, { warmup: false, dtype: 'fp8' });
     await expect(run).rejects.toThrow(/Unknown dtype "fp8". Supported: fp32, fp16/);
+    await expect(run).rejects.toMatchObject({ code: 'model-load/unsupported' });
   });
 
   it('rejects a non-causal architecture', async () => {
@@ -132,8 +150,9 @@ describe('model folder errors', () => {
       cfgPath,
       JSON.stringify({ ...cfg, model_type: 'bert', architectures: ['BertForMaskedLM'] }),
     );
-    const run = loadTransformersPair(directoryPair(dirs.base, dirs.ft), { warmup: false });
+    const run = openPair(dirPair(dirs.base, dirs.ft), { warmup: false });
     await expect(run).rejects.toThrow(/"BertForMaskedLM" is not a causal language model/);
+    await expect(run).rejects.toMatchObject({ code: 'model-load/invalid-file', input: 'config.json' });
   });
 
   it('refuses a pair whose tokenizers differ', async () => {
@@ -144,13 +163,36 @@ describe('model folder errors', () => {
     tok.model.vocab[`${first}x`] = tok.model.vocab[first!]!;
     delete tok.model.vocab[first!];
     writeFileSync(tokPath, JSON.stringify(tok));
-    const run = loadTransformersPair(directoryPair(dirs.base, dirs.ft), { warmup: false });
+    const run = openPair(dirPair(dirs.base, dirs.ft), { warmup: false });
     await expect(run).rejects.toThrow(/tokenizers differ/);
+    await expect(run).rejects.toMatchObject({ code: 'model-load/mismatch', input: 'tokenizer.json' });
   });
 
   it('rejects a browser-only device in Node', async () => {
-    await expect(loadTransformersPair(demoDirectoryPair(), { device: 'webgpu' })).rejects.toThrow(
+    await expect(openPair(DEMO_SOURCE, { device: 'webgpu' })).rejects.toThrow(
       /in Node deltascope runs on "cpu"/,
     );
+  });
+});
+
+describe('sources openPair refuses', () => {
+  it('a base + adapter ft (runtime LoRA is not there yet), naming the adapter', async () => {
+    const run = openPair({
+      kind: 'pair',
+      base: { kind: 'dir', path: `${DEMO}/base` },
+      ft: {
+        kind: 'adapter',
+        base: { kind: 'dir', path: `${DEMO}/base` },
+        adapter: { kind: 'dir', path: `${DEMO}/adapter` },
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'model-load/unsupported', input: 'adapter' });
+  });
+
+  it('the fake needs no files and honours its options', async () => {
+    const fake = await openPair({ kind: 'fake', ftShift: 0 }, { maxBatchSize: 3 });
+    expect(fake.info).toMatchObject({ device: 'fake', maxBatchSize: 3 });
+    const [b, f] = await Promise.all([fake.base.nextTokenDist('x'), fake.ft.nextTokenDist('x')]);
+    expect(Array.from(f.logprobs)).toEqual(Array.from(b.logprobs));
   });
 });

@@ -7,8 +7,8 @@ import {
   MemoryTraceSink,
   type RollingLogprob,
 } from '../../src/core/index.ts';
-import { loadTransformersPair, type PairBackend, type PairRef } from '../../src/backend/index.ts';
-import { demoDirectoryPair, directoryPair } from '../../src/backend/nodeModelFiles.ts';
+import { openPair, type DifferentialBackend, type ModelSource } from '../../src/backend/index.ts';
+import { directoryModelFiles } from '../../src/backend/nodeModelFiles.ts';
 import { expectClose, jsFull } from './divergenceHelpers.ts';
 
 const DEMO = 'public/models/deltascope-demo';
@@ -18,11 +18,17 @@ const sentences = (file: string) =>
     .map((s) => s.replace(/^#.*$/gm, '').trim())
     .filter((s) => s.length > 20);
 
-let backend: PairBackend;
+let backend: DifferentialBackend;
+const DEMO_SOURCE: ModelSource = { kind: 'demo' };
+const dirPair = (base: string, ft: string): ModelSource => ({
+  kind: 'pair',
+  base: { kind: 'dir', path: base },
+  ft: { kind: 'dir', path: ft },
+});
 const trace = new MemoryTraceSink();
 
 beforeAll(async () => {
-  backend = await loadTransformersPair(demoDirectoryPair(), { trace });
+  backend = await openPair(DEMO_SOURCE, { trace });
 }, 120_000);
 
 afterAll(async () => {
@@ -56,7 +62,7 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
 
   it('batched next-token results equal serial ones (atol 1e-4, rtol 1e-3), ragged lengths included', async () => {
     const prompts = ['Hi', 'The festival begins when the keeper', 'We usually eat dinner together at', 'A'];
-    const fresh = await loadTransformersPair(demoDirectoryPair(), { warmup: false, maxBatchSize: 16 });
+    const fresh = await openPair(DEMO_SOURCE, { warmup: false, maxBatchSize: 16 });
     try {
       const batched = await fresh.ft.nextTokenDistBatch(prompts, { topK: 5 });
       expect(fresh.instrumentation.stats.batchesSent).toBe(1);
@@ -86,7 +92,7 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
 
   it('splits a batch whose logits exceed the budget into several runs, with the same results', async () => {
     // 1 byte: every row runs on its own, yet the batch counts as one logical batch.
-    const tight = await loadTransformersPair(demoDirectoryPair(), { warmup: false, logitsBudgetBytes: 1 });
+    const tight = await openPair(DEMO_SOURCE, { warmup: false, logitsBudgetBytes: 1 });
     try {
       const prompts = ['The copper bell', 'A', 'Odessa Vantraile made the first lanterns'];
       const sliced = await tight.base.nextTokenDistBatch(prompts, { topK: 5 });
@@ -205,7 +211,7 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
     const prompts = ['The bell rings', 'The glassmaker', 'Quillhaven'];
     const serialBase: RollingLogprob[] = [];
     const serialFt: RollingLogprob[] = [];
-    const fresh = await loadTransformersPair(demoDirectoryPair(), { warmup: false });
+    const fresh = await openPair(DEMO_SOURCE, { warmup: false });
     try {
       for (const p of prompts) {
         serialBase.push(await fresh.base.rollingLogprob(p));
@@ -227,12 +233,12 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
   it('a shared instrumentation never serves one pair’s results for another pair', async () => {
     const inst = new BackendInstrumentation();
     const prompt = 'The copper bell';
-    const demo = await loadTransformersPair(demoDirectoryPair(), { instrumentation: inst, warmup: false });
+    const demo = await openPair(DEMO_SOURCE, { instrumentation: inst, warmup: false });
     const demoBase = await demo.base.nextTokenDist(prompt, { topK: 5 });
     const demoFt = await demo.ft.nextTokenDist(prompt, { topK: 5 });
     await demo.dispose();
     // The same folders, swapped: its "base" view is the demo's ft model.
-    const swapped = await loadTransformersPair(directoryPair(`${DEMO}/ft`, `${DEMO}/base`), {
+    const swapped = await openPair(dirPair(`${DEMO}/ft`, `${DEMO}/base`), {
       instrumentation: inst,
       warmup: false,
     });
@@ -251,21 +257,19 @@ describe('cancelling a load (Node, demo pair)', () => {
   it('an already-aborted signal stops before anything loads', async () => {
     const c = new AbortController();
     c.abort();
-    await expect(loadTransformersPair(demoDirectoryPair(), { signal: c.signal })).rejects.toBeInstanceOf(
-      CancelledError,
-    );
+    await expect(openPair(DEMO_SOURCE, { signal: c.signal })).rejects.toBeInstanceOf(CancelledError);
   });
 
   it('a cancel during validation stops at the next step with CancelledError, and the next load works', async () => {
     const c = new AbortController();
-    const pair = demoDirectoryPair();
-    const files = pair.base.files;
+    const files = directoryModelFiles(`${DEMO}/base`);
     let fetches = 0;
     // Abort while the first file of the base folder is being read.
-    const watched: PairRef = {
-      ...pair,
+    const watched: ModelSource = {
+      kind: 'pair',
       base: {
-        ...pair.base,
+        kind: 'custom',
+        localDir: files.localDir,
         files: {
           label: files.label,
           fetch: (path, init) => {
@@ -274,14 +278,15 @@ describe('cancelling a load (Node, demo pair)', () => {
           },
         },
       },
+      ft: { kind: 'dir', path: `${DEMO}/ft` },
     };
     const progress: string[] = [];
     await expect(
-      loadTransformersPair(watched, { signal: c.signal, onProgress: (p) => progress.push(p.file) }),
+      openPair(watched, { signal: c.signal, onProgress: (p) => progress.push(p.file) }),
     ).rejects.toThrow(/Loading cancelled/);
     expect(fetches).toBeGreaterThan(0);
     expect(progress).toEqual([]);
-    const again = await loadTransformersPair(demoDirectoryPair(), { warmup: false });
+    const again = await openPair(DEMO_SOURCE, { warmup: false });
     expect(again.info.vocabSize).toBeGreaterThan(0);
     await again.dispose();
   });
@@ -289,40 +294,42 @@ describe('cancelling a load (Node, demo pair)', () => {
 
 describe('loads queue behind a cancelled load that has not stopped', () => {
   it('the next load says it waits, and runs only once the cancelled one has really stopped', async () => {
-    const pair = demoDirectoryPair();
+    const files = directoryModelFiles(`${DEMO}/base`);
     let release: () => void = () => {};
     const held = new Promise<void>((r) => (release = r));
     let fetches = 0;
     const c = new AbortController();
     // The cancelled load's first file read hangs until released (a step that cannot be interrupted).
-    const stuck: PairRef = {
-      ...pair,
+    const stuck: ModelSource = {
+      kind: 'pair',
       base: {
-        ...pair.base,
+        kind: 'custom',
+        localDir: files.localDir,
         files: {
-          label: pair.base.files.label,
+          label: files.label,
           fetch: async (path, init) => {
             if (fetches++ === 0) {
               c.abort();
               await held;
             }
-            return pair.base.files.fetch(path, init);
+            return files.fetch(path, init);
           },
         },
       },
+      ft: { kind: 'dir', path: `${DEMO}/ft` },
     };
-    const first = loadTransformersPair(stuck, { signal: c.signal, warmup: false });
+    const first = openPair(stuck, { signal: c.signal, warmup: false });
     await expect(first).rejects.toBeInstanceOf(CancelledError);
     let waited = 0;
     let secondDone = false;
-    const second = loadTransformersPair(demoDirectoryPair(), {
+    const second = openPair(DEMO_SOURCE, {
       warmup: false,
       onWaiting: () => waited++,
     }).then((b) => {
       secondDone = true;
       return b;
     });
-    expect(waited).toBe(1);
+    await expect.poll(() => waited).toBe(1);
     await new Promise((r) => setTimeout(r, 200));
     expect(secondDone).toBe(false);
     release();

@@ -1,21 +1,12 @@
-// Shared by the worker-session tests: the app URL, a load request, and a loader on the fake backend.
-import { createFakeBackend } from '../../src/backend/index.ts';
-import type { BackendLoader } from '../../src/worker/workbenchSession.ts';
+// Shared by the worker-session tests: the app URL, a load request for the fake source, and the opener.
+import { openPair } from '../../src/backend/index.ts';
+import type { PairOpener } from '../../src/worker/pairHost.ts';
+import type { LoadRequest } from '../../src/worker/workbenchApi.ts';
 
 export const APP = 'http://localhost:4173/';
 
-/** A hub source resolves without fetching anything; the fake loaders never touch its files. */
-export const REQ = {
-  source: { kind: 'hub', base: 'org/base-model', ft: 'org/ft-model' },
-  device: 'wasm',
-  dtype: 'fp32',
-} as const;
+/** The deterministic fake pair through `openPair`, batching at most 4 rows. */
+export const REQ: LoadRequest = { source: { kind: 'fake' }, device: 'wasm', dtype: 'fp32', maxBatchSize: 4 };
 
-/** The fake pair on the session's instrumentation, batching at most `maxBatchSize` rows. */
-export const fakeLoader =
-  (maxBatchSize = 4): BackendLoader =>
-  async (_pair, opts) =>
-    createFakeBackend({
-      ...(opts?.instrumentation ? { instrumentation: opts.instrumentation } : {}),
-      maxBatchSize,
-    });
+/** `openPair` itself: the session's default, named so tests can wrap it. */
+export const fakeLoader = (): PairOpener => openPair;

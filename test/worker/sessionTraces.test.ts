@@ -3,14 +3,19 @@
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
 import { ModelLoadError } from '../../src/backend/index.ts';
-import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
+import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
+import type { PairOpener } from '../../src/worker/pairHost.ts';
 import { APP, REQ, fakeLoader } from './sessionFixtures.ts';
 
 describe('WorkbenchSession traces across loads', () => {
   it('drops the empty run of a failed load and keeps the run of a successful one', async () => {
     let fail = true;
-    const loader: BackendLoader = async (_pair, opts) => {
-      if (fail) throw new ModelLoadError('hub model org/base-model@main: missing tokenizer.json.');
+    const loader: PairOpener = async (_pair, opts) => {
+      if (fail)
+        throw new ModelLoadError(
+          'model-load/missing-file',
+          'hub model org/base-model@main: missing tokenizer.json.',
+        );
       return fakeLoader()(_pair, opts);
     };
     const session = new WorkbenchSession(loader, APP);

@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import { DeviceLostError, type DifferentialBackend } from '../../src/backend/index.ts';
 import { CancelledError, MemoryTraceSink } from '../../src/core/index.ts';
-import { WorkbenchSession, type BackendLoader } from '../../src/worker/workbenchSession.ts';
+import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
+import type { PairOpener } from '../../src/worker/pairHost.ts';
 import type { BatchProgress } from '../../src/worker/workbenchApi.ts';
 import { APP, REQ, fakeLoader as makeFakeLoader } from './sessionFixtures.ts';
 
-const fakeLoader = makeFakeLoader(4);
+const fakeLoader = makeFakeLoader();
 
 async function loadedSession(): Promise<{ session: WorkbenchSession; trace: MemoryTraceSink }> {
   const session = new WorkbenchSession(fakeLoader, APP);
@@ -63,7 +64,7 @@ describe('WorkbenchSession.load', () => {
   it('rejects with CancelledError when the load is cancelled, and loads again afterwards', async () => {
     let signalSeen: AbortSignal | undefined;
     let slow = true;
-    const slowLoader: BackendLoader = (pair, opts) =>
+    const slowLoader: PairOpener = (pair, opts) =>
       slow
         ? new Promise<DifferentialBackend>((resolve, reject) => {
             signalSeen = opts?.signal;
@@ -90,7 +91,7 @@ describe('WorkbenchSession.load', () => {
 describe('WorkbenchSession on a lost WebGPU device', () => {
   it('tells every subscriber, stops the batch in flight, and refuses further work with the reason', async () => {
     let lose: ((message: string) => void) | undefined;
-    const loader: BackendLoader = async (pair, opts) => {
+    const loader: PairOpener = async (pair, opts) => {
       lose = opts?.onDeviceLost;
       return fakeLoader(pair, opts);
     };
@@ -117,7 +118,7 @@ describe('WorkbenchSession: loading while work runs', () => {
   it('stops the batch after its chunk in flight and disposes the old pair only after it ended', async () => {
     const log: string[] = [];
     let loads = 0;
-    const loader: BackendLoader = async (pair, opts) => {
+    const loader: PairOpener = async (pair, opts) => {
       const backend = await fakeLoader(pair, opts);
       const n = ++loads;
       const dispose = backend.dispose.bind(backend);

@@ -1,0 +1,199 @@
+import { ModelLoadError } from './errors.ts';
+import { httpModelFiles, indexPickedFiles, pickedModelFiles, type ModelFiles } from './modelFiles.ts';
+
+export const DEMO_PAIR_PATH = 'models/deltascope-demo';
+export const DEFAULT_HUB_HOST = 'https://huggingface.co/';
+
+/**
+ * Where one model lives. Every kind but `custom` is plain data that crosses the worker boundary
+ * (picked `File`s are structured-cloneable).
+ */
+export type ModelLocation =
+  /** A hub repo, or a mirror / local server in the hub's layout (`<host>/<id>/resolve/<revision>/`). */
+  | { kind: 'hub'; id: string; revision?: string; host?: string }
+  /** A static model folder served over HTTP (e.g. under the app's own origin). */
+  | { kind: 'url'; url: string; label?: string }
+  /** Node: a folder on disk (onnxruntime-node opens the ONNX file by path). */
+  | { kind: 'dir'; path: string; label?: string }
+  /** Files the user picked in the browser (a folder picker's `webkitRelativePath`s, or flat files). */
+  | { kind: 'files'; label: string; files: readonly File[] }
+  /** Any `ModelFiles` (tests, tools): not cloneable, so never sent to the worker. */
+  | { kind: 'custom'; files: ModelFiles; localDir?: string };
+
+/**
+ * What to open. `demo` is the bundled pair; `pair` is any two locations; `fake` is the deterministic
+ * fake (tests, benchmarks). The ft side may later be a base plus a PEFT adapter (runtime LoRA):
+ * `{ kind: 'adapter', base, adapter }` is accepted by the type and refused by `openPair` until then.
+ */
+export type ModelSource =
+  | { kind: 'demo' }
+  | { kind: 'pair'; base: ModelLocation; ft: ModelLocation | AdapterLocation }
+  | { kind: 'fake'; ftShift?: number; adapterViews?: boolean; pairId?: string };
+
+/** A base model with a PEFT LoRA adapter on top (runtime LoRA; not implemented yet). */
+export interface AdapterLocation {
+  kind: 'adapter';
+  base: ModelLocation;
+  adapter: ModelLocation;
+}
+
+/** One model of a resolved pair: its files plus how transformers.js should reach them. */
+export interface ModelRef {
+  files: ModelFiles;
+  /** Set for hub models: loaded through transformers.js's own hub path, so its cache applies. */
+  hub?: { id: string; revision: string; host: string };
+  /** Node: a folder on disk, handed to onnxruntime-node by path. */
+  localDir?: string;
+}
+
+/** A source resolved to files: what the loader reads. */
+export interface PairRef {
+  /** Identity of the pair; a shared cache is cleared when it changes. */
+  pairId: string;
+  base: ModelRef;
+  ft: ModelRef;
+}
+
+/**
+ * Where the demo pair lives: the app's root URL in the browser, the package's `public/` folder in Node
+ * (the pair is `models/deltascope-demo/{base,ft}` below either).
+ */
+export type DemoRoot = { url: string } | { dir: string };
+
+/** How a `dir` location becomes files (Node only: the caller passes `nodeModelFiles`' reader). */
+export type DirectoryReader = (dir: string, label?: string) => ModelFiles & { localDir: string };
+
+export interface ResolveContext {
+  demoRoot?: DemoRoot;
+  readDirectory?: DirectoryReader;
+}
+
+const REPO_ID = /^[\w.-]+(\/[\w.-]+)?$/;
+
+function hubRef(loc: Extract<ModelLocation, { kind: 'hub' }>): { id: string; ref: ModelRef } {
+  const host = (loc.host?.trim() || DEFAULT_HUB_HOST).replace(/\/*$/, '/');
+  const revision = loc.revision?.trim() || 'main';
+  const id = loc.id.trim();
+  if (!REPO_ID.test(id)) {
+    throw new ModelLoadError(
+      'model-load/bad-source',
+      `"${loc.id}" is not a hub model id; expected "org/name" (letters, digits, '-', '_', '.').`,
+      { input: loc.id },
+    );
+  }
+  return {
+    id: `hub:${host}|${id}@${revision}`,
+    ref: {
+      files: httpModelFiles(
+        `hub model ${id}@${revision}`,
+        `${host}${id}/resolve/${encodeURIComponent(revision)}/`,
+      ),
+      hub: { id, revision, host },
+    },
+  };
+}
+
+/** Picked files are identified by names and sizes, so a re-pick of other files is a new pair. */
+function pickedSignature(files: ReadonlyMap<string, Blob>): string {
+  return [...files.entries()]
+    .map(([k, b]) => `${k}:${b.size}`)
+    .sort()
+    .join(',');
+}
+
+function resolveLocation(loc: ModelLocation, ctx: ResolveContext): { id: string; ref: ModelRef } {
+  switch (loc.kind) {
+    case 'hub':
+      return hubRef(loc);
+    case 'url':
+      return {
+        id: `url:${loc.url}`,
+        ref: { files: httpModelFiles(loc.label ?? `folder ${loc.url}`, loc.url) },
+      };
+    case 'dir': {
+      if (ctx.readDirectory === undefined) {
+        throw new ModelLoadError(
+          'model-load/bad-source',
+          `A folder on disk (${loc.path}) can only be opened in Node; in the browser pick the folder's files.`,
+          { input: loc.path },
+        );
+      }
+      const files = ctx.readDirectory(loc.path, loc.label);
+      return { id: `dir:${files.localDir}`, ref: { files, localDir: files.localDir } };
+    }
+    case 'files': {
+      const index = indexPickedFiles(loc.files);
+      return {
+        id: `files:${loc.label}[${pickedSignature(index)}]`,
+        ref: { files: pickedModelFiles(`picked folder ${loc.label}`, index) },
+      };
+    }
+    case 'custom':
+      return {
+        id: `custom:${loc.files.label}`,
+        ref: { files: loc.files, ...(loc.localDir !== undefined ? { localDir: loc.localDir } : {}) },
+      };
+  }
+}
+
+function demoPair(ctx: ResolveContext): PairRef {
+  const root = ctx.demoRoot;
+  if (root === undefined) {
+    throw new ModelLoadError(
+      'model-load/bad-source',
+      'The demo pair has no location here: pass `demoRoot` (the app URL in the browser, a folder in Node).',
+    );
+  }
+  if ('url' in root) {
+    const base = new URL(`${DEMO_PAIR_PATH}/`, root.url).href;
+    return {
+      pairId: 'demo:deltascope-demo',
+      base: { files: httpModelFiles('demo model base', `${base}base/`) },
+      ft: { files: httpModelFiles('demo model ft', `${base}ft/`) },
+    };
+  }
+  const dir = `${root.dir.replace(/\/*$/, '')}/${DEMO_PAIR_PATH}`;
+  const pair = resolvePair(
+    {
+      kind: 'pair',
+      base: { kind: 'dir', path: `${dir}/base`, label: 'demo model base' },
+      ft: { kind: 'dir', path: `${dir}/ft`, label: 'demo model ft' },
+    },
+    ctx,
+  );
+  return { ...pair, pairId: 'demo:deltascope-demo' };
+}
+
+/** Resolves a file-backed source (`demo` or `pair`) to the files the loader reads. */
+export function resolvePair(source: Exclude<ModelSource, { kind: 'fake' }>, ctx: ResolveContext): PairRef {
+  if (source.kind === 'demo') return demoPair(ctx);
+  if (source.ft.kind === 'adapter') {
+    throw new ModelLoadError(
+      'model-load/unsupported',
+      'Runtime LoRA adapters are not supported yet: merge the adapter into the base (PEFT merge_and_unload), ' +
+        'export the merged model to ONNX, and open base and merged as a pair.',
+      { input: 'adapter' },
+    );
+  }
+  const base = resolveLocation(source.base, ctx);
+  const ft = resolveLocation(source.ft, ctx);
+  return { pairId: `${base.id}|${ft.id}`, base: base.ref, ft: ft.ref };
+}
+
+/** A short label for a source (run titles, progress): "demo", or "<base> vs <ft>". */
+export function describeLocation(loc: ModelLocation | AdapterLocation): string {
+  switch (loc.kind) {
+    case 'hub':
+      return `${loc.id.trim()}@${loc.revision?.trim() || 'main'}`;
+    case 'url':
+      return loc.label ?? loc.url;
+    case 'dir':
+      return loc.label ?? loc.path;
+    case 'files':
+      return loc.label;
+    case 'custom':
+      return loc.files.label;
+    case 'adapter':
+      return `${describeLocation(loc.base)} + ${describeLocation(loc.adapter)}`;
+  }
+}

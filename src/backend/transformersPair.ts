@@ -1,0 +1,274 @@
+import {
+  AutoModelForCausalLM,
+  AutoTokenizer,
+  env,
+  type PreTrainedModel,
+  type PreTrainedTokenizer,
+} from '@huggingface/transformers';
+import { throwIfCancelled } from '../core/index.ts';
+import { chooseDevice, type DeviceChoice, type DevicePreference } from './device.ts';
+import { watchDeviceLoss } from './deviceLossWatch.ts';
+import { ModelLoadError } from './errors.ts';
+import { queueLoad } from './loadQueue.ts';
+import { checkDtype, checkSameTokenizer, validateModelFiles, type ModelDtype } from './modelFiles.ts';
+import type { ModelRef, PairRef } from './modelSource.ts';
+import { DEFAULT_MAX_BATCH, PairBackend, type PairBackendOptions } from './pairBackend.ts';
+import { TransformersRunner } from './transformersRunner.ts';
+import { VIRTUAL_HOST, bindFetchSignal, mountModelFiles, type Mount } from './virtualFetch.ts';
+
+export interface LoadProgress {
+  view: 'base' | 'ft';
+  file: string;
+  loaded: number;
+  total: number;
+}
+
+export interface LoadOptions extends PairBackendOptions {
+  device?: DevicePreference;
+  dtype?: string;
+  maxBatchSize?: number;
+  onProgress?: (p: LoadProgress) => void;
+  /** Run one forward per model after load (default true): WebGPU compiles its shaders on the first run. */
+  warmup?: boolean;
+  /** Browser: where the ORT `.wasm`/`.mjs` files are served (our own origin). */
+  ortBaseUrl?: string;
+  /** Node: where hub downloads are cached (transformers.js hands onnxruntime-node a file path). */
+  cacheDir?: string;
+  /** Most bytes of logits one session run may return; bigger batches run in slices (default 256 MiB). */
+  logitsBudgetBytes?: number;
+  /**
+   * Cancels the load: downloads in flight are aborted, and the load stops at its next step (a session
+   * being created finishes first, then is disposed) with a `CancelledError`.
+   */
+  signal?: AbortSignal;
+  /**
+   * Called once if the WebGPU device the pair runs on is lost; from then on every op of the pair
+   * throws a `DeviceLostError` (ORT keeps its device for the worker's life: restart the worker).
+   */
+  onDeviceLost?: (message: string) => void;
+  /**
+   * Called when this load has to wait for an earlier one that has not stopped yet (a cancelled load
+   * whose step cannot be interrupted): transformers.js's configuration is global, so loads queue.
+   */
+  onWaiting?: () => void;
+}
+
+const CANCELLED = 'Loading cancelled.';
+
+function configureRuntime(opts: LoadOptions): void {
+  env.allowLocalModels = false;
+  env.allowRemoteModels = true;
+  if (opts.cacheDir !== undefined) env.cacheDir = opts.cacheDir;
+  const onnx = env.backends.onnx as unknown as { wasm?: { wasmPaths?: unknown } };
+  if (opts.ortBaseUrl !== undefined && onnx.wasm !== undefined) {
+    const root = opts.ortBaseUrl.endsWith('/') ? opts.ortBaseUrl : `${opts.ortBaseUrl}/`;
+    onnx.wasm.wasmPaths = {
+      mjs: `${root}ort-wasm-simd-threaded.asyncify.mjs`,
+      wasm: `${root}ort-wasm-simd-threaded.asyncify.wasm`,
+    };
+  }
+}
+
+interface LoadedModel {
+  model: PreTrainedModel;
+  tokenizer: PreTrainedTokenizer;
+  mount: Mount | null;
+}
+
+/** Points transformers.js at one model (hub, folder on disk, or a virtual mount) and opens it. */
+async function loadOne(
+  ref: ModelRef,
+  view: 'base' | 'ft',
+  device: DeviceChoice,
+  dtype: ModelDtype,
+  opts: LoadOptions,
+): Promise<LoadedModel> {
+  let id: string;
+  let revision = 'main';
+  let mount: Mount | null = null;
+  const anyEnv = env as unknown as { useBrowserCache: boolean; useFSCache: boolean };
+  // In Node, onnxruntime-node opens ONNX files by path: local folders load directly, hub files go
+  // through transformers.js's file-system cache.
+  anyEnv.useFSCache = ref.hub !== undefined;
+  env.allowLocalModels = ref.localDir !== undefined;
+  if (ref.localDir !== undefined) {
+    id = ref.localDir;
+  } else if (ref.hub !== undefined) {
+    env.remoteHost = ref.hub.host.endsWith('/') ? ref.hub.host : `${ref.hub.host}/`;
+    env.remotePathTemplate = '{model}/resolve/{revision}/';
+    anyEnv.useBrowserCache = typeof caches !== 'undefined';
+    id = ref.hub.id;
+    revision = ref.hub.revision;
+  } else {
+    mount = mountModelFiles(ref.files, view);
+    env.remoteHost = VIRTUAL_HOST;
+    env.remotePathTemplate = '{model}/';
+    anyEnv.useBrowserCache = false;
+    id = mount.id;
+  }
+  const progress_callback = (p: { status?: string; file?: string; loaded?: number; total?: number }) => {
+    if (p.status === 'progress' && opts.onProgress !== undefined) {
+      opts.onProgress({ view, file: p.file ?? '', loaded: p.loaded ?? 0, total: p.total ?? 0 });
+    }
+  };
+  try {
+    const tokenizer = await AutoTokenizer.from_pretrained(id, { revision, progress_callback });
+    const model = await AutoModelForCausalLM.from_pretrained(id, {
+      revision,
+      progress_callback,
+      device: device.device === 'cpu' ? 'cpu' : device.device,
+      dtype,
+    } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
+    return { model, tokenizer, mount };
+  } catch (e) {
+    mount?.unmount();
+    throwIfCancelled(opts.signal, CANCELLED);
+    throw new ModelLoadError(
+      'model-load/failed',
+      `${ref.files.label}: transformers.js could not open the model on ${device.device} (${(e as Error).message}).`,
+      { input: ref.files.label, cause: e },
+    );
+  }
+}
+
+/**
+ * Opens a resolved base/ft pair of full models on one device: validates both folders (naming any
+ * missing file), refuses differing tokenizers, picks the device, loads, and warms each model up with
+ * one traced forward. Loads queue (transformers.js's configuration is global); see `queueLoad`.
+ */
+export function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
+  return queueLoad(() => loadPairNow(pair, opts), {
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    ...(opts.onWaiting !== undefined ? { onWaiting: opts.onWaiting } : {}),
+    cancelledMessage: CANCELLED,
+  });
+}
+
+async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
+  throwIfCancelled(opts.signal, CANCELLED);
+  const unbind = bindFetchSignal(opts.signal);
+  try {
+    return await loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts);
+  } catch (e) {
+    // A step that failed because its fetch was aborted reports the cancellation, not a broken model.
+    throwIfCancelled(opts.signal, CANCELLED);
+    throw e;
+  } finally {
+    unbind();
+  }
+}
+
+/** The pair with every file read (validation included) tied to `signal`. */
+function withSignal(pair: PairRef, signal: AbortSignal): PairRef {
+  const wrap = (ref: ModelRef): ModelRef => ({
+    ...ref,
+    files: { label: ref.files.label, fetch: (path, init) => ref.files.fetch(path, { ...init, signal }) },
+  });
+  return { ...pair, base: wrap(pair.base), ft: wrap(pair.ft) };
+}
+
+async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
+  const signal = opts.signal;
+  const dtype = checkDtype(opts.dtype ?? 'fp32');
+  const [baseCfg, ftCfg] = await Promise.all([
+    validateModelFiles(pair.base.files, dtype),
+    validateModelFiles(pair.ft.files, dtype),
+  ]);
+  if (baseCfg.vocabSize !== ftCfg.vocabSize) {
+    throw new ModelLoadError(
+      'model-load/mismatch',
+      `The base (${pair.base.files.label}, vocab ${baseCfg.vocabSize}) and fine-tuned (${pair.ft.files.label}, ` +
+        `vocab ${ftCfg.vocabSize}) models have different vocabularies; they cannot be compared.`,
+      { input: 'config.json' },
+    );
+  }
+  await checkSameTokenizer(pair.base.files, pair.ft.files);
+  const device = await chooseDevice(opts.device ?? 'auto');
+  if ((dtype === 'fp16' || dtype === 'q4f16') && device.device === 'webgpu' && !device.shaderF16) {
+    throw new ModelLoadError(
+      'model-load/unsupported',
+      `dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter (${device.detail}) lacks; use fp32 or q8.`,
+      { input: 'dtype' },
+    );
+  }
+  configureRuntime(opts);
+  throwIfCancelled(signal, CANCELLED);
+  // Whatever is open when a later step fails (or the load is cancelled) is disposed before the error
+  // goes on: a failed ft load must not leave base's session, buffers and mount behind.
+  const opened: { dispose(): Promise<unknown> }[] = [];
+  const release = (m: LoadedModel) => ({
+    dispose: async () => {
+      m.mount?.unmount();
+      await m.model.dispose();
+    },
+  });
+  try {
+    const base = await loadOne(pair.base, 'base', device, dtype, opts);
+    opened.push(release(base));
+    throwIfCancelled(signal, CANCELLED);
+    const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
+    opened.push(release(ft));
+    throwIfCancelled(signal, CANCELLED);
+    const baseRunner = new TransformersRunner(base.model, base.tokenizer, opts.logitsBudgetBytes);
+    const ftRunner = new TransformersRunner(ft.model, ft.tokenizer, opts.logitsBudgetBytes);
+    const backend = new PairBackend(
+      baseRunner,
+      ftRunner,
+      {
+        pairId: pair.pairId,
+        baseModel: pair.base.files.label,
+        ftModel: pair.ft.files.label,
+        device: device.device,
+        deviceDetail: device.detail,
+        dtype,
+        vocabSize: baseRunner.vocabSize,
+        maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+      },
+      opts,
+    );
+    backend.onDispose(() => {
+      base.mount?.unmount();
+      ft.mount?.unmount();
+    });
+    opened.splice(0, opened.length, backend);
+    if (device.device === 'webgpu') {
+      backend.onDispose(await watchDeviceLoss([baseRunner, ftRunner], opts.onDeviceLost));
+    }
+    if (opts.warmup ?? true) {
+      for (const [view, runner] of [
+        ['base', baseRunner],
+        ['ft', ftRunner],
+      ] as const) {
+        throwIfCancelled(signal, CANCELLED);
+        await warmUp(backend, view, runner, device.device);
+      }
+    }
+    throwIfCancelled(signal, CANCELLED);
+    return backend;
+  } catch (e) {
+    await Promise.all(opened.map((o) => o.dispose().catch(() => {})));
+    throw e;
+  }
+}
+
+const WARMUP_PROMPT = 'hello';
+
+/**
+ * One forward per model outside the cache and the stats, traced through the instrumentation as a
+ * `warmup` event: on WebGPU the first run compiles shaders and would otherwise inflate the first
+ * real pass.
+ */
+async function warmUp(
+  backend: PairBackend,
+  view: string,
+  runner: TransformersRunner,
+  device: string,
+): Promise<void> {
+  await backend.instrumentation.uncached(
+    'warmup',
+    view,
+    WARMUP_PROMPT,
+    () => runner.forward([runner.encode(WARMUP_PROMPT, true)], 'last'),
+    { device },
+  );
+}
