@@ -5,7 +5,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'node_modules/', 'public/', 'test-results/', 'playwright-report/', 'e2e-artifacts/', 'bench/results/'],
+    ignores: ['dist/', 'dist-cli/', 'node_modules/', 'public/', 'test-results/', 'playwright-report/', 'e2e-artifacts/', 'bench/results/'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

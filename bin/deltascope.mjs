@@ -1,11 +1,32 @@
 #!/usr/bin/env node
-// Starts the TypeScript CLI through tsx's loader, resolved from this file's location, so
-// `npx deltascope` and `node bin/deltascope.mjs` work from any working directory without a build.
-import { register } from 'tsx/esm/api';
+// Starts the CLI from its bundled build, dist-cli/deltascope.mjs (scripts/buildCli.mjs; `prepack`
+// builds it into the package), resolved from this file's location, so `npx deltascope` and
+// `node bin/deltascope.mjs` work from any working directory with production dependencies only.
+// In a checkout (scripts/buildCli.mjs beside it) a missing or stale build is rebuilt first.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-register();
-const { runCli } = await import(new URL('../src/cli/main.ts', import.meta.url).href);
-const { processIo } = await import(new URL('../src/cli/io.ts', import.meta.url).href);
+const built = new URL('../dist-cli/deltascope.mjs', import.meta.url);
+const builder = new URL('../scripts/buildCli.mjs', import.meta.url);
+if (existsSync(builder)) {
+  // A checkout installed without devDependencies has no esbuild: it runs the build it has.
+  const build = await import(builder.href).catch(() => null);
+  if (build?.cliBuildIsStale()) {
+    try {
+      await build.buildCli();
+    } catch {
+      process.stderr.write('deltascope: the CLI build failed (esbuild printed why above).\n');
+      process.exit(4);
+    }
+  }
+}
+if (!existsSync(built)) {
+  process.stderr.write(
+    `deltascope: ${fileURLToPath(built)} is missing; in a checkout run \`npm run build:cli\`, else reinstall the package.\n`,
+  );
+  process.exit(4);
+}
+const { runCli, processIo } = await import(built.href);
 
 // Ctrl-C once: stop after the running probe and still print the report; a second Ctrl-C kills.
 const controller = new AbortController();

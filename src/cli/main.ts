@@ -1,8 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ModelLoadError } from '../backend/index.ts';
+import { errorCode, errorMessage } from '../core/errors.ts';
 import { DELTASCOPE_VERSION } from '../suite/runner.ts';
-import { SpecError } from '../suite/spec.ts';
-import { EXIT, InputError, UsageError } from './errors.ts';
+import { EXIT, UsageError, exitCodeFor } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
 import {
   executeSuite,
@@ -12,7 +11,10 @@ import {
   type SuiteRunOptions,
 } from './suiteCommand.ts';
 import { traceCommand, type TraceFormat } from './traceCommand.ts';
-import { TOP_USAGE, USAGES } from './usage.ts';
+import { TOP_USAGE, usageFor } from './usage.ts';
+
+// bin/deltascope.mjs imports the bundled build of this module for both.
+export { processIo };
 
 const OUTPUT_OPTIONS = {
   json: { type: 'string' },
@@ -34,7 +36,8 @@ function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     // parseArgs words its errors well ("Unknown option '--jsno'"); keep them, drop its hint to use `--`.
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional.*$/s, ''), command);
+    const message = errorMessage(e).replace(/\. To specify a positional.*$/s, '');
+    throw new UsageError(message, command, { input: /'(-[^']*)'/.exec(message)?.[1] });
   }
 }
 
@@ -67,7 +70,7 @@ function suiteOptions(command: string, specPath: string, values: Record<string, 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse('run', args, OUTPUT_OPTIONS);
   if (values.help) {
-    io.out(USAGES.run!);
+    io.out(usageFor('run'));
     return EXIT.ok;
   }
   const specPath = onePositional('run', positionals, 'spec file (e.g. examples/demo-suite.yaml)');
@@ -78,7 +81,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
 async function gateCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse('gate', args, { ...OUTPUT_OPTIONS, threshold: { type: 'string' } });
   if (values.help) {
-    io.out(USAGES.gate!);
+    io.out(usageFor('gate'));
     return EXIT.ok;
   }
   const specPath = onePositional('gate', positionals, 'spec file (e.g. examples/demo-suite.yaml)');
@@ -86,7 +89,13 @@ async function gateCommand(args: string[], io: CliIo): Promise<number> {
   if (values.threshold !== undefined) {
     threshold = Number(values.threshold);
     if (values.threshold.trim() === '' || !Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
-      throw new UsageError(`--threshold must be a number between 0 and 1, got "${values.threshold}"`, 'gate');
+      throw new UsageError(
+        `--threshold must be a number between 0 and 1, got "${values.threshold}"`,
+        'gate',
+        {
+          input: '--threshold',
+        },
+      );
     }
   }
   const { spec, result } = await executeSuite(suiteOptions('gate', specPath, values), io);
@@ -107,17 +116,21 @@ async function traceCmd(args: string[], io: CliIo): Promise<number> {
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
-    io.out(USAGES.trace!);
+    io.out(usageFor('trace'));
     return EXIT.ok;
   }
   const file = onePositional('trace', positionals, 'trace file (.jsonl)');
   const format = values.format === 'markdown' ? 'md' : values.format;
   if (format !== 'text' && format !== 'md' && format !== 'json') {
-    throw new UsageError(`--format must be text, md or json, got "${values.format}"`, 'trace');
+    throw new UsageError(`--format must be text, md or json, got "${values.format}"`, 'trace', {
+      input: '--format',
+    });
   }
   const slowest = Number(values.slowest);
   if (!Number.isInteger(slowest) || slowest < 0) {
-    throw new UsageError(`--slowest must be a whole number ≥ 0, got "${values.slowest}"`, 'trace');
+    throw new UsageError(`--slowest must be a whole number ≥ 0, got "${values.slowest}"`, 'trace', {
+      input: '--slowest',
+    });
   }
   await traceCommand(file, { format: format as TraceFormat, slowest }, io);
   return EXIT.ok;
@@ -130,46 +143,55 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
 };
 
 /**
- * The CLI: dispatches to a command and maps errors to exit codes (2 usage / input / spec, 3 model
- * load, 4 bug). Returns the exit code instead of exiting, so tests can call it in-process.
+ * Prints an error for the user and returns its exit code, both decided by the error's `code`:
+ * usage errors add the usage of the command (the one the error names, else the one running),
+ * model-load errors say so, and what is not a known kind of problem prints its stack as a bug.
+ */
+function reportError(e: unknown, running: string | undefined, io: CliIo): number {
+  const code = errorCode(e);
+  const message = errorMessage(e);
+  if (code === 'usage') {
+    const named = (e as { command?: unknown }).command;
+    io.err(`deltascope: ${message}\n\n${usageFor(typeof named === 'string' ? named : running)}`);
+  } else if (code.startsWith('model-load/')) {
+    io.err(`deltascope: could not load the models: ${message}\n`);
+  } else if (code === 'internal' || code === 'backend/contract') {
+    const stack = e instanceof Error ? (e.stack ?? message) : message;
+    io.err(`deltascope: unexpected error (please report it): ${stack}\n`);
+  } else {
+    io.err(`deltascope: ${message}\n`);
+  }
+  return exitCodeFor(code);
+}
+
+/**
+ * The CLI: dispatches to a command and maps errors to exit codes by their code (2 usage / input /
+ * spec, 3 model load, 130 cancelled, 4 anything else). Returns the exit code instead of exiting, so
+ * tests can call it in-process.
  */
 export async function runCli(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [first, ...rest] = argv;
   try {
     if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-      const topic = first === 'help' ? rest[0] : undefined;
-      io.out(topic !== undefined && USAGES[topic] !== undefined ? USAGES[topic] : TOP_USAGE);
+      io.out(first === 'help' ? usageFor(rest[0]) : TOP_USAGE);
       return first === undefined ? EXIT.usage : EXIT.ok;
     }
     if (first === '--version' || first === '-V') {
       io.out(`deltascope ${DELTASCOPE_VERSION}\n`);
       return EXIT.ok;
     }
-    const command = COMMANDS[first];
+    const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined;
     if (command === undefined) {
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option ${first}`
           : `unknown command "${first}"; commands: run, gate, trace`,
+        undefined,
+        { input: first },
       );
     }
     return await command(rest, io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`deltascope: ${e.message}\n\n${e.command !== undefined ? USAGES[e.command] : TOP_USAGE}`);
-      return EXIT.usage;
-    }
-    if (e instanceof SpecError || e instanceof InputError) {
-      io.err(`deltascope: ${e.message}\n`);
-      return EXIT.usage;
-    }
-    if (e instanceof ModelLoadError) {
-      io.err(`deltascope: could not load the models: ${e.message}\n`);
-      return EXIT.modelLoad;
-    }
-    io.err(
-      `deltascope: unexpected error (please report it): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
-    );
-    return EXIT.internal;
+    return reportError(e, first !== undefined && Object.hasOwn(COMMANDS, first) ? first : undefined, io);
   }
 }

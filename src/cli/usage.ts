@@ -12,7 +12,8 @@ Commands:
   gate    run a suite and exit 1 on any FAIL or a score below the threshold
   trace   analyse a trace JSONL file (per probe, view, op; slowest events; hot prompts)
 
-Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 3 model load error.
+Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 3 model load error,
+4 unexpected error (a bug: please report it), 130 cancelled.
 `;
 
 const OUTPUTS = `  --json FILE       write the JSON report (sway's schema_version 1)
@@ -57,3 +58,8 @@ Options:
 `;
 
 export const USAGES: Record<string, string> = { run: RUN_USAGE, gate: GATE_USAGE, trace: TRACE_USAGE };
+
+/** The usage of a command (`run`, `gate`, `trace`), or the top-level usage for anything else. */
+export function usageFor(command: string | undefined): string {
+  return command !== undefined && Object.hasOwn(USAGES, command) ? USAGES[command]! : TOP_USAGE;
+}

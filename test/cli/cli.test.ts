@@ -1,10 +1,14 @@
-// The CLI end to end as a child process (`node bin/deltascope.mjs …`) against the bundled demo pair,
-// run from a temporary working directory so the bin's any-cwd startup is exercised too.
-import { execFile } from 'node:child_process';
+// The CLI end to end as a child process (`node bin/deltascope.mjs …`, which runs the bundled build
+// in dist-cli/) against the bundled demo pair, run from a temporary working directory so the bin's
+// any-cwd startup is exercised too; and its error → exit code mapping in-process.
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXIT, exitCodeFor } from '../../src/cli/errors.ts';
+import type { CliIo } from '../../src/cli/io.ts';
+import { runCli } from '../../src/cli/main.ts';
 import { TRACE_FIELDS } from '../../src/core/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -31,6 +35,8 @@ let dir: string;
 let run: Outcome;
 
 beforeAll(async () => {
+  // Build once up front (the bin would rebuild a stale build itself, once per process).
+  execFileSync(process.execPath, [join(ROOT, 'scripts/buildCli.mjs'), '--quiet'], { cwd: ROOT });
   dir = mkdtempSync(join(tmpdir(), 'deltascope-cli-'));
   run = await cli(
     [
@@ -190,5 +196,61 @@ describe('deltascope errors', () => {
     const help = await cli(['--help'], dir);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('deltascope gate <spec.yaml>');
+  });
+});
+
+/** An in-process `CliIo` that records what the CLI prints. */
+function memoryIo(cwd: string): CliIo & { stdout: string; stderr: string } {
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (t: string) => void (io.stdout += t),
+    err: (t: string) => void (io.stderr += t),
+    cwd,
+    env: {},
+  };
+  return io;
+}
+
+describe('exit codes', () => {
+  it('are decided by the error code alone', () => {
+    expect(exitCodeFor('usage')).toBe(EXIT.usage);
+    expect(exitCodeFor('input/unreadable')).toBe(EXIT.usage);
+    expect(exitCodeFor('input/invalid')).toBe(EXIT.usage);
+    expect(exitCodeFor('spec/invalid')).toBe(EXIT.usage);
+    expect(exitCodeFor('model-load/missing-file')).toBe(EXIT.modelLoad);
+    expect(exitCodeFor('model-load/mismatch')).toBe(EXIT.modelLoad);
+    expect(exitCodeFor('cancelled')).toBe(130);
+    expect(exitCodeFor('device/lost')).toBe(EXIT.internal);
+    expect(exitCodeFor('backend/contract')).toBe(EXIT.internal);
+    expect(exitCodeFor('internal')).toBe(EXIT.internal);
+  });
+
+  it('usage errors print the usage of the command they are about', async () => {
+    const bad = memoryIo(dir);
+    expect(await runCli(['gate', MINIMAL, '--threshold', '2'], bad)).toBe(2);
+    expect(bad.stderr).toContain('deltascope: --threshold must be a number between 0 and 1, got "2"');
+    expect(bad.stderr).toContain('Usage: deltascope gate <spec.yaml>');
+    expect(bad.stdout).toBe('');
+
+    const unknown = memoryIo(dir);
+    expect(await runCli(['constructor'], unknown)).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "constructor"');
+    expect(unknown.stderr).toContain('Commands:');
+
+    const help = memoryIo(dir);
+    expect(await runCli(['help', 'toString'], help)).toBe(0);
+    expect(help.stdout).toMatch(/^deltascope — /);
+
+    const none = memoryIo(dir);
+    expect(await runCli([], none)).toBe(2);
+    expect(none.stdout).toContain('Usage:');
+  });
+
+  it('an unreadable input exits 2 naming the file', async () => {
+    const io = memoryIo(dir);
+    expect(await runCli(['trace', 'missing.jsonl'], io)).toBe(2);
+    expect(io.stderr).toMatch(/^deltascope: cannot read trace .*missing\.jsonl/);
+    expect(io.stderr).not.toContain('Usage:');
   });
 });
