@@ -72,6 +72,9 @@ export class LiveMetrics {
   private readonly latencyByOp = new Map<string, number[]>();
   private readonly allLatencies: number[] = [];
 
+  /** `rollingWindow`: lookups in the hit rate's rolling window (the workbench's chart setting). */
+  constructor(readonly rollingWindow = ROLLING_WINDOW) {}
+
   /** Adds one update's events; returns true when any series grew. */
   add(events: readonly TraceEvent[]): boolean {
     let lastTs = Number.NaN;
@@ -85,7 +88,7 @@ export class LiveMetrics {
       else this.misses++;
       this.recent.push(e.hit);
       if (e.hit) this.recentHits++;
-      if (this.recent.length > ROLLING_WINDOW && this.recent.shift()) this.recentHits--;
+      if (this.recent.length > this.rollingWindow && this.recent.shift()) this.recentHits--;
       if (!e.hit) changed = this.addMiss(e) || changed;
     }
     if (!Number.isNaN(lastTs) && this.t0 !== null) {

@@ -91,7 +91,7 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 export type RememberedPair = Settings['model']['pair'];
-export type DevicePreferenceSetting = Settings['model']['device'];
+export type DeviceSetting = Settings['model']['device'];
 export type Dtype = Settings['model']['dtype'];
 
 /** A fresh copy of the defaults (callers may mutate what they get). */

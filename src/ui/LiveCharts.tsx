@@ -1,37 +1,34 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { LiveMetrics, type BackendStatsDict, type LatencySummary } from '../core/index.ts';
+import { errorMessage } from '../core/errors.ts';
 import type { BatchProgress, FeedUpdate } from '../worker/workbenchApi.ts';
 import { UPlotChart, type ChartSeries } from './UPlotChart.tsx';
 import { Comlink, workbench } from './workerClient.ts';
-import { fmtDuration, fmtMs, fmtPct } from './format.ts';
+import { etaText } from './eta.ts';
+import { fmtMs, fmtPct } from './format.ts';
 import { loadPrompts } from './loadPrompts.ts';
 import { useEscape } from './useEscape.ts';
+import { useSettings } from './useSettings.ts';
+import { useStaleGuard } from './useStaleGuard.ts';
+import { useFeed } from './useWorkerListener.ts';
 
 type Listener = (columns: ArrayLike<number>[]) => void;
 type Notify = () => void;
 
 /** One LiveMetrics per page, fed by the worker's batched feed; charts read its series. */
-function useLiveMetrics() {
-  const [metrics] = useState(() => new LiveMetrics());
+function useLiveMetrics(rollingWindow: number) {
+  const [metrics] = useState(() => new LiveMetrics(rollingWindow));
   const [stats, setStats] = useState<BackendStatsDict | null>(null);
   const [latency, setLatency] = useState<LatencySummary[]>([]);
   const [listeners] = useState(() => new Set<Notify>());
 
-  useEffect(() => {
-    let live = true;
-    const onUpdate = (u: FeedUpdate) => {
-      if (!live) return;
-      if (metrics.add(u.events)) {
-        for (const notify of listeners) notify();
-        setLatency(metrics.latencyByOperation());
-      }
-      setStats(u.stats);
-    };
-    void workbench().subscribe(Comlink.proxy(onUpdate));
-    return () => {
-      live = false;
-    };
-  }, [metrics, listeners]);
+  useFeed((u: FeedUpdate) => {
+    if (metrics.add(u.events)) {
+      for (const notify of listeners) notify();
+      setLatency(metrics.latencyByOperation());
+    }
+    setStats(u.stats);
+  });
 
   const subscribeWith = useMemo(
     () => (columns: () => ArrayLike<number>[]) => (onData: Listener) => {
@@ -45,9 +42,9 @@ function useLiveMetrics() {
   return { metrics, stats, latency, subscribeWith };
 }
 
-const HIT_SERIES: ChartSeries[] = [
+const hitSeries = (window: number): ChartSeries[] => [
   { label: 'cumulative', stroke: '#2b59c3' },
-  { label: 'last 50 lookups', stroke: '#db8f4f', dash: [4, 3] },
+  { label: `last ${window} lookups`, stroke: '#db8f4f', dash: [4, 3] },
 ];
 const BATCH_SERIES: ChartSeries[] = [
   { label: 'batch', stroke: '#6f8fdc', points: true },
@@ -62,7 +59,12 @@ const LATENCY_SERIES: ChartSeries[] = [
 const UNIT_RANGE: [number, number] = [0, 1];
 
 export function LiveCharts({ ready }: { ready: boolean }) {
-  const { metrics, stats, latency, subscribeWith } = useLiveMetrics();
+  const settings = useSettings();
+  // The window is fixed for this page's metrics: a change applies from the next visit.
+  const [rollingWindow] = useState(settings.charts.rollingWindow);
+  const HIT_SERIES = useMemo(() => hitSeries(rollingWindow), [rollingWindow]);
+  const { metrics, stats, latency, subscribeWith } = useLiveMetrics(rollingWindow);
+  const { batch } = settings;
   const [running, setRunning] = useState<string | null>(null);
   const [lastRun, setLastRun] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -92,30 +94,25 @@ export function LiveCharts({ ready }: { ready: boolean }) {
     [metrics, subscribeWith],
   );
 
-  // Progress callbacks travel on their own channel and can land after the result: a token drops them.
-  const batchToken = useRef(0);
-  async function runLoad(n: number) {
-    const token = ++batchToken.current;
+  const newTicket = useStaleGuard();
+  async function runLoad(n: number, topK: number) {
+    const ticket = newTicket();
     const startedAt = performance.now();
     setRunning(`Scoring ${n} prompts on both views…`);
     setError(null);
     try {
       const r = await workbench().runBatch(
         loadPrompts(n),
-        32,
+        topK,
         Comlink.proxy((p: BatchProgress) => {
-          if (batchToken.current !== token) return;
-          const elapsed = (performance.now() - startedAt) / 1000;
-          const eta = p.done > 0 ? (elapsed / p.done) * (p.total - p.done) : null;
+          if (!ticket.current) return;
+          const fraction = p.total > 0 ? p.done / p.total : null;
           setRunning(
             `Scoring ${p.total} prompts on both views… ${p.done} of ${p.total}` +
-              (eta !== null && p.done < p.total ? ` · about ${fmtDuration(eta)} left` : ''),
+              etaText(fraction, startedAt, performance.now()),
           );
         }),
       );
-      batchToken.current++;
-      setRunning(null);
-      setError(null);
       setLastRun(
         r.stoppedBy === 'device lost'
           ? `Stopped after ${r.prompts} of ${n} prompts × 2 views: the WebGPU device was lost; their events are kept.`
@@ -124,9 +121,10 @@ export function LiveCharts({ ready }: { ready: boolean }) {
             : `${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`,
       );
     } catch (e) {
-      batchToken.current++;
+      setError(errorMessage(e));
+    } finally {
+      ticket.end();
       setRunning(null);
-      setError(e instanceof Error ? e.message : String(e));
     }
   }
   useEscape(running !== null, () => void workbench().cancelBatch());
@@ -146,8 +144,12 @@ export function LiveCharts({ ready }: { ready: boolean }) {
       </div>
       {!ready && <p className="empty">Charts fill in as soon as a model pair is loaded and probed.</p>}
       <div className="load-row">
-        <button type="button" disabled={!ready || running !== null} onClick={() => void runLoad(200)}>
-          Run 200-prompt batch
+        <button
+          type="button"
+          disabled={!ready || running !== null}
+          onClick={() => void runLoad(batch.prompts, batch.topK)}
+        >
+          Run {batch.prompts}-prompt batch
         </button>
         {running !== null && (
           <button type="button" title="Esc" onClick={() => void workbench().cancelBatch()}>
@@ -155,7 +157,7 @@ export function LiveCharts({ ready }: { ready: boolean }) {
           </button>
         )}
         <span className="hint" role="status" data-testid="load-status">
-          {running ?? lastRun ?? 'Generates load: 200 prompts (30% repeats) through both views.'}
+          {running ?? lastRun ?? `Generates load: ${batch.prompts} prompts (30% repeats) through both views.`}
         </span>
       </div>
       {error !== null && (
@@ -167,7 +169,8 @@ export function LiveCharts({ ready }: { ready: boolean }) {
         title="Cache hit rate"
         headingId="chart-hit-rate"
         series={HIT_SERIES}
-        xLabel="seconds"
+        xLabel="time"
+        xTime
         yLabel="hit rate"
         yRange={UNIT_RANGE}
         subscribe={hitSub}
@@ -184,7 +187,8 @@ export function LiveCharts({ ready }: { ready: boolean }) {
         title="Latency"
         headingId="chart-latency"
         series={LATENCY_SERIES}
-        xLabel="seconds"
+        xLabel="time"
+        xTime
         yLabel="ms / forward batch"
         subscribe={latencySub}
       />

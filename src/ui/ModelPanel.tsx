@@ -1,27 +1,32 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { BackendInfo, DevicePreference } from '../backend/index.ts';
-import type { LoadProgressMessage, LoadRequest, SourceSpec } from '../worker/workbenchApi.ts';
-import { Comlink, workbench } from './workerClient.ts';
-import { fmtBytes, fmtDuration } from './format.ts';
+import type { BackendInfo } from '../backend/index.ts';
+import { errorCode, errorMessage } from '../core/errors.ts';
+import { DEVICES, DTYPES, type DeviceSetting, type Dtype, type RememberedPair } from '../store/settings.ts';
+import type { LoadProgressMessage, LoadRequest, ModelLocation, ModelSource } from '../worker/workbenchApi.ts';
+import { etaText } from './eta.ts';
+import { fmtBytes } from './format.ts';
 import { useEscape } from './useEscape.ts';
+import { getSettings, updateSettings } from './useSettings.ts';
+import { useStaleGuard } from './useStaleGuard.ts';
+import { useDeviceLoss } from './useWorkerListener.ts';
+import { Comlink, workbench } from './workerClient.ts';
 
-const STORAGE_KEY = 'deltascope.lastModelChoice';
-
-type Remembered = { source: Exclude<SourceSpec, { kind: 'files' }>; device: DevicePreference; dtype: string };
-
-function readRemembered(): Remembered {
-  const fallback: Remembered = { source: { kind: 'demo' }, device: 'auto', dtype: 'fp32' };
-  let choice = fallback;
-  try {
-    const raw = localStorage.getItem(STORAGE_KEY);
-    if (raw !== null) choice = { ...fallback, ...(JSON.parse(raw) as Partial<Remembered>) };
-  } catch {
-    choice = fallback;
-  }
-  // ?device=wasm|webgpu|auto overrides the remembered device (handy for sharing and for tests).
+/** ?device=wasm|webgpu|auto overrides the remembered device (handy for sharing and for tests). */
+function deviceFromUrl(): DeviceSetting | null {
   const param = new URLSearchParams(location.search).get('device');
-  if (param === 'wasm' || param === 'webgpu' || param === 'auto') choice = { ...choice, device: param };
-  return choice;
+  return (DEVICES as readonly (string | null)[]).includes(param) ? (param as DeviceSetting) : null;
+}
+
+/** The remembered pair as `openPair`'s source: both hub sides share revision and host. */
+function sourceOf(pair: RememberedPair): ModelSource {
+  if (pair.kind === 'demo') return { kind: 'demo' };
+  const side = (id: string): ModelLocation => ({
+    kind: 'hub',
+    id,
+    revision: pair.revision || 'main',
+    ...(pair.host ? { host: pair.host } : {}),
+  });
+  return { kind: 'pair', base: side(pair.base), ft: side(pair.ft) };
 }
 
 interface Props {
@@ -31,12 +36,6 @@ interface Props {
   onRestart(): void;
 }
 
-/** Makes `device` the remembered choice, so the fresh worker after a restart loads with it. */
-function rememberDevice(device: DevicePreference): void {
-  const { source, dtype } = readRemembered();
-  localStorage.setItem(STORAGE_KEY, JSON.stringify({ source, device, dtype } satisfies Remembered));
-}
-
 interface ProgressState extends LoadProgressMessage {
   startedAt: number;
   /** When this update arrived; ETA is computed from it, not from a clock read during render. */
@@ -44,15 +43,15 @@ interface ProgressState extends LoadProgressMessage {
 }
 
 export function ModelPanel({ info, onLoaded, onRestart }: Props) {
-  const [remembered] = useState(readRemembered);
-  const [device, setDevice] = useState<DevicePreference>(remembered.device);
-  const [dtype, setDtype] = useState(remembered.dtype);
-  const [hubBase, setHubBase] = useState(remembered.source.kind === 'hub' ? remembered.source.base : '');
-  const [hubFt, setHubFt] = useState(remembered.source.kind === 'hub' ? remembered.source.ft : '');
-  const [revision, setRevision] = useState(
-    remembered.source.kind === 'hub' ? (remembered.source.revision ?? 'main') : 'main',
-  );
-  const [host, setHost] = useState(remembered.source.kind === 'hub' ? (remembered.source.host ?? '') : '');
+  // Read once per mount: the remembered pair is what this mount opens first.
+  const [remembered] = useState(() => getSettings().model);
+  const hub = remembered.pair.kind === 'hub' ? remembered.pair : null;
+  const [device, setDevice] = useState<DeviceSetting>(() => deviceFromUrl() ?? remembered.device);
+  const [dtype, setDtype] = useState<Dtype>(remembered.dtype);
+  const [hubBase, setHubBase] = useState(hub?.base ?? '');
+  const [hubFt, setHubFt] = useState(hub?.ft ?? '');
+  const [revision, setRevision] = useState(hub?.revision ?? 'main');
+  const [host, setHost] = useState(hub?.host ?? '');
   const [baseFiles, setBaseFiles] = useState<File[]>([]);
   const [ftFiles, setFtFiles] = useState<File[]>([]);
   const [progress, setProgress] = useState<ProgressState | null>(null);
@@ -60,27 +59,16 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
   const [notice, setNotice] = useState<string | null>(null);
   const [deviceLost, setDeviceLost] = useState<string | null>(null);
   const [restarting, setRestarting] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    void workbench().watchDevice(
-      Comlink.proxy((message: string) => {
-        if (live) setDeviceLost(message);
-      }),
-    );
-    return () => {
-      live = false;
-    };
-  }, []);
+  useDeviceLoss(setDeviceLost);
   const started = useRef(false);
+  const newTicket = useStaleGuard();
 
-  // Progress callbacks travel on their own message channel and can land after the load's result.
-  const loadToken = useRef(0);
+  /** Loads `source`; `remember` is what to reopen next visit (null: picked folders, not reopenable). */
   const load = useCallback(
-    async (source: SourceSpec) => {
+    async (source: ModelSource, remember: RememberedPair | null) => {
       setError(null);
       setNotice(null);
-      const token = ++loadToken.current;
+      const ticket = newTicket();
       const startedAt = performance.now();
       setProgress({ phase: 'validating', loaded: 0, total: 0, startedAt, at: startedAt });
       onLoaded(null);
@@ -89,43 +77,39 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
         const result = await workbench().load(
           req,
           Comlink.proxy((p: LoadProgressMessage) => {
-            if (loadToken.current === token) setProgress({ ...p, startedAt, at: performance.now() });
+            if (ticket.current) setProgress({ ...p, startedAt, at: performance.now() });
           }),
         );
-        if (loadToken.current !== token) return;
-        if (source.kind !== 'files') {
-          localStorage.setItem(STORAGE_KEY, JSON.stringify({ source, device, dtype } satisfies Remembered));
-        }
+        if (!ticket.current) return;
+        if (remember !== null) updateSettings('model', { pair: remember, device, dtype });
         onLoaded(result);
       } catch (e) {
         // A newer load superseded this one (and cancelled it in the worker): it reports for itself.
-        if (loadToken.current !== token) return;
-        if (e instanceof Error && e.name === 'CancelledError') {
-          setNotice(`${e.message} No pair is loaded: load the demo pair or open your own.`);
+        if (!ticket.current) return;
+        const code = errorCode(e);
+        if (code === 'cancelled') {
+          setNotice(`${errorMessage(e)} No pair is loaded: load the demo pair or open your own.`);
+        } else if (code === 'device/lost') {
+          setDeviceLost(errorMessage(e));
         } else {
-          setError(e instanceof Error ? e.message : String(e));
+          setError(errorMessage(e));
         }
       } finally {
-        if (loadToken.current === token) {
-          loadToken.current++;
-          setProgress(null);
-        }
+        if (ticket.end()) setProgress(null);
       }
     },
-    [device, dtype, onLoaded],
+    [device, dtype, onLoaded, newTicket],
   );
 
   useEffect(() => {
     // On first open, load what was used last time (the demo pair by default).
     if (started.current) return;
     started.current = true;
-    void load(remembered.source);
-  }, [load, remembered.source]);
+    void load(sourceOf(remembered.pair), remembered.pair);
+  }, [load, remembered.pair]);
 
   useEscape(progress !== null, () => void workbench().cancelLoad());
   const fraction = progress && progress.total > 0 ? Math.min(1, progress.loaded / progress.total) : null;
-  const elapsed = progress ? (progress.at - progress.startedAt) / 1000 : 0;
-  const eta = fraction !== null && fraction > 0.02 ? (elapsed / fraction) * (1 - fraction) : null;
 
   return (
     <section aria-labelledby="model-heading" className="panel model-panel">
@@ -172,7 +156,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
             {progress.phase}
             {progress.file ? ` ${progress.view}/${progress.file}` : ''}
             {progress.total > 0 ? ` · ${fmtBytes(progress.loaded)} of ${fmtBytes(progress.total)}` : ''}
-            {eta !== null ? ` · about ${fmtDuration(eta)} left` : ''}
+            {etaText(fraction, progress.startedAt, progress.at)}
           </span>
           <button type="button" title="Esc" onClick={() => void workbench().cancelLoad()}>
             Cancel load
@@ -190,7 +174,8 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
                 disabled={restarting}
                 onClick={() => {
                   setRestarting(true);
-                  rememberDevice(d);
+                  // The fresh worker loads the remembered pair with this device.
+                  updateSettings('model', { device: d });
                   onRestart();
                 }}
               >
@@ -215,7 +200,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
         <div className="row">
           <label>
             Device
-            <select value={device} onChange={(e) => setDevice(e.target.value as DevicePreference)}>
+            <select value={device} onChange={(e) => setDevice(e.target.value as DeviceSetting)}>
               <option value="auto">auto (WebGPU, else WASM)</option>
               <option value="webgpu">WebGPU</option>
               <option value="wasm">WASM</option>
@@ -223,13 +208,17 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           </label>
           <label>
             dtype
-            <select value={dtype} onChange={(e) => setDtype(e.target.value)}>
-              {['fp32', 'fp16', 'q8', 'q4', 'q4f16'].map((d) => (
+            <select value={dtype} onChange={(e) => setDtype(e.target.value as Dtype)}>
+              {DTYPES.map((d) => (
                 <option key={d}>{d}</option>
               ))}
             </select>
           </label>
-          <button type="button" onClick={() => void load({ kind: 'demo' })} disabled={progress !== null}>
+          <button
+            type="button"
+            onClick={() => void load({ kind: 'demo' }, { kind: 'demo' })}
+            disabled={progress !== null}
+          >
             Load demo pair
           </button>
         </div>
@@ -237,7 +226,8 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           className="hub-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void load({ kind: 'hub', base: hubBase, ft: hubFt, revision, ...(host ? { host } : {}) });
+            const pair: RememberedPair = { kind: 'hub', base: hubBase, ft: hubFt, revision, host };
+            void load(sourceOf(pair), pair);
           }}
         >
           <h3>Hub pair</h3>
@@ -279,11 +269,14 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           className="files-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void load({
-              kind: 'files',
-              base: { label: folderName(baseFiles), files: baseFiles },
-              ft: { label: folderName(ftFiles), files: ftFiles },
-            });
+            void load(
+              {
+                kind: 'pair',
+                base: { kind: 'files', label: folderName(baseFiles), files: baseFiles },
+                ft: { kind: 'files', label: folderName(ftFiles), files: ftFiles },
+              },
+              null,
+            );
           }}
         >
           <h3>Local folders</h3>

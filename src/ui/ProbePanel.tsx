@@ -5,31 +5,21 @@ import type {
   GenerateResult,
   HeatmapResult,
 } from '../worker/workbenchApi.ts';
+import { errorMessage } from '../core/errors.ts';
+import { HISTORY_MAX } from '../store/settings.ts';
 import { DistributionView } from './DistributionView.tsx';
 import { TokenHeatmap } from './TokenHeatmap.tsx';
 import { workbench } from './workerClient.ts';
 import { fmtNats } from './format.ts';
-
-const HISTORY_KEY = 'deltascope.promptHistory';
-const HISTORY_MAX = 20;
-
-function readHistory(): string[] {
-  try {
-    const raw = localStorage.getItem(HISTORY_KEY);
-    return raw === null ? [] : (JSON.parse(raw) as string[]).slice(0, HISTORY_MAX);
-  } catch {
-    return [];
-  }
-}
+import { updateSettings, useSettings } from './useSettings.ts';
 
 type Busy = null | 'compare' | 'continuation' | 'heatmap' | 'generate';
 
 export function ProbePanel({ ready }: { ready: boolean }) {
+  const { topK, history, generateTokens } = useSettings().probe;
   const [prompt, setPrompt] = useState('The festival begins when the keeper of the');
-  const [topK, setTopK] = useState(10);
   const [completion, setCompletion] = useState(' Tollmere lighthouse');
   const [text, setText] = useState('Odessa Vantraile made the first lanterns from green Brellmoor glass.');
-  const [history, setHistory] = useState(readHistory);
   const [compare, setCompare] = useState<CompareResult | null>(null);
   const [continuation, setContinuation] = useState<ContinuationResult | null>(null);
   const [heatmap, setHeatmap] = useState<HeatmapResult | null>(null);
@@ -43,16 +33,14 @@ export function ProbePanel({ ready }: { ready: boolean }) {
     try {
       done(await job());
     } catch (e) {
-      setError({ where: what, message: e instanceof Error ? e.message : String(e) });
+      setError({ where: what, message: errorMessage(e) });
     } finally {
       setBusy(null);
     }
   }
 
   function remember(p: string) {
-    const next = [p, ...history.filter((h) => h !== p)].slice(0, HISTORY_MAX);
-    setHistory(next);
-    localStorage.setItem(HISTORY_KEY, JSON.stringify(next));
+    updateSettings('probe', { history: [p, ...history.filter((h) => h !== p)].slice(0, HISTORY_MAX) });
   }
 
   const onCompare = (e?: FormEvent) => {
@@ -92,7 +80,11 @@ export function ProbePanel({ ready }: { ready: boolean }) {
             min={1}
             max={256}
             value={topK}
-            onChange={(e) => setTopK(Math.max(1, Math.min(256, Number(e.target.value) || 1)))}
+            onChange={(e) =>
+              updateSettings('probe', {
+                topK: Math.max(1, Math.min(256, Math.round(Number(e.target.value)) || 1)),
+              })
+            }
           />
         </label>
         <div className="buttons">
@@ -102,7 +94,9 @@ export function ProbePanel({ ready }: { ready: boolean }) {
           <button
             type="button"
             disabled={!ready || busy !== null}
-            onClick={() => void run('generate', () => workbench().generate(prompt, 32), setGenerated)}
+            onClick={() =>
+              void run('generate', () => workbench().generate(prompt, generateTokens), setGenerated)
+            }
           >
             Generate
           </button>
@@ -136,14 +130,14 @@ export function ProbePanel({ ready }: { ready: boolean }) {
           <div>
             <h3>base</h3>
             <p>
-              <span className="prompt-echo">{prompt}</span>
+              <span className="prompt-echo">{generated.prompt}</span>
               {generated.base}
             </p>
           </div>
           <div>
             <h3>ft</h3>
             <p>
-              <span className="prompt-echo">{prompt}</span>
+              <span className="prompt-echo">{generated.prompt}</span>
               {generated.ft}
             </p>
           </div>

@@ -2,10 +2,15 @@ import { useEffect, useRef, useState } from 'react';
 import type { ProbeResult } from '../probes/types.ts';
 import type { SuiteResult } from '../suite/types.ts';
 import type { ReportFormat, SuiteEvent, SuiteValidation } from '../worker/workbenchApi.ts';
+import { errorCode, errorMessage } from '../core/errors.ts';
+import type { SpecIssue } from '../suite/spec.ts';
 import { download } from './download.ts';
+import { etaText } from './eta.ts';
 import { fmtDuration } from './format.ts';
 import { ScoreGauge, CategoryBars, AblationCurve } from './SuiteCharts.tsx';
 import { useEscape } from './useEscape.ts';
+import { getSettings, updateSettings } from './useSettings.ts';
+import { useStaleGuard } from './useStaleGuard.ts';
 import { Comlink, workbench } from './workerClient.ts';
 
 // Example specs ship with the app (the same files the CLI runs).
@@ -18,7 +23,22 @@ const exampleNames = Object.keys(EXAMPLES)
   .map((p) => p.split('/').pop()!)
   .sort((a, b) => (a === 'demo-suite.yaml' ? -1 : b === 'demo-suite.yaml' ? 1 : a.localeCompare(b)));
 const exampleText = (name: string) => EXAMPLES[`../../examples/${name}`] ?? '';
-const STORAGE_KEY = 'deltascope.suiteSpec';
+
+/** A `spec/invalid` error's `details`: the spec's issues, when they have the expected shape. */
+function specIssues(e: unknown): SpecIssue[] | null {
+  if (errorCode(e) !== 'spec/invalid') return null;
+  const details = (e as { details?: unknown }).details;
+  const ok =
+    Array.isArray(details) &&
+    details.every(
+      (i: unknown) =>
+        typeof i === 'object' &&
+        i !== null &&
+        typeof (i as SpecIssue).line === 'number' &&
+        typeof (i as SpecIssue).message === 'string',
+    );
+  return ok ? (details as SpecIssue[]) : null;
+}
 
 interface Progress {
   probeIndex: number;
@@ -33,9 +53,7 @@ interface Progress {
 const fmt = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 
 export function SuitePanel({ ready }: { ready: boolean }) {
-  const [yaml, setYaml] = useState(
-    () => localStorage.getItem(STORAGE_KEY) ?? exampleText(exampleNames[0] ?? ''),
-  );
+  const [yaml, setYaml] = useState(() => getSettings().suite.spec ?? exampleText(exampleNames[0] ?? ''));
   const [validation, setValidation] = useState<SuiteValidation | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
   const [live, setLive] = useState<ProbeResult[]>([]);
@@ -43,17 +61,16 @@ export function SuitePanel({ ready }: { ready: boolean }) {
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const editor = useRef<HTMLTextAreaElement>(null);
-  // Progress callbacks travel on their own message channel and can land after the run's result.
-  const runToken = useRef(0);
+  const newTicket = useStaleGuard();
   useEscape(progress !== null, () => void workbench().cancelSuite());
 
   // Validate as you type (debounced), in the worker, before any model work.
   useEffect(() => {
     const t = setTimeout(() => {
-      localStorage.setItem(STORAGE_KEY, yaml);
+      updateSettings('suite', { spec: yaml });
       void workbench()
         .validateSuite(yaml)
-        .then(setValidation, (e: unknown) => setError(String(e)));
+        .then(setValidation, (e: unknown) => setError(errorMessage(e)));
     }, 250);
     return () => clearTimeout(t);
   }, [yaml]);
@@ -72,7 +89,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
     setResult(null);
     setLive([]);
     const startedAt = performance.now();
-    const token = ++runToken.current;
+    const ticket = newTicket();
     setProgress({
       probeIndex: 0,
       probeCount: validation?.probes.length ?? 0,
@@ -86,16 +103,19 @@ export function SuitePanel({ ready }: { ready: boolean }) {
       const r = await workbench().runSuite(
         yaml,
         Comlink.proxy((e: SuiteEvent) => {
-          if (runToken.current !== token) return;
+          if (!ticket.current) return;
           if (e.type === 'progress') setProgress({ ...e, startedAt, at: performance.now() });
           else setLive((prev) => [...prev.slice(0, e.index), e.result]);
         }),
       );
       setResult(r);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      // A spec the worker refused: its issues go where the editor's own checks show theirs.
+      const issues = specIssues(e);
+      if (issues !== null) setValidation({ ok: false, issues, probes: [] });
+      else setError(errorMessage(e));
     } finally {
-      runToken.current++;
+      ticket.end();
       setProgress(null);
     }
   }
@@ -108,7 +128,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
       const ext = format === 'json' ? 'json' : format === 'markdown' ? 'md' : 'xml';
       download(new Blob([text], { type }), `deltascope-suite-report.${ext}`);
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorMessage(e));
     }
   }
 
@@ -117,8 +137,6 @@ export function SuitePanel({ ready }: { ready: boolean }) {
       ? (progress.probeIndex + (progress.total > 0 ? progress.done / progress.total : 0)) /
         progress.probeCount
       : 0;
-  const elapsed = progress ? (progress.at - progress.startedAt) / 1000 : 0;
-  const eta = progress && fraction > 0.05 ? (elapsed / fraction) * (1 - fraction) : null;
   const rows = result?.probes ?? live;
   const ablation = rows.find((r) => r.kind === 'adapter_ablation' && Array.isArray(r.evidence.lambdas));
 
@@ -206,7 +224,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
                 probe {Math.min(progress.probeIndex + 1, progress.probeCount)} of {progress.probeCount}
                 {progress.probeName ? ` · ${progress.probeName}` : ''}
                 {progress.total > 0 ? ` · ${progress.done}/${progress.total}` : ''}
-                {eta !== null ? ` · about ${fmtDuration(eta)} left` : ''}
+                {etaText(fraction, progress.startedAt, progress.at)}
               </span>
             </div>
           )}

@@ -2,6 +2,7 @@ import { memo, useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { scheduleFrameJob } from './frameQueue.ts';
+import { formatTimeTicks } from './timeTicks.ts';
 
 export interface ChartSeries {
   label: string;
@@ -18,6 +19,8 @@ interface Props {
   xLabel: string;
   yLabel: string;
   yRange?: [number, number];
+  /** The x values are seconds: tick labels in ms, s or m:ss to suit the span, never repeated. */
+  xTime?: boolean;
   /** Called on every animation frame that has new data; returns the columns [x, ...ys]. */
   subscribe(onData: (columns: ArrayLike<number>[]) => void): () => void;
 }
@@ -35,6 +38,7 @@ export const UPlotChart = memo(function UPlotChart({
   xLabel,
   yLabel,
   yRange,
+  xTime = false,
   subscribe,
 }: Props) {
   const host = useRef<HTMLDivElement>(null);
@@ -49,7 +53,14 @@ export const UPlotChart = memo(function UPlotChart({
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: false }, y: yRange ? { range: yRange } : { auto: true } },
       axes: [
-        { label: xLabel, size: 36, labelSize: 14, font: '11px system-ui', labelFont: '11px system-ui' },
+        {
+          label: xLabel,
+          size: 36,
+          labelSize: 14,
+          font: '11px system-ui',
+          labelFont: '11px system-ui',
+          ...(xTime ? { values: timeTickLabels } : {}),
+        },
         { label: yLabel, size: 60, labelSize: 14, font: '11px system-ui', labelFont: '11px system-ui' },
       ],
       series: [
@@ -93,7 +104,7 @@ export const UPlotChart = memo(function UPlotChart({
       chart.destroy();
     };
     // The chart is built once per mount; `subscribe` feeds it.
-  }, [series, subscribe, xLabel, yLabel, yRange]);
+  }, [series, subscribe, xLabel, xTime, yLabel, yRange]);
 
   return (
     <figure className="chart" aria-labelledby={headingId}>
@@ -102,3 +113,10 @@ export const UPlotChart = memo(function UPlotChart({
     </figure>
   );
 });
+
+function timeTickLabels(u: uPlot, splits: number[]): string[] {
+  const { min, max } = u.scales.x ?? {};
+  const span =
+    min != null && max != null ? max - min : splits.length > 1 ? splits[splits.length - 1]! - splits[0]! : 0;
+  return formatTimeTicks(splits, span);
+}
