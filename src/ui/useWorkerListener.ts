@@ -24,7 +24,9 @@ export function useWorkerListener<T>(open: Open<T>, onValue: (value: T) => void)
     return () => {
       live = false;
       void opened
-        .then((unsubscribe) => (typeof unsubscribe === 'function' ? (unsubscribe as () => unknown)() : undefined))
+        .then((unsubscribe) =>
+          typeof unsubscribe === 'function' ? (unsubscribe as () => unknown)() : undefined,
+        )
         .catch(() => {});
     };
   }, [open]);
