@@ -85,37 +85,147 @@ export function parseTraceLine(line: string): TraceEvent | null {
   }
 }
 
-export interface ParsedTrace {
-  events: TraceEvent[];
-  /** Non-blank lines that were not JSON or not a valid event. */
+/** How many skipped line numbers a report lists; the count of skipped lines is always exact. */
+export const MAX_LISTED_SKIPPED_LINES = 20;
+
+/**
+ * The longest line read as an event (sway's are about 200 characters). A longer line is skipped as
+ * malformed without being held in memory, so a file with no line breaks cannot fill it.
+ */
+export const MAX_TRACE_LINE_CHARS = 1024 * 1024;
+
+/** What a trace reader skipped. */
+export interface SkippedLines {
+  /** Non-blank lines that were not JSON, not a valid event, or too long. */
   skipped: number;
-  /** 1-based line numbers of the first few skipped lines, for error messages. */
+  /** 1-based line numbers of the first `MAX_LISTED_SKIPPED_LINES` skipped lines. */
   skippedLines: number[];
 }
 
-const MAX_REPORTED_LINES = 20;
+export interface ParsedTrace extends SkippedLines {
+  events: TraceEvent[];
+}
 
-/** Parses JSONL text; skips blank lines silently and malformed ones with a count. */
-export function parseTraceJsonl(text: string): ParsedTrace {
-  const events: TraceEvent[] = [];
-  const skippedLines: number[] = [];
-  let skipped = 0;
-  let lineNo = 0;
-  let start = 0;
-  while (start <= text.length) {
-    let end = text.indexOf('\n', start);
-    if (end === -1) end = text.length;
-    lineNo++;
-    const line = text.slice(start, end).trim();
-    start = end + 1;
-    if (line === '') continue;
-    const event = parseTraceLine(line);
-    if (event === null) {
-      skipped++;
-      if (skippedLines.length < MAX_REPORTED_LINES) skippedLines.push(lineNo);
-    } else {
-      events.push(event);
+/**
+ * The one way a skipped-lines report reads, in the CLI, the import notice and import errors:
+ * `no lines skipped`, `skipped 1 malformed line (line 4)`, `skipped 30 malformed lines (lines 3, 5, …)`.
+ */
+export function describeSkippedLines(s: SkippedLines): string {
+  if (s.skipped === 0) return 'no lines skipped';
+  const plural = s.skipped === 1 ? '' : 's';
+  const more = s.skipped > s.skippedLines.length ? ', …' : '';
+  return `skipped ${s.skipped} malformed line${plural} (line${plural} ${s.skippedLines.join(', ')}${more})`;
+}
+
+/**
+ * Reads JSONL text pushed in chunks split anywhere (inside a line, between `\r` and `\n`), so a file
+ * read piece by piece (a browser `File`'s stream, a Node read stream) never sits in memory whole.
+ * `push` returns the events of the lines a chunk completes, `end` those of a last line without a
+ * line break. Blank lines are ignored; malformed, invalid and over-long lines are counted and
+ * their numbers kept (the first `MAX_LISTED_SKIPPED_LINES`).
+ */
+export class TraceJsonlReader implements SkippedLines {
+  skipped = 0;
+  readonly skippedLines: number[] = [];
+  private lineNo = 0;
+  /** The start of the line being read, when the last chunk ended inside it. */
+  private carry = '';
+  /** The line being read is over `MAX_TRACE_LINE_CHARS`: drop it up to its line break. */
+  private overlong = false;
+
+  push(chunk: string): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', start)) {
+      this.endLine(chunk.slice(start, nl), out);
+      start = nl + 1;
     }
+    if (!this.overlong) {
+      this.carry += chunk.slice(start);
+      if (this.carry.length > MAX_TRACE_LINE_CHARS) {
+        this.overlong = true;
+        this.carry = '';
+      }
+    }
+    return out;
   }
-  return { events, skipped, skippedLines };
+
+  end(): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    if (this.carry !== '' || this.overlong) this.endLine('', out);
+    return out;
+  }
+
+  /** A snapshot of what was skipped so far. */
+  report(): SkippedLines {
+    return { skipped: this.skipped, skippedLines: [...this.skippedLines] };
+  }
+
+  private endLine(tail: string, out: TraceEvent[]): void {
+    this.lineNo++;
+    const raw = this.overlong ? null : this.carry + tail;
+    this.carry = '';
+    this.overlong = false;
+    if (raw !== null && raw.length <= MAX_TRACE_LINE_CHARS) {
+      const line = raw.trim();
+      if (line === '') return;
+      const event = parseTraceLine(line);
+      if (event !== null) {
+        out.push(event);
+        return;
+      }
+    }
+    this.skipped++;
+    if (this.skippedLines.length < MAX_LISTED_SKIPPED_LINES) this.skippedLines.push(this.lineNo);
+  }
+}
+
+/** Parses JSONL text held whole (what `TraceJsonlReader` does for a stream). */
+export function parseTraceJsonl(text: string): ParsedTrace {
+  const reader = new TraceJsonlReader();
+  const events = reader.push(text);
+  for (const e of reader.end()) events.push(e);
+  return { events, ...reader.report() };
+}
+
+/** A byte stream as the page (`File.stream()`) and Node (`fs.createReadStream`) hand it over. */
+export type TraceByteSource = ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>;
+
+async function* bytesOf(source: TraceByteSource): AsyncGenerator<Uint8Array> {
+  if ('getReader' in source) {
+    // Read by hand: not every browser makes a ReadableStream async-iterable.
+    const reader = source.getReader();
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return;
+        yield value;
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  } else {
+    yield* source;
+  }
+}
+
+/**
+ * Streams a UTF-8 JSONL trace through `TraceJsonlReader`, handing `onEvents` the events of each chunk
+ * read with what was skipped so far (awaited, so a consumer that writes them holds the stream back),
+ * and returns what was skipped. A byte-order mark is dropped; a character split across chunks is
+ * decoded whole.
+ */
+export async function readTraceJsonl(
+  source: TraceByteSource,
+  onEvents: (events: TraceEvent[], skippedSoFar: Readonly<SkippedLines>) => void | Promise<void>,
+): Promise<SkippedLines> {
+  const reader = new TraceJsonlReader();
+  const decoder = new TextDecoder('utf-8');
+  for await (const bytes of bytesOf(source)) {
+    const events = reader.push(decoder.decode(bytes, { stream: true }));
+    if (events.length > 0) await onEvents(events, reader);
+  }
+  const last = [...reader.push(decoder.decode()), ...reader.end()];
+  if (last.length > 0) await onEvents(last, reader);
+  return reader.report();
 }

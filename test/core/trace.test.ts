@@ -3,13 +3,18 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   BackendInstrumentation,
+  MAX_LISTED_SKIPPED_LINES,
+  MAX_TRACE_LINE_CHARS,
   MemoryTraceSink,
   TRACE_FIELDS,
+  TraceJsonlReader,
+  describeSkippedLines,
   encodeTraceJsonl,
   encodeTraceLine,
   noopTraceSink,
   parseTraceJsonl,
   promptHash,
+  readTraceJsonl,
   type TraceEvent,
 } from '../../src/core/index.ts';
 
@@ -139,5 +144,77 @@ describe('JSONL codec', () => {
   it('writes null for non-finite floats so every line stays valid JSON', () => {
     const line = encodeTraceLine(ev({ wall_ms: Number.NaN }));
     expect(JSON.parse(line).wall_ms).toBeNull();
+  });
+});
+
+describe('TraceJsonlReader / readTraceJsonl: one reader for whole text and streams', () => {
+  const good = encodeTraceLine(ev());
+  const text = [good, '{oops', '', good, '[1]', '"str"'].join('\r\n') + '\r\n';
+
+  it('gives the same events and skipped lines however the text is cut into chunks', () => {
+    const whole = parseTraceJsonl(text);
+    expect(whole.events).toHaveLength(2);
+    expect(whole).toMatchObject({ skipped: 3, skippedLines: [2, 5, 6] });
+    fc.assert(
+      fc.property(fc.array(fc.nat({ max: text.length }), { maxLength: 12 }), (cuts) => {
+        const at = [0, ...[...cuts].sort((a, b) => a - b), text.length];
+        const reader = new TraceJsonlReader();
+        const events: TraceEvent[] = [];
+        for (let i = 1; i < at.length; i++) events.push(...reader.push(text.slice(at[i - 1], at[i])));
+        events.push(...reader.end());
+        expect(events).toEqual(whole.events);
+        expect(reader.report()).toEqual({ skipped: whole.skipped, skippedLines: whole.skippedLines });
+      }),
+    );
+  });
+
+  it('streams bytes split inside a character, drops a byte-order mark, counts a last line without a break', async () => {
+    const withProbe = encodeTraceLine(ev({ probe: 'ünïcödé ✓' }));
+    const bytes = new TextEncoder().encode(`\uFEFF${withProbe}\nnope\n${withProbe}`);
+    const stream = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < bytes.length; i += 5) c.enqueue(bytes.slice(i, i + 5));
+        c.close();
+      },
+    });
+    const got: TraceEvent[] = [];
+    const skipped = await readTraceJsonl(stream, (events) => {
+      got.push(...events);
+    });
+    expect(got.map((e) => e.probe)).toEqual(['ünïcödé ✓', 'ünïcödé ✓']);
+    expect(skipped).toEqual({ skipped: 1, skippedLines: [2] });
+  });
+
+  it('reads an async iterable of byte chunks (a Node read stream)', async () => {
+    async function* chunks() {
+      yield new TextEncoder().encode(`${good}\n${good.slice(0, 10)}`);
+      yield new TextEncoder().encode(`${good.slice(10)}\n`);
+    }
+    let n = 0;
+    const skipped = await readTraceJsonl(chunks(), (events) => {
+      n += events.length;
+    });
+    expect(n).toBe(2);
+    expect(skipped.skipped).toBe(0);
+  });
+
+  it('skips an over-long line without holding it, and lists at most MAX_LISTED_SKIPPED_LINES numbers', () => {
+    const reader = new TraceJsonlReader();
+    const piece = 'x'.repeat(64 * 1024);
+    for (let i = 0; i * piece.length <= MAX_TRACE_LINE_CHARS; i++) expect(reader.push(piece)).toEqual([]);
+    expect(reader.push(`\n${good}\n`)).toHaveLength(1);
+    expect(reader.report()).toEqual({ skipped: 1, skippedLines: [1] });
+
+    const bad = parseTraceJsonl('nope\n'.repeat(MAX_LISTED_SKIPPED_LINES + 5));
+    expect(bad.skipped).toBe(MAX_LISTED_SKIPPED_LINES + 5);
+    expect(bad.skippedLines).toHaveLength(MAX_LISTED_SKIPPED_LINES);
+  });
+
+  it('describes skipped lines one way', () => {
+    expect(describeSkippedLines({ skipped: 0, skippedLines: [] })).toBe('no lines skipped');
+    expect(describeSkippedLines({ skipped: 1, skippedLines: [4] })).toBe('skipped 1 malformed line (line 4)');
+    expect(describeSkippedLines({ skipped: 3, skippedLines: [3, 5] })).toBe(
+      'skipped 3 malformed lines (lines 3, 5, …)',
+    );
   });
 });

@@ -141,7 +141,7 @@ describe('trace store', () => {
       /"big\.jsonl" is 0\.0 MB; the import limit is 0 MB/,
     );
     await expect(importJsonl(db, file('bad.jsonl', 'nope\n{"a": 1}\n'))).rejects.toThrow(
-      /holds no valid trace events \(invalid lines: 1, 2\)/,
+      /holds no valid trace events; skipped 2 malformed lines \(lines 1, 2\)\./,
     );
     expect(await listRuns(db)).toEqual([]);
   });
