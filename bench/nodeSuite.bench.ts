@@ -1,8 +1,7 @@
 // Node only: loads the demo pair from the repo's public/ folder through onnxruntime-node.
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
 import { join, resolve } from 'node:path';
-import { loadTransformersPair } from '../src/backend/index.ts';
-import { demoDirectoryPair } from '../src/backend/nodeModelFiles.ts';
+import { openPair } from '../src/backend/index.ts';
 import { TransformersRunner } from '../src/backend/transformersRunner.ts';
 import type { BatchScalingResults, SuiteResults } from './lib/results.ts';
 import { ratio, summarize } from './lib/stats.ts';
@@ -49,7 +48,7 @@ export async function nodeSuiteBench(quick: boolean): Promise<NodeSuiteOutput> {
   const probes = suitePrompts(perProbe);
   const shape = suiteShape(probes);
   // deltascope as the app ships it: default cache (256 entries) and max batch (16).
-  const backend = await loadTransformersPair(demoDirectoryPair());
+  const backend = await openPair({ kind: 'demo' });
   const base = await loadPlain('base');
   const ft = await loadPlain('ft');
   const repeats = quick ? 3 : 7;

@@ -1,6 +1,6 @@
 import * as Comlink from 'comlink';
 import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
-import { demoPair, loadTransformersPair, type DifferentialBackend } from '../../src/backend/index.ts';
+import { openPair, type DifferentialBackend } from '../../src/backend/index.ts';
 import { TransformersRunner } from '../../src/backend/transformersRunner.ts';
 import { noopTraceSink } from '../../src/core/index.ts';
 import { makeRunId, openTraceDb, type TraceDb } from '../../src/store/traceDb.ts';
@@ -63,7 +63,10 @@ const api: BenchWorkerApi = {
   async load(device, origin): Promise<LoadInfo> {
     const t0 = performance.now();
     // The app's defaults: cache 256 entries, max batch 16, one warm-up forward per model.
-    backend = await loadTransformersPair(demoPair(`${origin}/`), { device, ortBaseUrl: `${origin}/ort/` });
+    backend = await openPair(
+      { kind: 'demo' },
+      { device, demoRoot: { url: `${origin}/` }, ortBaseUrl: `${origin}/ort/` },
+    );
     plain = { base: await loadPlain('base', device, origin), ft: await loadPlain('ft', device, origin) };
     // WebGPU compiles shaders per shape: warm the plain runners at batch 1 like the loader does.
     await plain.base.forward([plain.base.encode('hello', true)], 'last');

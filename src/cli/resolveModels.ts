@@ -1,7 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { ModelLoadError, hubPair, type ModelDtype, type ModelRef, type PairRef } from '../backend/index.ts';
-import { directoryPair } from '../backend/nodeModelFiles.ts';
+import { DeltascopeError, errorMessage } from '../core/index.ts';
+import {
+  ModelLoadError,
+  resolvePair,
+  type ModelDtype,
+  type ModelLocation,
+  type ModelSource,
+} from '../backend/index.ts';
+import { nodeResolveContext } from '../backend/nodeModelFiles.ts';
 import type { ModelSpec, SuiteSpec } from '../suite/types.ts';
 
 /** Where hub ids resolve: a mirror or a local server in the hub's layout, else huggingface.co. */
@@ -18,14 +25,18 @@ function localFolder(side: Side, m: ModelSpec, specDir: string): string | null {
   if (existsSync(path)) {
     if (!statSync(path).isDirectory()) {
       throw new ModelLoadError(
+        'model-load/bad-source',
         `models.${side}.base: ${path} is a file; point it at the model folder (config.json, tokenizer.json, onnx/).`,
+        { input: `models.${side}.base` },
       );
     }
     return path;
   }
   if (looksLikePath(m.base)) {
     throw new ModelLoadError(
+      'model-load/bad-source',
       `models.${side}.base: folder ${path} does not exist (paths are relative to the spec file's folder, ${specDir}).`,
+      { input: `models.${side}.base` },
     );
   }
   return null;
@@ -34,44 +45,52 @@ function localFolder(side: Side, m: ModelSpec, specDir: string): string | null {
 function checkSupported(side: Side, m: ModelSpec): void {
   if (m.kind !== 'hf') {
     throw new ModelLoadError(
+      'model-load/unsupported',
       `models.${side}.kind is "${m.kind}"; the deltascope CLI loads kind "hf" models only (a folder or hub id with an ONNX export).`,
+      { input: `models.${side}.kind` },
     );
   }
   if (m.adapter !== null) {
     throw new ModelLoadError(
+      'model-load/unsupported',
       `models.${side}.adapter (${m.adapter}): runtime LoRA adapters are not supported yet; point ${side}.base at the merged model folder.`,
+      { input: `models.${side}.adapter` },
     );
   }
 }
 
 /**
- * Turns a spec's models into a pair for `loadTransformersPair`: an existing folder (relative to the
- * spec file's folder, or absolute) loads from disk; anything else is a hub id, fetched from
- * `$DELTASCOPE_HUB_HOST` or huggingface.co. Kinds other than `hf` and runtime adapters are refused
- * with a message that says what to do instead.
+ * Turns a spec's models into the source `openPair` opens: an existing folder (relative to the spec
+ * file's folder, or absolute) loads from disk; anything else is a hub id, fetched from
+ * `$DELTASCOPE_HUB_HOST` or huggingface.co. Kinds other than `hf`, runtime adapters and malformed
+ * hub ids are refused here, before anything loads, with the spec field at fault.
  */
 export function resolveSpecModels(
   spec: SuiteSpec,
   specDir: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
-): PairRef {
-  const { base, ft } = spec.models;
-  checkSupported('base', base);
-  checkSupported('ft', ft);
+): Extract<ModelSource, { kind: 'pair' }> {
   const host = env[HUB_HOST_ENV]?.trim() || undefined;
-  const ref = (side: Side, m: ModelSpec): { id: string; ref: ModelRef } => {
+  const location = (side: Side, m: ModelSpec): ModelLocation => {
+    checkSupported(side, m);
     const dir = localFolder(side, m, specDir);
-    if (dir !== null) return { id: `dir:${dir}`, ref: directoryPair(dir, dir).base };
+    const loc: ModelLocation =
+      dir !== null
+        ? { kind: 'dir', path: dir }
+        : { kind: 'hub', id: m.base, ...(host !== undefined ? { host } : {}) };
     try {
-      const pair = hubPair({ base: m.base, ft: m.base, ...(host !== undefined ? { host } : {}) });
-      return { id: `hub:${pair.base.hub?.host ?? ''}${m.base}`, ref: pair.base };
+      resolvePair({ kind: 'pair', base: loc, ft: loc }, nodeResolveContext());
     } catch (e) {
-      throw new ModelLoadError(`models.${side}.base: ${(e as Error).message} Or give an existing folder.`);
+      if (!(e instanceof DeltascopeError)) throw e;
+      throw new ModelLoadError(
+        'model-load/bad-source',
+        `models.${side}.base: ${errorMessage(e)} Or give an existing folder.`,
+        { input: `models.${side}.base` },
+      );
     }
+    return loc;
   };
-  const b = ref('base', base);
-  const f = ref('ft', ft);
-  return { pairId: `spec:${b.id}|${f.id}`, base: b.ref, ft: f.ref };
+  return { kind: 'pair', base: location('base', spec.models.base), ft: location('ft', spec.models.ft) };
 }
 
 /** The ONNX dtype for the spec's `dtype`: `auto` is fp32 on CPU (sway's rule); bf16 has no ONNX export here. */
@@ -79,7 +98,9 @@ export function dtypeForSpec(spec: SuiteSpec): ModelDtype {
   const { base, ft } = spec.models;
   if (base.dtype !== ft.dtype) {
     throw new ModelLoadError(
+      'model-load/unsupported',
       `models.base.dtype (${base.dtype}) and models.ft.dtype (${ft.dtype}) differ; the pair loads with one dtype, so set both the same.`,
+      { input: 'models.ft.dtype' },
     );
   }
   switch (base.dtype) {
@@ -90,7 +111,9 @@ export function dtypeForSpec(spec: SuiteSpec): ModelDtype {
       return 'fp16';
     case 'bf16':
       throw new ModelLoadError(
+        'model-load/unsupported',
         'models.*.dtype bf16 has no ONNX export in deltascope; use auto, fp32 or fp16.',
+        { input: 'models.base.dtype' },
       );
   }
 }

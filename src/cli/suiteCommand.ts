@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { loadTransformersPair, type PairBackend } from '../backend/index.ts';
+import { openPair, type DifferentialBackend } from '../backend/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
 import { CATEGORIES, type Category, type DocSection } from '../probes/types.ts';
 import {
@@ -103,7 +103,7 @@ export async function executeSuite(
     }
     spec.defaults.score_weights = merged;
   }
-  const pair = resolveSpecModels(spec, specDir, io.env);
+  const source = resolveSpecModels(spec, specDir, io.env);
   const dtype = dtypeForSpec(spec);
   const sections = sectionsOf(spec, specDir);
   const log = (t: string) => {
@@ -117,11 +117,11 @@ export async function executeSuite(
   }
   const sink =
     opts.outputs.trace !== undefined ? new JsonlFileTraceSink(resolve(io.cwd, opts.outputs.trace)) : null;
-  let backend: PairBackend | null = null;
+  let backend: DifferentialBackend | null = null;
   try {
     log(`loading models (${dtype}, cpu)…\n`);
     const t0 = performance.now();
-    backend = await loadTransformersPair(pair, {
+    backend = await openPair(source, {
       device: 'cpu',
       dtype,
       ...(sink !== null ? { trace: sink } : {}),

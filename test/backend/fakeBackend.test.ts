@@ -1,19 +1,19 @@
 // The shared view logic on the deterministic fake runner: batching, caching, view isolation.
 import { describe, expect, it } from 'vitest';
 import { MemoryTraceSink } from '../../src/core/index.ts';
-import { createFakeBackend, FakeRunner, InstrumentedView } from '../../src/backend/index.ts';
+import { FakeRunner, InstrumentedView, openPair } from '../../src/backend/index.ts';
 import { BackendInstrumentation } from '../../src/core/index.ts';
 
 describe('FakeBackend', () => {
   it('is deterministic and its views differ', async () => {
-    const a = createFakeBackend();
-    const b = createFakeBackend();
+    const a = await openPair({ kind: 'fake' });
+    const b = await openPair({ kind: 'fake' });
     const da = await a.base.nextTokenDist('hello', { topK: 5 });
     const db = await b.base.nextTokenDist('hello', { topK: 5 });
     expect(Array.from(da.logprobs)).toEqual(Array.from(db.logprobs));
     const ft = await a.ft.nextTokenDist('hello', { topK: 5 });
     expect(Array.from(ft.logprobs)).not.toEqual(Array.from(da.logprobs));
-    const same = createFakeBackend({ ftShift: 0 });
+    const same = await openPair({ kind: 'fake', ftShift: 0 });
     expect(Array.from((await same.ft.nextTokenDist('hello', { topK: 5 })).logprobs)).toEqual(
       Array.from((await same.base.nextTokenDist('hello', { topK: 5 })).logprobs),
     );
@@ -35,7 +35,7 @@ describe('FakeBackend', () => {
 
   it('labels trace events with the view id and op, with top_k 0 for logprob ops', async () => {
     const trace = new MemoryTraceSink();
-    const fake = createFakeBackend({ trace });
+    const fake = await openPair({ kind: 'fake' }, { trace });
     await fake.base.nextTokenDist('x', { topK: 7 });
     await fake.ft.logprobOf('x', 'y');
     await fake.ft.rollingLogprob('xyz');
@@ -47,7 +47,7 @@ describe('FakeBackend', () => {
   });
 
   it('logprobOf equals the sum of rolling logprobs over the completion positions', async () => {
-    const fake = createFakeBackend();
+    const fake = await openPair({ kind: 'fake' });
     const lp = await fake.base.logprobOf('ab', 'cd');
     const r = await fake.base.rollingLogprob('abcd');
     // [BOS a b c d]: the completion is the last two tokens.
@@ -55,7 +55,7 @@ describe('FakeBackend', () => {
   });
 
   it('rejects a non-positive topK and an empty completion with a clear message', async () => {
-    const fake = createFakeBackend();
+    const fake = await openPair({ kind: 'fake' });
     await expect(fake.base.nextTokenDist('x', { topK: 0 })).rejects.toThrow(
       /topK must be a positive integer/,
     );
@@ -63,7 +63,7 @@ describe('FakeBackend', () => {
   });
 
   it('greedy generation stops at EOS and is repeatable', async () => {
-    const fake = createFakeBackend();
+    const fake = await openPair({ kind: 'fake' });
     const a = await fake.ft.generate('seed', { maxNewTokens: 20 });
     expect(await fake.ft.generate('seed', { maxNewTokens: 20 })).toBe(a);
     expect(await fake.ft.generate('seed', { maxNewTokens: 0 })).toBe('');

@@ -20,24 +20,24 @@ const specWith = (base: string, ft: string, extra = ''): SuiteSpec =>
 
 describe('resolveSpecModels', () => {
   it('resolves folders relative to the spec file', () => {
-    const pair = resolveSpecModels(
+    const source = resolveSpecModels(
       specWith('../public/models/deltascope-demo/base', '../public/models/deltascope-demo/ft'),
       EXAMPLES,
     );
-    expect(pair.base.localDir).toBe(join(ROOT, 'public/models/deltascope-demo/base'));
-    expect(pair.ft.localDir).toBe(join(ROOT, 'public/models/deltascope-demo/ft'));
-    expect(pair.pairId).toContain('dir:');
+    expect(source.base).toEqual({ kind: 'dir', path: join(ROOT, 'public/models/deltascope-demo/base') });
+    expect(source.ft).toEqual({ kind: 'dir', path: join(ROOT, 'public/models/deltascope-demo/ft') });
   });
 
   it('treats a base that is not a folder as a hub id, on $DELTASCOPE_HUB_HOST when set', () => {
-    const pair = resolveSpecModels(specWith('org/base-model', 'org/ft-model'), EXAMPLES, {
+    const source = resolveSpecModels(specWith('org/base-model', 'org/ft-model'), EXAMPLES, {
       DELTASCOPE_HUB_HOST: 'http://127.0.0.1:9999',
     });
-    expect(pair.base.hub).toEqual({ id: 'org/base-model', revision: 'main', host: 'http://127.0.0.1:9999/' });
-    expect(pair.ft.hub?.id).toBe('org/ft-model');
-    expect(resolveSpecModels(specWith('org/a', 'org/b'), EXAMPLES, {}).base.hub?.host).toBe(
-      'https://huggingface.co/',
-    );
+    expect(source.base).toEqual({ kind: 'hub', id: 'org/base-model', host: 'http://127.0.0.1:9999' });
+    expect(source.ft).toMatchObject({ kind: 'hub', id: 'org/ft-model' });
+    expect(resolveSpecModels(specWith('org/a', 'org/b'), EXAMPLES, {}).base).toEqual({
+      kind: 'hub',
+      id: 'org/a',
+    });
   });
 
   it('refuses runtime adapters, other kinds and missing folders with what to do instead', () => {
@@ -45,6 +45,9 @@ describe('resolveSpecModels', () => {
       'version: 1\nmodels:\n  base: {base: org/m}\n  ft: {base: org/m, adapter: ./adapter}\nsuite: []\n',
     );
     expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(ModelLoadError);
+    expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(
+      expect.objectContaining({ code: 'model-load/unsupported', input: 'models.ft.adapter' }),
+    );
     expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(
       'models.ft.adapter (./adapter): runtime LoRA adapters are not supported yet; point ft.base at the merged model folder.',
     );

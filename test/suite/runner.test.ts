@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFakeBackend } from '../../src/backend/index.ts';
+import { openPair } from '../../src/backend/index.ts';
 import { MemoryTraceSink } from '../../src/core/index.ts';
 import { runSuite } from '../../src/suite/runner.ts';
 import type { SuiteSpec } from '../../src/suite/types.ts';
@@ -58,7 +58,7 @@ const spec = (suite: SuiteSpec['suite']): SuiteSpec => ({
 describe('runSuite', () => {
   it('sway test_runner_backend_stats: a second delta_kl over the same 2 prompts gets 4 hits', async () => {
     const trace = new MemoryTraceSink();
-    const backend = createFakeBackend({ trace });
+    const backend = await openPair({ kind: 'fake' }, { trace });
     const result = await runSuite(
       spec([deltaKl('first', ['p1', 'p2']), deltaKl('second', ['p1', 'p2'])]),
       backend,
@@ -103,7 +103,7 @@ describe('runSuite', () => {
         },
         deltaKl('ok', ['x']),
       ]),
-      createFakeBackend({ adapterViews: false }),
+      await openPair({ kind: 'fake', adapterViews: false }),
     );
     expect(result.probes.map((p) => [p.name, p.verdict])).toEqual([
       ['empty', 'error'],
@@ -135,14 +135,14 @@ describe('runSuite', () => {
         },
         deltaKl('dk', ['abc', 'hello', 'world']),
       ]),
-      createFakeBackend(),
+      await openPair({ kind: 'fake' }),
     );
     expect(result.nullStats).toHaveProperty('delta_kl');
     expect(result.probes[1]!.zScore).not.toBeNull();
   });
 
   it('stops at preflight when a view returns non-finite log-probabilities', async () => {
-    const backend = createFakeBackend();
+    const backend = await openPair({ kind: 'fake' });
     const realDist = backend.ft.nextTokenDist.bind(backend.ft);
     backend.ft.nextTokenDist = async (p, o) => {
       const d = await realDist(p, o);
@@ -159,7 +159,7 @@ describe('runSuite', () => {
     const seen: string[] = [];
     const result = await runSuite(
       spec([deltaKl('a', ['x']), deltaKl('b', ['y']), deltaKl('c', ['z'])]),
-      createFakeBackend(),
+      await openPair({ kind: 'fake' }),
       {
         signal: controller.signal,
         onResult: (r) => {
@@ -179,7 +179,7 @@ describe('runSuite', () => {
 
   it('reports progress and records seed and determinism', async () => {
     const progress: string[] = [];
-    const result = await runSuite(spec([deltaKl('a', ['x', 'y'])]), createFakeBackend(), {
+    const result = await runSuite(spec([deltaKl('a', ['x', 'y'])]), await openPair({ kind: 'fake' }), {
       onProgress: (p) => progress.push(`${p.probeIndex}/${p.probeCount} ${p.done}/${p.total}`),
     });
     expect(progress).toEqual(['0/1 0/0', '0/1 0/2', '0/1 2/2']);
