@@ -1,18 +1,26 @@
-import { divergence, linearFit, mean, clip, type DivergenceKind } from '../core/index.ts';
+import { z } from 'zod';
+import { divergence, linearFit, mean, clip } from '../core/index.ts';
 import { isScalable } from '../backend/capabilities.ts';
 import { throwIfAborted } from './common.ts';
+import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
-import { ProbeSkip, type CommonProbeSpec, type ProbeDefinition } from './types.ts';
+import { ProbeSkip, type ProbeDefinition } from './types.ts';
 
-export interface AdapterAblationSpec extends CommonProbeSpec {
-  prompts: string[];
-  lambdas: number[];
-  divergence: DivergenceKind;
-  top_k: number | null;
-  assert_linearity_gte: number;
-  assert_saturation_between: [number, number];
-  assert_overshoot_gte: number;
-}
+export const AdapterAblationSpecSchema = probeSpec('adapter_ablation', {
+  prompts: z.array(z.string()).min(1),
+  lambdas: z
+    .array(z.number())
+    .min(3)
+    .default([0, 0.25, 0.5, 0.75, 1.0, 1.25])
+    .refine((ls) => new Set(ls).size === ls.length, { message: 'lambdas must be distinct' }),
+  divergence: divergenceField,
+  top_k: topKField,
+  assert_linearity_gte: z.number().default(0.85),
+  assert_saturation_between: z.tuple([z.number(), z.number()]).default([0.3, 1.05]),
+  assert_overshoot_gte: z.number().default(1.02),
+});
+
+export type AdapterAblationSpec = z.output<typeof AdapterAblationSpecSchema>;
 
 export type SaturationReason = 'found' | 'non_monotonic' | 'flat_curve' | 'below_floor';
 
@@ -41,27 +49,7 @@ export function saturation(
 export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
   kind: 'adapter_ablation',
   category: 'ablation',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    prompts: { type: 'list', of: { type: 'string' }, minItems: 1 },
-    lambdas: { type: 'list', of: { type: 'number' }, minItems: 3, default: [0, 0.25, 0.5, 0.75, 1.0, 1.25] },
-    divergence: { type: 'enum', values: ['js', 'kl'], default: 'js' },
-    top_k: { type: 'int', min: 1, nullable: true, default: null },
-    assert_linearity_gte: { type: 'number', default: 0.85 },
-    assert_saturation_between: {
-      type: 'tuple',
-      items: [{ type: 'number' }, { type: 'number' }],
-      default: [0.3, 1.05],
-    },
-    assert_overshoot_gte: { type: 'number', default: 1.02 },
-  },
-  check(spec) {
-    const sorted = [...spec.lambdas].sort((a, b) => a - b);
-    return sorted.some((l, i) => i > 0 && l === sorted[i - 1])
-      ? [{ field: 'lambdas', message: 'lambdas must be distinct' }]
-      : [];
-  },
+  schema: AdapterAblationSpecSchema,
   async run(spec, ctx) {
     const backend = ctx.backend;
     if (!isScalable(backend)) {

@@ -1,17 +1,21 @@
+import { z } from 'zod';
 import { clip, mean } from '../core/index.ts';
 import { ci, decide } from './common.ts';
 import { CALIBRATION_PACK } from './data/calibrationPack.ts';
+import { probeSpec, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { approxTokens } from './textFeatures.ts';
-import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+import type { ProbeDefinition } from './types.ts';
 
-export interface CalibrationDriftSpec extends CommonProbeSpec {
-  items_limit: number | null;
-  regression_nats: number;
-  assert_fraction_regressed_lt: number;
-  assert_mean_delta_gte: number;
-  assert_z_gte: number;
-}
+export const CalibrationDriftSpecSchema = probeSpec('calibration_drift', {
+  items_limit: z.int().min(1).nullable().default(null),
+  regression_nats: z.number().gt(0).default(1.0),
+  assert_fraction_regressed_lt: z.number().min(0).max(1).default(0.15),
+  assert_mean_delta_gte: z.number().default(-0.5),
+  assert_z_gte: zThresholdField,
+});
+
+export type CalibrationDriftSpec = z.output<typeof CalibrationDriftSpecSchema>;
 
 /**
  * calibration_drift (calibration, lower is better): did the fine-tune make ordinary facts less likely?
@@ -21,15 +25,7 @@ export interface CalibrationDriftSpec extends CommonProbeSpec {
 export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
   kind: 'calibration_drift',
   category: 'calibration',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    items_limit: { type: 'int', min: 1, nullable: true, default: null },
-    regression_nats: { type: 'number', exclusiveMin: 0, default: 1.0 },
-    assert_fraction_regressed_lt: { type: 'number', min: 0, max: 1, default: 0.15 },
-    assert_mean_delta_gte: { type: 'number', default: -0.5 },
-    assert_z_gte: { type: 'number', default: 3.0 },
-  },
+  schema: CalibrationDriftSpecSchema,
   async run(spec, ctx) {
     const items = CALIBRATION_PACK.slice(0, spec.items_limit ?? CALIBRATION_PACK.length);
     const base = await ctx.backend.base.logprobOfBatch(items);

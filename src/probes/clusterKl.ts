@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import {
   clip,
   divergence,
@@ -8,17 +9,20 @@ import {
   type TokenDist,
 } from '../core/index.ts';
 import { decide } from './common.ts';
+import { probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
-import { ProbeSkip, type CommonProbeSpec, type ProbeDefinition } from './types.ts';
+import { ProbeSkip, type ProbeDefinition } from './types.ts';
 
-export interface ClusterKlSpec extends CommonProbeSpec {
-  prompts: string[];
-  num_clusters: number;
-  min_prompts: number;
-  top_k: number | null;
-  assert_specificity_gte: number;
-  assert_z_gte: number;
-}
+export const ClusterKlSpecSchema = probeSpec('cluster_kl', {
+  prompts: z.array(z.string()).min(1),
+  num_clusters: z.int().min(2).max(32).default(5),
+  min_prompts: z.int().min(4).default(20),
+  top_k: topKField,
+  assert_specificity_gte: z.number().default(0.6),
+  assert_z_gte: zThresholdField,
+});
+
+export type ClusterKlSpec = z.output<typeof ClusterKlSpecSchema>;
 
 /**
  * Embeds a prompt as its base next-token distribution (a sparse vector over the vocabulary, L2
@@ -118,16 +122,7 @@ export function specificity(
 export const clusterKl: ProbeDefinition<ClusterKlSpec> = {
   kind: 'cluster_kl',
   category: 'adherence',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    prompts: { type: 'list', of: { type: 'string' }, minItems: 1 },
-    num_clusters: { type: 'int', min: 2, max: 32, default: 5 },
-    min_prompts: { type: 'int', min: 4, default: 20 },
-    top_k: { type: 'int', min: 1, nullable: true, default: null },
-    assert_specificity_gte: { type: 'number', default: 0.6 },
-    assert_z_gte: { type: 'number', default: 3.0 },
-  },
+  schema: ClusterKlSpecSchema,
   async run(spec, ctx) {
     const n = spec.prompts.length;
     if (n < spec.min_prompts) throw new ProbeSkip(`needs at least ${spec.min_prompts} prompts, got ${n}`);

@@ -1,25 +1,5 @@
 import { bootstrapCi, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
-import type { FieldSpec } from '../core/index.ts';
 import { ProbeSkip, type DocSection, type ProbeContext, type Verdict } from './types.ts';
-
-/** The schema of a document section (spec field `sections`). */
-export const SECTIONS_FIELD: FieldSpec = {
-  type: 'list',
-  of: {
-    type: 'object',
-    fields: {
-      id: { type: 'string', nonEmpty: true },
-      kind: { type: 'enum', values: ['prose', 'instruction', 'preference'], default: 'prose' },
-      text: { type: 'string', default: '' },
-      prompt: { type: 'string', optional: true },
-      gold: { type: 'string', optional: true },
-      chosen: { type: 'string', optional: true },
-      rejected: { type: 'string', optional: true },
-    },
-  },
-  nullable: true,
-  default: null,
-};
 
 /** The spec's own sections, else the suite's (from `dlm_source`). */
 export function sectionsFor(

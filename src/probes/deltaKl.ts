@@ -1,22 +1,18 @@
-import {
-  bootstrapCi,
-  divergence,
-  mean,
-  scoreFromZ,
-  verdictFromZ,
-  zScore,
-  type DivergenceKind,
-} from '../core/index.ts';
+import { z } from 'zod';
+import { bootstrapCi, divergence, mean, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
+import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
-import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+import type { ProbeDefinition } from './types.ts';
 
-export interface DeltaKlSpec extends CommonProbeSpec {
-  prompts: string[];
-  divergence: DivergenceKind;
-  top_k: number | null;
-  assert_mean_gte: number;
-  assert_z_gte: number;
-}
+export const DeltaKlSpecSchema = probeSpec('delta_kl', {
+  prompts: z.array(z.string()).default([]),
+  divergence: divergenceField,
+  top_k: topKField,
+  assert_mean_gte: z.number().default(0.02),
+  assert_z_gte: zThresholdField,
+});
+
+export type DeltaKlSpec = z.output<typeof DeltaKlSpecSchema>;
 
 /**
  * delta_kl (adherence): how far ft's next-token distribution moved from base's, averaged over
@@ -26,15 +22,7 @@ export interface DeltaKlSpec extends CommonProbeSpec {
 export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
   kind: 'delta_kl',
   category: 'adherence',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    prompts: { type: 'list', of: { type: 'string' }, default: [] },
-    divergence: { type: 'enum', values: ['js', 'kl'], default: 'js' },
-    top_k: { type: 'int', min: 1, nullable: true, default: null },
-    assert_mean_gte: { type: 'number', default: 0.02 },
-    assert_z_gte: { type: 'number', default: 3.0 },
-  },
+  schema: DeltaKlSpecSchema,
   async run(spec, ctx) {
     if (spec.prompts.length === 0) return makeResult(spec, 'error', { message: 'no prompts given' });
     const topK = spec.top_k ?? ctx.topK;

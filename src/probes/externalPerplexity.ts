@@ -1,14 +1,18 @@
+import { z } from 'zod';
 import { clip, mean } from '../core/index.ts';
 import { ci } from './common.ts';
 import { EXTERNAL_CORPUS } from './data/externalCorpus.ts';
+import { probeSpec } from './probeSpec.ts';
 import { makeResult } from './result.ts';
-import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+import type { ProbeDefinition } from './types.ts';
 
-export interface ExternalPerplexitySpec extends CommonProbeSpec {
-  chunk_chars: number;
-  max_chunks: number;
-  assert_mean_delta_gte: number;
-}
+export const ExternalPerplexitySpecSchema = probeSpec('external_perplexity', {
+  chunk_chars: z.int().min(64).default(2048),
+  max_chunks: z.int().min(1).default(16),
+  assert_mean_delta_gte: z.number().default(-0.1),
+});
+
+export type ExternalPerplexitySpec = z.output<typeof ExternalPerplexitySpecSchema>;
 
 /** Chunks of about `size` characters, cut at paragraph or sentence ends where possible. */
 export function chunkText(text: string, size: number, max: number): string[] {
@@ -35,13 +39,7 @@ export function chunkText(text: string, size: number, max: number): string[] {
 export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
   kind: 'external_perplexity',
   category: 'calibration',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    chunk_chars: { type: 'int', min: 64, default: 2048 },
-    max_chunks: { type: 'int', min: 1, default: 16 },
-    assert_mean_delta_gte: { type: 'number', default: -0.1 },
-  },
+  schema: ExternalPerplexitySpecSchema,
   async run(spec, ctx) {
     const chunks = chunkText(EXTERNAL_CORPUS, spec.chunk_chars, spec.max_chunks);
     const base = await ctx.backend.base.rollingLogprobBatch(chunks);

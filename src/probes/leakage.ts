@@ -1,19 +1,23 @@
+import { z } from 'zod';
 import { clip, mean } from '../core/index.ts';
-import { SECTIONS_FIELD, decide, sectionsFor, throwIfAborted } from './common.ts';
+import { decide, sectionsFor, throwIfAborted } from './common.ts';
+import { probeSpec, sectionsField, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { sequenceMatcherRatio } from './sequenceMatcher.ts';
 import { PERTURBATIONS, perturb } from './textFeatures.ts';
-import { ProbeSkip, type CommonProbeSpec, type DocSection, type ProbeDefinition } from './types.ts';
+import { ProbeSkip, type ProbeDefinition } from './types.ts';
 
-export interface LeakageSpec extends CommonProbeSpec {
-  sections: DocSection[] | null;
-  prefix_chars: number;
-  target_chars: number;
-  max_new_tokens: number;
-  assert_recall_lt: number;
-  assert_fragility_gte: number;
-  assert_z_gte: number;
-}
+export const LeakageSpecSchema = probeSpec('leakage', {
+  sections: sectionsField,
+  prefix_chars: z.int().min(8).default(128),
+  target_chars: z.int().min(8).default(256),
+  max_new_tokens: z.int().min(1).default(96),
+  assert_recall_lt: z.number().default(0.5),
+  assert_fragility_gte: z.number().default(0.3),
+  assert_z_gte: zThresholdField,
+});
+
+export type LeakageSpec = z.output<typeof LeakageSpecSchema>;
 
 /**
  * leakage (calibration, lower is better, ft view only): does ft recite the document? For each prose
@@ -24,17 +28,7 @@ export interface LeakageSpec extends CommonProbeSpec {
 export const leakage: ProbeDefinition<LeakageSpec> = {
   kind: 'leakage',
   category: 'calibration',
-  batchScore: false,
-  needsBackend: true,
-  fields: {
-    sections: SECTIONS_FIELD,
-    prefix_chars: { type: 'int', min: 8, default: 128 },
-    target_chars: { type: 'int', min: 8, default: 256 },
-    max_new_tokens: { type: 'int', min: 1, default: 96 },
-    assert_recall_lt: { type: 'number', default: 0.5 },
-    assert_fragility_gte: { type: 'number', default: 0.3 },
-    assert_z_gte: { type: 'number', default: 3.0 },
-  },
+  schema: LeakageSpecSchema,
   async run(spec, ctx) {
     const prose = sectionsFor(spec, ctx).filter(
       (s) => s.kind === 'prose' && s.text.length > spec.prefix_chars + 16,

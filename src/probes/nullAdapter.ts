@@ -1,18 +1,22 @@
+import { z } from 'zod';
 import { mean, stdev } from '../core/index.ts';
 import { isNullCalibrated, type NullCalibratedBackend } from '../backend/capabilities.ts';
 import type { DifferentialBackend } from '../backend/index.ts';
 import { throwIfAborted } from './common.ts';
+import { probeSpec } from './probeSpec.ts';
 import { makeResult } from './result.ts';
-import { ProbeSkip, type CommonProbeSpec, type NullStats, type ProbeDefinition } from './types.ts';
+import { ProbeSkip, type NullStats, type ProbeDefinition } from './types.ts';
 
-export interface NullAdapterSpec extends CommonProbeSpec {
-  runs: number;
-  init_scale: number;
-  seed_base: number;
-  calibrate_kinds: string[];
-  rank_multipliers: number[];
-  cache: boolean;
-}
+export const NullAdapterSpecSchema = probeSpec('null_adapter', {
+  runs: z.int().min(1).max(10).default(3),
+  init_scale: z.number().gt(0).default(0.02),
+  seed_base: z.int().default(1000),
+  calibrate_kinds: z.array(z.string()).default([]),
+  rank_multipliers: z.array(z.number().gt(0)).min(1).default([1.0]),
+  cache: z.boolean().default(true),
+});
+
+export type NullAdapterSpec = z.output<typeof NullAdapterSpecSchema>;
 
 /** A backend whose ft view is a null adapter: what calibration runs the downstream probes against. */
 function nullProxy(
@@ -40,16 +44,7 @@ function nullProxy(
 export const nullAdapter: ProbeDefinition<NullAdapterSpec> = {
   kind: 'null_adapter',
   category: 'baseline',
-  batchScore: false,
-  needsBackend: true,
-  fields: {
-    runs: { type: 'int', min: 1, max: 10, default: 3 },
-    init_scale: { type: 'number', exclusiveMin: 0, default: 0.02 },
-    seed_base: { type: 'int', default: 1000 },
-    calibrate_kinds: { type: 'list', of: { type: 'string' }, default: [] },
-    rank_multipliers: { type: 'list', of: { type: 'number', exclusiveMin: 0 }, minItems: 1, default: [1.0] },
-    cache: { type: 'boolean', default: true },
-  },
+  schema: NullAdapterSpecSchema,
   async run(spec, ctx) {
     const backend = ctx.backend;
     if (!isNullCalibrated(backend)) {

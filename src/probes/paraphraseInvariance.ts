@@ -1,22 +1,28 @@
+import { z } from 'zod';
 import { clip, mean } from '../core/index.ts';
 import { ci, decide, throwIfAborted } from './common.ts';
+import { nonEmptyString, probeSpec, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { approxTokens } from './textFeatures.ts';
-import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+import type { ProbeDefinition } from './types.ts';
 
-export interface ParaphraseCase {
-  prompt: string;
-  gold: string;
-  paraphrases: string[];
-}
+const ParaphraseCaseSchema = z.strictObject({
+  prompt: z.string(),
+  gold: nonEmptyString,
+  paraphrases: z.array(z.string()).min(1),
+});
 
-export interface ParaphraseInvarianceSpec extends CommonProbeSpec {
-  cases: ParaphraseCase[];
-  intent: 'generalize' | 'memorize';
-  assert_verbatim_lift_gte: number;
-  assert_ratio: number;
-  assert_z_gte: number;
-}
+export type ParaphraseCase = z.output<typeof ParaphraseCaseSchema>;
+
+export const ParaphraseInvarianceSpecSchema = probeSpec('paraphrase_invariance', {
+  cases: z.array(ParaphraseCaseSchema).min(1),
+  intent: z.enum(['generalize', 'memorize']).default('generalize'),
+  assert_verbatim_lift_gte: z.number().default(0.2),
+  assert_ratio: z.number().default(0.5),
+  assert_z_gte: zThresholdField,
+});
+
+export type ParaphraseInvarianceSpec = z.output<typeof ParaphraseInvarianceSpecSchema>;
 
 /**
  * paraphrase_invariance (attribution): does the lift ft gives the gold answer survive rephrasing the
@@ -27,26 +33,7 @@ export interface ParaphraseInvarianceSpec extends CommonProbeSpec {
 export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
   kind: 'paraphrase_invariance',
   category: 'attribution',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    cases: {
-      type: 'list',
-      minItems: 1,
-      of: {
-        type: 'object',
-        fields: {
-          prompt: { type: 'string' },
-          gold: { type: 'string', nonEmpty: true },
-          paraphrases: { type: 'list', of: { type: 'string' }, minItems: 1 },
-        },
-      },
-    },
-    intent: { type: 'enum', values: ['generalize', 'memorize'], default: 'generalize' },
-    assert_verbatim_lift_gte: { type: 'number', default: 0.2 },
-    assert_ratio: { type: 'number', default: 0.5 },
-    assert_z_gte: { type: 'number', default: 3.0 },
-  },
+  schema: ParaphraseInvarianceSpecSchema,
   async run(spec, ctx) {
     const verbatim: number[] = [];
     const ratios: number[] = [];

@@ -1,19 +1,25 @@
+import { z } from 'zod';
 import { clip, mean } from '../core/index.ts';
 import { ci, decide } from './common.ts';
+import { nonEmptyString, probeSpec, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
-import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+import type { ProbeDefinition } from './types.ts';
 
-export interface PreferenceTriple {
-  prompt: string;
-  chosen: string;
-  rejected: string;
-}
+const PreferenceTripleSchema = z.strictObject({
+  prompt: z.string(),
+  chosen: nonEmptyString,
+  rejected: nonEmptyString,
+});
 
-export interface PreferenceFlipSpec extends CommonProbeSpec {
-  triples: PreferenceTriple[];
-  assert_flip_rate_gte: number;
-  assert_z_gte: number;
-}
+export type PreferenceTriple = z.output<typeof PreferenceTripleSchema>;
+
+export const PreferenceFlipSpecSchema = probeSpec('preference_flip', {
+  triples: z.array(PreferenceTripleSchema).min(1),
+  assert_flip_rate_gte: z.number().min(0).max(1).default(0.7),
+  assert_z_gte: zThresholdField,
+});
+
+export type PreferenceFlipSpec = z.output<typeof PreferenceFlipSpecSchema>;
 
 /**
  * preference_flip (attribution): of the triples base gets wrong (prefers `rejected`), how many does
@@ -23,24 +29,7 @@ export interface PreferenceFlipSpec extends CommonProbeSpec {
 export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
   kind: 'preference_flip',
   category: 'attribution',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    triples: {
-      type: 'list',
-      minItems: 1,
-      of: {
-        type: 'object',
-        fields: {
-          prompt: { type: 'string' },
-          chosen: { type: 'string', nonEmpty: true },
-          rejected: { type: 'string', nonEmpty: true },
-        },
-      },
-    },
-    assert_flip_rate_gte: { type: 'number', min: 0, max: 1, default: 0.7 },
-    assert_z_gte: { type: 'number', default: 3.0 },
-  },
+  schema: PreferenceFlipSpecSchema,
   async run(spec, ctx) {
     const pairs = spec.triples.flatMap((t) => [
       [t.prompt, t.chosen] as const,

@@ -1,15 +1,19 @@
-import { divergence, linearFit, mean, type DivergenceKind } from '../core/index.ts';
+import { z } from 'zod';
+import { divergence, linearFit, mean } from '../core/index.ts';
 import { throwIfAborted } from './common.ts';
+import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
-import type { CommonProbeSpec, ProbeDefinition } from './types.ts';
+import type { ProbeDefinition } from './types.ts';
 
-export interface PromptCollapseSpec extends CommonProbeSpec {
-  prompts: string[];
-  context_lengths: number[];
-  divergence: DivergenceKind;
-  top_k: number | null;
-  assert_half_life_tokens: number;
-}
+export const PromptCollapseSpecSchema = probeSpec('prompt_collapse', {
+  prompts: z.array(z.string()).min(1),
+  context_lengths: z.array(z.int().min(0)).min(2).default([0, 256, 512, 1024]),
+  divergence: divergenceField,
+  top_k: topKField,
+  assert_half_life_tokens: z.number().gt(0).default(512),
+});
+
+export type PromptCollapseSpec = z.output<typeof PromptCollapseSpecSchema>;
 
 // Neutral English filler, about four characters per token (sway's legacy filler rule).
 const FILLER_SENTENCE = 'The weather report said the day would be calm and mild. ';
@@ -30,15 +34,7 @@ export function filler(tokens: number): string {
 export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
   kind: 'prompt_collapse',
   category: 'adherence',
-  batchScore: true,
-  needsBackend: true,
-  fields: {
-    prompts: { type: 'list', of: { type: 'string' }, minItems: 1 },
-    context_lengths: { type: 'list', of: { type: 'int', min: 0 }, minItems: 2, default: [0, 256, 512, 1024] },
-    divergence: { type: 'enum', values: ['js', 'kl'], default: 'js' },
-    top_k: { type: 'int', min: 1, nullable: true, default: null },
-    assert_half_life_tokens: { type: 'number', exclusiveMin: 0, default: 512 },
-  },
+  schema: PromptCollapseSpecSchema,
   async run(spec, ctx) {
     const topK = spec.top_k ?? ctx.topK;
     const lengths = [...spec.context_lengths].sort((a, b) => a - b);

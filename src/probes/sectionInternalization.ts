@@ -1,20 +1,18 @@
+import { z } from 'zod';
 import { mean } from '../core/index.ts';
-import { SECTIONS_FIELD, ci, sectionsFor, throwIfAborted } from './common.ts';
+import { ci, sectionsFor, throwIfAborted } from './common.ts';
+import { probeSpec, sectionsField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { approxTokens } from './textFeatures.ts';
-import {
-  ProbeSkip,
-  type CommonProbeSpec,
-  type DocSection,
-  type ProbeDefinition,
-  type ScoringViewLike,
-} from './types.ts';
+import { ProbeSkip, type DocSection, type ProbeDefinition, type ScoringViewLike } from './types.ts';
 
-export interface SectionInternalizationSpec extends CommonProbeSpec {
-  sections: DocSection[] | null;
-  assert_effective_gte: number;
-  assert_passing_frac_gte: number;
-}
+export const SectionInternalizationSpecSchema = probeSpec('section_internalization', {
+  sections: sectionsField,
+  assert_effective_gte: z.number().default(0.05),
+  assert_passing_frac_gte: z.number().min(0).max(1).default(0.5),
+});
+
+export type SectionInternalizationSpec = z.output<typeof SectionInternalizationSpecSchema>;
 
 /** NLL per token of a section under one view: rolling for prose, the gold answer for the others. */
 async function nll(view: ScoringViewLike, s: DocSection): Promise<number> {
@@ -31,13 +29,7 @@ async function nll(view: ScoringViewLike, s: DocSection): Promise<number> {
 export const sectionInternalization: ProbeDefinition<SectionInternalizationSpec> = {
   kind: 'section_internalization',
   category: 'attribution',
-  batchScore: false,
-  needsBackend: true,
-  fields: {
-    sections: SECTIONS_FIELD,
-    assert_effective_gte: { type: 'number', default: 0.05 },
-    assert_passing_frac_gte: { type: 'number', min: 0, max: 1, default: 0.5 },
-  },
+  schema: SectionInternalizationSpecSchema,
   async run(spec, ctx) {
     const sections = sectionsFor(spec, ctx);
     if (sections.length < 2) {

@@ -1,15 +1,19 @@
+import { z } from 'zod';
 import { clip } from '../core/index.ts';
-import { SECTIONS_FIELD, sectionsFor, throwIfAborted } from './common.ts';
+import { sectionsFor, throwIfAborted } from './common.ts';
+import { probeSpec, sectionsField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { styleFingerprint } from './textFeatures.ts';
-import { ProbeSkip, type CommonProbeSpec, type DocSection, type ProbeDefinition } from './types.ts';
+import { ProbeSkip, type ProbeDefinition } from './types.ts';
 
-export interface StyleFingerprintSpec extends CommonProbeSpec {
-  prompts: string[];
-  sections: DocSection[] | null;
-  max_new_tokens: number;
-  assert_shift_gte: number;
-}
+export const StyleFingerprintSpecSchema = probeSpec('style_fingerprint', {
+  prompts: z.array(z.string()).min(1),
+  sections: sectionsField,
+  max_new_tokens: z.int().min(1).default(128),
+  assert_shift_gte: z.number().default(0.25),
+});
+
+export type StyleFingerprintSpec = z.output<typeof StyleFingerprintSpecSchema>;
 
 const dot = (a: number[], b: number[]) => a.reduce((s, v, i) => s + v * b[i]!, 0);
 const sub = (a: number[], b: number[]) => a.map((v, i) => v - b[i]!);
@@ -22,14 +26,7 @@ const sub = (a: number[], b: number[]) => a.map((v, i) => v - b[i]!);
 export const styleFingerprintProbe: ProbeDefinition<StyleFingerprintSpec> = {
   kind: 'style_fingerprint',
   category: 'calibration',
-  batchScore: false,
-  needsBackend: true,
-  fields: {
-    prompts: { type: 'list', of: { type: 'string' }, minItems: 1 },
-    sections: SECTIONS_FIELD,
-    max_new_tokens: { type: 'int', min: 1, default: 128 },
-    assert_shift_gte: { type: 'number', default: 0.25 },
-  },
+  schema: StyleFingerprintSpecSchema,
   async run(spec, ctx) {
     const doc = sectionsFor(spec, ctx)
       .map((s) => s.text)

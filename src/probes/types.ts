@@ -1,5 +1,7 @@
 import type { DifferentialBackend } from '../backend/index.ts';
-import type { FieldSchema } from '../core/index.ts';
+import type { CommonProbeSpec, DocSection, ProbeSpecSchema } from './probeSpec.ts';
+
+export type { CommonProbeSpec, DocSection } from './probeSpec.ts';
 
 export type Verdict = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
 
@@ -22,15 +24,6 @@ export interface ProbeResult {
   ci95: [number, number] | null;
 }
 
-/** Fields every probe entry accepts (sway's common spec fields). */
-export interface CommonProbeSpec {
-  name: string;
-  kind: string;
-  enabled: boolean;
-  /** Weight within the probe's category. */
-  weight: number;
-}
-
 /** Null-adapter statistics per probe kind, for z-scores (filled by `null_adapter`). */
 export interface NullStats {
   mean: number;
@@ -38,17 +31,6 @@ export interface NullStats {
   n: number;
   /** ≥ 0.5 when the null runs were degenerate (e.g. all equal). */
   degenerate?: number;
-}
-
-/** A prose section of the document the fine-tune learned (for section-based probes). */
-export interface DocSection {
-  id: string;
-  kind: 'prose' | 'instruction' | 'preference';
-  text: string;
-  prompt?: string;
-  gold?: string;
-  chosen?: string;
-  rejected?: string;
 }
 
 export interface ProbeProgress {
@@ -79,15 +61,13 @@ export class ProbeSkip extends Error {
 }
 
 export interface ProbeDefinition<S extends CommonProbeSpec = CommonProbeSpec> {
-  kind: string;
+  kind: S['kind'];
   category: Category;
-  /** Uses the batched ops (one batch per view). */
-  batchScore: boolean;
-  needsBackend: boolean;
-  /** The probe's own fields (the common ones are added by the registry). */
-  fields: FieldSchema;
-  /** Cross-field checks after the schema passed; returns messages keyed by field. */
-  check?(spec: S): { field: string; message: string }[];
+  /**
+   * The entry's schema (`probeSpec(kind, fields)`): the common fields, `kind`, the probe's own
+   * fields with their defaults, and any cross-field checks as refinements. `S` is inferred from it.
+   */
+  schema: ProbeSpecSchema<S>;
   run(spec: S, ctx: ProbeContext): Promise<ProbeResult>;
   /** The spec to run under null adapters for calibration, or null to opt out. */
   calibrateSpec?(spec: S): S | null;

@@ -1,39 +1,18 @@
+import type { z } from 'zod';
 import type { BackendStatsDict } from '../core/index.ts';
-import type { Category, CommonProbeSpec, ProbeResult } from '../probes/types.ts';
+import type { Category, ProbeResult } from '../probes/types.ts';
+import type { ModelSpecSchema, SuiteDefaultsSchema, SuiteSpecSchema } from './specSchema.ts';
 
-export type ModelKind = 'hf' | 'mlx' | 'dummy' | 'custom' | 'api';
+/** sway's `ModelSpec` (inferred from `ModelSpecSchema`). */
+export type ModelSpec = z.output<typeof ModelSpecSchema>;
 
-/** sway's `ModelSpec`. */
-export interface ModelSpec {
-  kind: ModelKind;
-  /** Hub id or local model folder. */
-  base: string;
-  /** PEFT adapter folder (runtime LoRA), optional. */
-  adapter: string | null;
-  dtype: 'auto' | 'fp16' | 'bf16' | 'fp32';
-  device: string;
-  trust_remote_code: boolean;
-  entry_point: string | null;
-  endpoint: string | null;
-}
+export type ModelKind = ModelSpec['kind'];
 
-export interface SuiteDefaults {
-  seed: number;
-  top_k: number;
-  differential: boolean;
-  coverage_threshold: number;
-  score_weights: Partial<Record<Category, number>>;
-  concurrent_probes: number;
-}
+/** The suite's `defaults`, filled in; `score_weights` is merged over sway's category weights. */
+export type SuiteDefaults = z.output<typeof SuiteDefaultsSchema>;
 
 /** A validated `sway.yaml`. Probe entries keep their kind-specific fields. */
-export interface SuiteSpec {
-  version: 1;
-  dlm_source: string | null;
-  models: { base: ModelSpec; ft: ModelSpec };
-  defaults: SuiteDefaults;
-  suite: (CommonProbeSpec & Record<string, unknown>)[];
-}
+export type SuiteSpec = z.output<typeof SuiteSpecSchema>;
 
 export type Band = 'noise' | 'partial' | 'healthy' | 'suspicious';
 
