@@ -2,7 +2,7 @@
 import { BackendInstrumentation, makeRollingLogprob, type TokenDist } from '../../src/core/index.ts';
 import type { DifferentialBackend, ScoringView } from '../../src/backend/index.ts';
 import { makeResult } from '../../src/probes/result.ts';
-import type { CommonProbeSpec, ProbeContext } from '../../src/probes/types.ts';
+import type { CommonProbeSpec, ProbeContext, ProbeResult } from '../../src/probes/types.ts';
 import { probeRegistry } from '../../src/probes/registry.ts';
 
 export interface Script {
@@ -89,3 +89,23 @@ export const common = (kind: string, name = kind): CommonProbeSpec => ({
   weight: 1,
 });
 export { makeResult };
+
+/** Parses a probe entry through its kind's schema (defaults filled in, as the spec loader does), then runs it. */
+export async function runProbe(
+  kind: string,
+  fields: Record<string, unknown>,
+  backend: DifferentialBackend = scriptedBackend({}, {}),
+  over: Partial<ProbeContext> = {},
+): Promise<ProbeResult> {
+  const def = probeRegistry.get(kind);
+  if (def === undefined) throw new Error(`no probe kind ${kind}`);
+  return def.run(def.schema.parse({ ...common(kind), ...fields }), ctxFor(backend, over));
+}
+
+/** Jensen–Shannon divergence (nats) of two full distributions, written out for expected values. */
+export const js = (p: number[], q: number[]): number => {
+  const m = p.map((x, i) => (x + q[i]!) / 2);
+  const kl = (a: number[], b: number[]) =>
+    a.reduce((s, x, i) => (x > 0 ? s + x * Math.log(x / b[i]!) : s), 0);
+  return 0.5 * kl(p, m) + 0.5 * kl(q, m);
+};

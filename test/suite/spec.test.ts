@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DeltascopeError, fromErrorValue, toErrorValue } from '../../src/core/errors.ts';
 import { SpecError, parseSuiteSpec, type SpecIssue } from '../../src/suite/spec.ts';
 
 const MODELS = `models:
@@ -196,7 +197,14 @@ suite:
     expect(issues[0]!.message).toMatch(/^YAML syntax error: /);
     expect(issues[0]!.message).not.toMatch(/at line/);
     const dup = issuesOf('version: 1\nversion: 1\n');
-    expect(dup[0]).toMatchObject({ path: '(yaml)', line: 2, column: 1 });
+    expect(dup).toEqual([
+      {
+        path: '(yaml)',
+        line: 2,
+        column: 1,
+        message: 'YAML syntax error: Map keys must be unique (DUPLICATE_KEY)',
+      },
+    ]);
   });
 
   it('rejects an empty document and a non-mapping root', () => {
@@ -221,5 +229,107 @@ suite:
     expect(lines[0]).toBe('specs/sway.yaml: 2 problems in the suite spec; fix them and run again:');
     expect(lines[1]).toMatch(/^ {2}suite\[0\]\.kind \(line 6:15\): unknown probe kind "nope"/);
     expect(lines[2]).toMatch(/^ {2}suite\[1\]\.x \(line 7:31\): unknown key "x"/);
+  });
+
+  it('names an unknown field in a probe entry with its kind’s known fields, at its key', () => {
+    const issues = issuesOf(`version: 1
+${MODELS}suite:
+  - name: drift
+    kind: calibration_drift
+    items_limt: 10
+    regression_nats: 0
+`);
+    expect(issues).toEqual([
+      {
+        path: 'suite[0].items_limt',
+        line: 8,
+        column: 5,
+        message:
+          'unknown key "items_limt"; known keys: name, kind, enabled, weight, items_limit, regression_nats, ' +
+          'assert_fraction_regressed_lt, assert_mean_delta_gte, assert_z_gte',
+      },
+      { path: 'suite[0].regression_nats', line: 9, column: 5, message: 'must be > 0, got 0' },
+    ]);
+  });
+
+  it('reports wrong types deep in lists of mappings, each at its own line:column', () => {
+    const issues = issuesOf(`version: 1
+${MODELS}suite:
+  - name: para
+    kind: paraphrase_invariance
+    cases:
+      - prompt: q
+        gold: ""
+        paraphrases: [ok, 3]
+      - {prompt: q, gold: g, paraphrases: []}
+  - name: sec
+    kind: section_internalization
+    sections:
+      - {id: a, kind: poem, text: x}
+      - {text: y}
+`);
+    expect(issues.map((i) => `${i.path} ${i.line}:${i.column} ${i.message}`)).toEqual([
+      'suite[0].cases[0].gold 10:9 must not be empty',
+      'suite[0].cases[0].paraphrases[1] 11:27 expected a string, got number 3',
+      'suite[0].cases[1].paraphrases 12:30 needs at least 1 item, got 0',
+      'suite[1].sections[0].kind 16:17 must be one of prose, instruction, preference; got string "poem"',
+      'suite[1].sections[1].id 17:9 required key "id" is missing',
+    ]);
+  });
+
+  it('checks cross-field rules (distinct lambdas) and tuple lengths in the probe’s schema', () => {
+    const issues = issuesOf(`version: 1
+${MODELS}suite:
+  - name: abl
+    kind: adapter_ablation
+    prompts: [a]
+    lambdas: [0, 0.5, 0.5]
+  - name: abl2
+    kind: adapter_ablation
+    prompts: [a]
+    assert_saturation_between: [0.3]
+`);
+    expect(issues.map((i) => `${i.path} ${i.line}:${i.column} ${i.message}`)).toEqual([
+      'suite[0].lambdas 9:5 lambdas must be distinct',
+      'suite[1].assert_saturation_between 13:5 expected a list of 2 values, got 1',
+    ]);
+  });
+
+  it('says "whole number" for an int field given a string or a fraction, and names bounds', () => {
+    const issues = issuesOf(`version: "1"
+${MODELS}defaults:
+  seed: 0.5
+  top_k: 0
+suite:
+  - {name: n, kind: null_adapter, runs: 11, init_scale: 0, enabled: "no", weight: -1}
+`);
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual([
+      'version: expected a whole number, got string "1"',
+      'defaults.seed: expected a whole number, got 0.5',
+      'defaults.top_k: must be ≥ 1, got 0',
+      'suite[0].runs: must be ≤ 10, got 11',
+      'suite[0].init_scale: must be > 0, got 0',
+      'suite[0].enabled: expected true or false, got string "no"',
+      'suite[0].weight: must be ≥ 0, got -1',
+    ]);
+  });
+
+  it('is a DeltascopeError spec/invalid whose input is the file and details the issues, across a boundary', () => {
+    let err: unknown;
+    try {
+      parseSuiteSpec(`version: 1\n${MODELS}suite:\n  - {name: a, kind: nope}\n`, { path: 'specs/sway.yaml' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SpecError);
+    expect(err).toBeInstanceOf(DeltascopeError);
+    const spec = err as SpecError;
+    expect(spec.code).toBe('spec/invalid');
+    expect(spec.input).toBe('specs/sway.yaml');
+    expect(spec.details).toEqual(spec.issues);
+    // What the page receives from the worker: a plain value, cloned, rebuilt with the same code.
+    const back = fromErrorValue(structuredClone(toErrorValue(spec)));
+    expect(back.code).toBe('spec/invalid');
+    expect(back.details).toEqual([expect.objectContaining({ path: 'suite[0].kind', line: 6, column: 15 })]);
   });
 });
