@@ -1,5 +1,6 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { TraceEvent } from '../core/index.ts';
+import { DeltascopeError, type ErrorOptions } from '../core/errors.ts';
 import { CHUNK_EVENTS, encodeChunk, type StoredChunk } from './traceChunk.ts';
 
 /** A run: what one model-pair load (or one imported file) traced. */
@@ -54,9 +55,15 @@ export const TRACE_DB_NAME = 'deltascope-traces';
 /** 1: one record per event. 2: one record per chunk of events (`chunks`). */
 const TRACE_DB_VERSION = 2;
 
-/** Raised for storage problems the user can act on (quota, blocked upgrade, bad import). */
-export class TraceStoreError extends Error {
+/**
+ * Raised for storage problems the user can act on (quota, blocked upgrade, a missing run): code
+ * `storage/failed`, so it crosses the worker boundary as that code.
+ */
+export class TraceStoreError extends DeltascopeError {
   override name = 'TraceStoreError';
+  constructor(message: string, opts?: ErrorOptions) {
+    super('storage/failed', message, opts);
+  }
 }
 
 /** Opens (and on first use creates) the trace database. */

@@ -28,6 +28,7 @@ export async function getRun(db: TraceDb, id: string): Promise<RunRecord> {
   if (run === undefined) {
     throw new TraceStoreError(
       `Run "${id}" is not in this browser's trace store (deleted?). Pick another run.`,
+      { input: id },
     );
   }
   return run;

@@ -1,4 +1,5 @@
 import type { TraceAnalysis } from '../core/index.ts';
+import { errorMessage } from '../core/errors.ts';
 import { makeRunId, openTraceDb, TraceStoreError, type RunRecord, type TraceDb } from '../store/traceDb.ts';
 import { importJsonl, type ImportResult } from '../store/traceImport.ts';
 import {
@@ -122,8 +123,9 @@ export async function openTraceService(): Promise<TraceService> {
     return await TraceService.open();
   } catch (e) {
     throw new TraceStoreError(
-      `Could not open the trace store in IndexedDB (${e instanceof Error ? e.message : String(e)}). ` +
+      `Could not open the trace store in IndexedDB (${errorMessage(e)}). ` +
         'Private browsing or blocked site data turns it off; allow site data and reload.',
+      { cause: e },
     );
   }
 }
