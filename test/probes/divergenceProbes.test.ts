@@ -2,7 +2,7 @@
 // null_adapter), each pinned to its verdict and numbers for a fixed input: on hand-written
 // distributions with the expected value worked out in the comments, or on the deterministic fake pair.
 import { describe, expect, it } from 'vitest';
-import { createFakeBackend } from '../../src/backend/index.ts';
+import { openPair } from '../../src/backend/index.ts';
 import { saturation } from '../../src/probes/adapterAblation.ts';
 import { specificity } from '../../src/probes/clusterKl.ts';
 import type { CommonProbeSpec } from '../../src/probes/types.ts';
@@ -80,8 +80,8 @@ describe('cluster_kl', () => {
 
   it('on the fake pair: 20 prompts in 4 clusters, specificity 0.976 ≥ 0.6 → PASS, deterministically', async () => {
     const prompts = Array.from({ length: 20 }, (_, i) => `topic ${i % 4} item ${i}`);
-    const a = await run('cluster_kl', { prompts, num_clusters: 4 }, createFakeBackend());
-    const b = await run('cluster_kl', { prompts, num_clusters: 4 }, createFakeBackend());
+    const a = await run('cluster_kl', { prompts, num_clusters: 4 }, await openPair({ kind: 'fake' }));
+    const b = await run('cluster_kl', { prompts, num_clusters: 4 }, await openPair({ kind: 'fake' }));
     expect(a.evidence.labels).toEqual(b.evidence.labels);
     expect(a.verdict).toBe('pass');
     expect(a.raw!).toBeCloseTo(0.97577, 4);
@@ -146,12 +146,12 @@ describe('adapter_ablation', () => {
 
   it('SKIPs without scaled views', async () => {
     await expect(
-      run('adapter_ablation', { prompts: ['a'] }, createFakeBackend({ adapterViews: false })),
+      run('adapter_ablation', { prompts: ['a'] }, await openPair({ kind: 'fake', adapterViews: false })),
     ).rejects.toThrow(/scaled-adapter views/);
   });
 
   it('on the fake pair: linear and overshooting, but saturating at λ 1.25 > 1.05 → FAIL', async () => {
-    const r = await run('adapter_ablation', { prompts: ['abc', 'hello'] }, createFakeBackend());
+    const r = await run('adapter_ablation', { prompts: ['abc', 'hello'] }, await openPair({ kind: 'fake' }));
     const curve = r.evidence.mean_divergence_per_lambda as number[];
     expect(curve).toHaveLength(6);
     expect(curve[0]).toBe(0);
@@ -168,7 +168,7 @@ describe('adapter_ablation', () => {
     const r = await run(
       'adapter_ablation',
       { prompts: ['abc', 'hello'], assert_saturation_between: [0.3, 1.3] },
-      createFakeBackend(),
+      await openPair({ kind: 'fake' }),
     );
     expect(r.verdict).toBe('pass');
     expect(r.score!).toBeCloseTo(1, 12);
@@ -187,14 +187,14 @@ describe('null_adapter', () => {
         assert_z_gte: 3,
       } as CommonProbeSpec,
     ];
-    const r = await run('null_adapter', { runs: 3 }, createFakeBackend(), { downstream });
+    const r = await run('null_adapter', { runs: 3 }, await openPair({ kind: 'fake' }), { downstream });
     expect(r.verdict).toBe('pass');
     const stats = r.evidence.null_stats as Record<string, { mean: number; std: number; n: number }>;
     expect(stats.delta_kl!.n).toBe(3);
     expect(stats.delta_kl!.mean).toBeCloseTo(1.552e-4, 7);
     expect(stats.delta_kl!.std).toBeCloseTo(1.037e-5, 8);
-    await expect(run('null_adapter', {}, createFakeBackend({ adapterViews: false }))).rejects.toThrow(
-      /null-adapter views/,
-    );
+    await expect(
+      run('null_adapter', {}, await openPair({ kind: 'fake', adapterViews: false })),
+    ).rejects.toThrow(/null-adapter views/);
   });
 });
