@@ -3,19 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeTraceFile, traceCommand } from '../../src/cli/traceCommand.ts';
-import { DeltascopeError, encodeTraceLine, type TraceEvent } from '../../src/core/index.ts';
-
-const ev = (over: Partial<TraceEvent> = {}): TraceEvent => ({
-  ts: 1700000000,
-  probe: 'delta_kl',
-  view_id: 'base',
-  prompt_hash: '0123456789ab',
-  top_k: 8,
-  op: 'next_token_dist',
-  wall_ms: 2,
-  hit: false,
-  ...over,
-});
+import { DeltascopeError, encodeTraceLine } from '../../src/core/index.ts';
+import { traceEvent } from '../core/traceEventFixture.ts';
 
 function io(cwd: string) {
   const out: string[] = [];
@@ -29,7 +18,8 @@ describe('deltascope trace (in process)', () => {
   it('streams the file through the shared reader: a character split across read chunks, CRLF, skipped lines', async () => {
     // Over 64 KiB (a read stream's chunk), with multi-byte characters, so chunks split lines and characters.
     const lines: string[] = [];
-    for (let i = 0; i < 2000; i++) lines.push(encodeTraceLine(ev({ probe: `prøbe ✓ ${i % 3}`, wall_ms: i })));
+    for (let i = 0; i < 2000; i++)
+      lines.push(encodeTraceLine(traceEvent({ probe: `prøbe ✓ ${i % 3}`, wall_ms: i })));
     lines.splice(10, 0, 'not json');
     writeFileSync(join(dir, 'big.jsonl'), lines.join('\r\n'));
     const r = await analyzeTraceFile(join(dir, 'big.jsonl'), 3);
@@ -40,7 +30,7 @@ describe('deltascope trace (in process)', () => {
   });
 
   it('reports skipped lines in the one format and renders the chosen format', async () => {
-    writeFileSync(join(dir, 't.jsonl'), `${encodeTraceLine(ev())}\nnope\n\n{"op": "x"}\n`);
+    writeFileSync(join(dir, 't.jsonl'), `${encodeTraceLine(traceEvent())}\nnope\n\n{"op": "x"}\n`);
     const { io: cli, out, err } = io(dir);
     await traceCommand('t.jsonl', { format: 'md', slowest: 5 }, cli);
     expect(err.join('')).toBe('t.jsonl: skipped 2 malformed lines (lines 2, 4)\n');

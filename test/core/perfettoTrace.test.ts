@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { perfettoTraceChunks, type ChromeTraceEvent, type TraceEvent } from '../../src/core/index.ts';
+import { traceEvent } from './traceEventFixture.ts';
 
-function ev(over: Partial<TraceEvent> & { batch_size?: number }): TraceEvent {
-  return {
-    ts: 1000,
-    probe: 'delta_kl',
-    view_id: 'base',
-    prompt_hash: 'aaaaaaaaaaaa',
-    top_k: 10,
-    op: 'next_token_dist',
-    wall_ms: 1,
-    hit: false,
-    ...over,
-  } as TraceEvent;
-}
+const ev = (over: Parameters<typeof traceEvent>[0]): TraceEvent => traceEvent({ probe: 'delta_kl', ...over });
 
 function parse(
   events: TraceEvent[],

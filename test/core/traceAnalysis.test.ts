@@ -6,24 +6,11 @@ import {
   renderAnalysisText,
   type TraceEvent,
 } from '../../src/core/index.ts';
-
-function ev(over: Partial<TraceEvent> & { batch_size?: number }): TraceEvent {
-  return {
-    ts: 1000,
-    probe: null,
-    view_id: 'base',
-    prompt_hash: 'aaaaaaaaaaaa',
-    top_k: 10,
-    op: 'next_token_dist',
-    wall_ms: 1,
-    hit: false,
-    ...over,
-  } as TraceEvent;
-}
+import { traceEvent } from './traceEventFixture.ts';
 
 // Six events, hand-tallied below.
 const EVENTS: TraceEvent[] = [
-  ev({
+  traceEvent({
     ts: 1000.0,
     probe: 'delta_kl',
     view_id: 'base',
@@ -32,7 +19,7 @@ const EVENTS: TraceEvent[] = [
     batch_size: 2,
     prompt_hash: 'p1',
   }),
-  ev({
+  traceEvent({
     ts: 1000.001,
     probe: 'delta_kl',
     view_id: 'base',
@@ -41,7 +28,7 @@ const EVENTS: TraceEvent[] = [
     batch_size: 2,
     prompt_hash: 'p2',
   }),
-  ev({
+  traceEvent({
     ts: 1001.0,
     probe: 'delta_kl',
     view_id: 'ft',
@@ -50,8 +37,8 @@ const EVENTS: TraceEvent[] = [
     batch_size: 1,
     prompt_hash: 'p1',
   }),
-  ev({ ts: 1002.0, probe: 'delta_kl', view_id: 'base', wall_ms: 0.5, hit: true, prompt_hash: 'p1' }),
-  ev({
+  traceEvent({ ts: 1002.0, probe: 'delta_kl', view_id: 'base', wall_ms: 0.5, hit: true, prompt_hash: 'p1' }),
+  traceEvent({
     ts: 1003.0,
     probe: null,
     view_id: 'ft',
@@ -61,7 +48,7 @@ const EVENTS: TraceEvent[] = [
     hit: false,
     prompt_hash: 'p3',
   }),
-  ev({
+  traceEvent({
     ts: 999.5,
     probe: null,
     view_id: 'ft',
