@@ -1,5 +1,6 @@
 import {
   makeRollingLogprob,
+  seededRng,
   tokenDistFromLogits,
   type BackendInstrumentation,
   type RollingLogprob,
@@ -8,7 +9,7 @@ import {
 import { ScoringInputError } from './errors.ts';
 import type { LogitsRunner } from './logitsRunner.ts';
 import type { GenerateOptions, NextTokenOptions, ScoringView } from './types.ts';
-import { sampleNextToken, seededRandom } from './sampling.ts';
+import { sampleNextToken } from './sampling.ts';
 
 export const DEFAULT_TOP_K = 256;
 
@@ -141,7 +142,7 @@ export class InstrumentedView implements ScoringView {
       fresh = await this.runner.generateGreedy(ids, maxNew);
     } else {
       // Seeded sampling: our own loop, so the same seed gives the same text on every device.
-      const rand = seededRandom(opts.seed ?? 0);
+      const rand = seededRng(opts.seed ?? 0);
       const seq = [...ids];
       fresh = [];
       for (let step = 0; step < maxNew; step++) {

@@ -1,8 +1,3 @@
-import { seededRng } from '../core/index.ts';
-
-/** The seeded PRNG used for sampling: the core one, so every replayable random draw shares it. */
-export const seededRandom = seededRng;
-
 /** Temperature + nucleus (top-p) sampling from one row of logits. */
 export function sampleNextToken(
   logits: Float32Array,

@@ -133,9 +133,10 @@ export class TransformersRunner implements LogitsRunner {
       feeds,
     )) as Record<string, unknown>;
     try {
-      const logits = outputs.logits as OutTensor;
+      const logits = outputs.logits as Tensor;
       const [, keptSeq, vocab] = logits.dims as [number, number, number];
-      const data = toFloat32(logits);
+      // fp16 exports return float16 logits; transformers.js converts them (and is a no-op for fp32).
+      const data = logits.to('float32').data as Float32Array;
       return rows.map((row, r) => {
         const rowBase = r * keptSeq * vocab;
         if (want === 'last') {
@@ -184,26 +185,6 @@ function sessionInputNames(model: PreTrainedModel): string[] {
   const sessions =
     (model as unknown as { sessions?: Record<string, { inputNames?: string[] }> }).sessions ?? {};
   return sessions.model?.inputNames ?? sessions.decoder_model_merged?.inputNames ?? [];
-}
-
-/** Logits as fp32, whatever the model's dtype (fp16 exports return float16 logits). */
-function toFloat32(t: OutTensor): Float32Array {
-  if (t.data instanceof Float32Array) return t.data;
-  if (t.type === 'float16' && t.data instanceof Uint16Array) {
-    const out = new Float32Array(t.data.length);
-    for (let i = 0; i < out.length; i++) out[i] = halfToFloat(t.data[i]!);
-    return out;
-  }
-  return Float32Array.from(t.data as ArrayLike<number>, Number);
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? Number.NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /**

@@ -1,6 +1,5 @@
 import {
   DeviceLostError,
-  openPair,
   type DifferentialBackend,
   type ModelSource,
   type OpenOptions,

@@ -338,3 +338,23 @@ describe('loads queue behind a cancelled load that has not stopped', () => {
     await b.dispose();
   });
 });
+
+describe('virtual mounts (files served to transformers.js from memory)', () => {
+  it('are forgotten when a load fails', async () => {
+    const { mountCount } = await import('../../src/backend/virtualFetch.ts');
+    // `custom` files without a folder path go through the virtual host, as picked files do in the
+    // browser. In Node onnxruntime-node needs a file path, so the model step fails after the tokenizer
+    // loaded from the mount: the mounts made so far must be released with the error.
+    const memory: ModelSource = {
+      kind: 'pair',
+      base: { kind: 'custom', files: directoryModelFiles(`${DEMO}/base`) },
+      ft: { kind: 'custom', files: directoryModelFiles(`${DEMO}/ft`) },
+    };
+    const before = mountCount();
+    await expect(openPair(memory, { warmup: false })).rejects.toMatchObject({
+      code: 'model-load/failed',
+      input: `folder ${DEMO}/base`,
+    });
+    expect(mountCount()).toBe(before);
+  });
+});
