@@ -41,7 +41,8 @@ const knownKinds = ALL.map((p) => p.kind).join(', ');
 
 /**
  * One entry of a suite's `suite:` list, checked against its kind's schema. An entry that is not a
- * mapping, has no `kind` or an unknown one is named as such, with the known kinds listed.
+ * mapping, has no `kind` or an unknown one is named as such, with the known kinds listed. (The
+ * registry types its schemas by the common shape; each still outputs its kind's own fields.)
  */
 export const ProbeEntrySchema = z.discriminatedUnion(
   'kind',
@@ -59,4 +60,4 @@ export const ProbeEntrySchema = z.discriminatedUnion(
         : `unknown probe kind ${JSON.stringify(kind)}; known kinds: ${knownKinds}`;
     },
   },
-) as unknown as z.ZodType<ProbeEntry>;
+) as z.ZodType<ProbeEntry>;
