@@ -18,8 +18,6 @@ export {
   type PairBackendOptions,
 } from './pairBackend.ts';
 export { FakeRunner, FAKE_VOCAB } from './fakeRunner.ts';
-// Transitional: tests open the fake through `openPair({ kind: 'fake' })`; this export goes once none use it.
-export { createFakeBackend, type FakeBackendOptions } from './fakeBackend.ts';
 export {
   chooseDevice,
   requestGpuAdapter,
