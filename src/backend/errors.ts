@@ -1,4 +1,4 @@
-import { DeltascopeError, type ErrorCode, type ErrorOptions } from '../core/errors.ts';
+import { DeltascopeError, errorClass, type ErrorCode, type ErrorOptions } from '../core/errors.ts';
 
 export type ModelLoadCode = Extract<ErrorCode, `model-load/${string}`>;
 
@@ -21,17 +21,9 @@ export class ModelLoadError extends DeltascopeError {
  * The GPU device the sessions ran on is gone (driver reset, GPU process crash, `destroy()`): nothing
  * can run on this pair any more. The worker has to be restarted to get a new device.
  */
-export class DeviceLostError extends DeltascopeError {
-  override name = 'DeviceLostError';
-  constructor(message: string, opts?: ErrorOptions) {
-    super('device/lost', message, opts);
-  }
-}
+export const DeviceLostError = errorClass('DeviceLostError', 'device/lost');
+export type DeviceLostError = InstanceType<typeof DeviceLostError>;
 
 /** Bad input to a scoring op (e.g. a completion that adds no tokens). */
-export class ScoringInputError extends DeltascopeError {
-  override name = 'ScoringInputError';
-  constructor(message: string, opts?: ErrorOptions) {
-    super('input/invalid', message, opts);
-  }
-}
+export const ScoringInputError = errorClass('ScoringInputError', 'input/invalid');
+export type ScoringInputError = InstanceType<typeof ScoringInputError>;

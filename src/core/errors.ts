@@ -110,39 +110,37 @@ export function errorMessage(e: unknown): string {
 }
 
 /**
+ * A named error class with a fixed code: `instanceof` works for code that owns the error, and the
+ * code is what crosses boundaries. Each family below is one line.
+ */
+export function errorClass<C extends ErrorCode>(name: string, code: C) {
+  return class extends DeltascopeError {
+    override name = name;
+    declare readonly code: C;
+    constructor(message: string, opts?: ErrorOptions) {
+      super(code, message, opts);
+    }
+  };
+}
+
+/**
  * A backend broke its contract (e.g. a batch compute returned the wrong number of values). The
  * message names the op and view, says what was expected, and that the fault lies in the backend.
  */
-export class BackendError extends DeltascopeError {
-  override name = 'BackendError';
-  constructor(message: string, opts?: ErrorOptions) {
-    super('backend/contract', message, opts);
-  }
-}
+export const BackendError = errorClass('BackendError', 'backend/contract');
+export type BackendError = InstanceType<typeof BackendError>;
 
 /** A probe cannot compute a meaningful value from its inputs (sway's `ProbeError`). */
-export class ProbeError extends DeltascopeError {
-  override name = 'ProbeError';
-  constructor(message: string, opts?: ErrorOptions) {
-    super('probe/failed', message, opts);
-  }
-}
+export const ProbeError = errorClass('ProbeError', 'probe/failed');
+export type ProbeError = InstanceType<typeof ProbeError>;
 
 /** Work the user cancelled (a model load, a batch). Not a failure: the UI says so and moves on. */
-export class CancelledError extends DeltascopeError {
-  override name = 'CancelledError';
-  constructor(message: string, opts?: ErrorOptions) {
-    super('cancelled', message, opts);
-  }
-}
+export const CancelledError = errorClass('CancelledError', 'cancelled');
+export type CancelledError = InstanceType<typeof CancelledError>;
 
 /** The workbench cannot do this now (no pair loaded yet, a batch already running). */
-export class StateError extends DeltascopeError {
-  override name = 'StateError';
-  constructor(message: string, opts?: ErrorOptions) {
-    super('state/not-ready', message, opts);
-  }
-}
+export const StateError = errorClass('StateError', 'state/not-ready');
+export type StateError = InstanceType<typeof StateError>;
 
 /** Throws `CancelledError(message)` when `signal` has been aborted. */
 export function throwIfCancelled(signal: AbortSignal | undefined, message: string): void {

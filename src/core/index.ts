@@ -12,6 +12,7 @@ export {
   CancelledError,
   DeltascopeError,
   StateError,
+  errorClass,
   errorCode,
   errorMessage,
   fromErrorValue,
