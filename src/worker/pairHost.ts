@@ -17,6 +17,15 @@ export interface PairHostHooks {
   onDeviceLost(message: string): void;
 }
 
+/** What a load needs from the session around it. */
+export interface LoadContext {
+  appBaseUrl: string;
+  instrumentation: BackendInstrumentation;
+  onProgress: (p: LoadProgressMessage) => void;
+  /** Runs once the old pair's work has stopped, before anything opens (the session starts a trace run). */
+  beforeOpen?: () => Promise<void>;
+}
+
 /**
  * The pair lifecycle in the worker: at most one loaded pair; a load stops the work on the previous
  * pair and disposes it; a newer load or `cancelLoad` cancels the one in progress; a lost WebGPU
@@ -66,15 +75,7 @@ export class PairHost {
    * Opens `req.source`, replacing the current pair. `beforeOpen` runs once the old pair's work has
    * stopped (the session starts the trace run there); progress sums the bytes of every file seen.
    */
-  async load(
-    req: LoadRequest,
-    ctx: {
-      appBaseUrl: string;
-      instrumentation: BackendInstrumentation;
-      onProgress: (p: LoadProgressMessage) => void;
-      beforeOpen?: () => Promise<void>;
-    },
-  ): Promise<DifferentialBackend> {
+  async load(req: LoadRequest, ctx: LoadContext): Promise<DifferentialBackend> {
     // The controller exists before the first await, so a cancel that arrives at any point applies.
     this.loadController?.abort();
     const controller = new AbortController();
@@ -89,12 +90,7 @@ export class PairHost {
   private async loadNow(
     req: LoadRequest,
     signal: AbortSignal,
-    ctx: {
-      appBaseUrl: string;
-      instrumentation: BackendInstrumentation;
-      onProgress: (p: LoadProgressMessage) => void;
-      beforeOpen?: () => Promise<void>;
-    },
+    ctx: LoadContext,
   ): Promise<DifferentialBackend> {
     if (this.lost !== null) throw new DeviceLostError(this.lost);
     const previous = this.backend;

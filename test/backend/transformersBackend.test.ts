@@ -7,7 +7,12 @@ import {
   MemoryTraceSink,
   type RollingLogprob,
 } from '../../src/core/index.ts';
-import { openPair, type DifferentialBackend, type ModelSource } from '../../src/backend/index.ts';
+import {
+  openPair,
+  type DifferentialBackend,
+  type ModelFiles,
+  type ModelSource,
+} from '../../src/backend/index.ts';
 import { directoryModelFiles } from '../../src/backend/nodeModelFiles.ts';
 import { expectClose, jsFull } from './divergenceHelpers.ts';
 
@@ -253,6 +258,16 @@ describe('TransformersBackend on the demo pair (Node, CPU)', () => {
   });
 });
 
+/** The demo pair with the base folder's file reads going through `fetch` (to abort or hold them). */
+function demoWithBaseFetch(fetch: ModelFiles['fetch']): ModelSource {
+  const base = directoryModelFiles(`${DEMO}/base`);
+  return {
+    kind: 'pair',
+    base: { kind: 'custom', localDir: base.localDir, files: { label: base.label, fetch } },
+    ft: { kind: 'dir', path: `${DEMO}/ft` },
+  };
+}
+
 describe('cancelling a load (Node, demo pair)', () => {
   it('an already-aborted signal stops before anything loads', async () => {
     const c = new AbortController();
@@ -265,21 +280,10 @@ describe('cancelling a load (Node, demo pair)', () => {
     const files = directoryModelFiles(`${DEMO}/base`);
     let fetches = 0;
     // Abort while the first file of the base folder is being read.
-    const watched: ModelSource = {
-      kind: 'pair',
-      base: {
-        kind: 'custom',
-        localDir: files.localDir,
-        files: {
-          label: files.label,
-          fetch: (path, init) => {
-            if (fetches++ === 0) c.abort();
-            return files.fetch(path, init);
-          },
-        },
-      },
-      ft: { kind: 'dir', path: `${DEMO}/ft` },
-    };
+    const watched = demoWithBaseFetch((path, init) => {
+      if (fetches++ === 0) c.abort();
+      return files.fetch(path, init);
+    });
     const progress: string[] = [];
     await expect(
       openPair(watched, { signal: c.signal, onProgress: (p) => progress.push(p.file) }),
@@ -300,24 +304,13 @@ describe('loads queue behind a cancelled load that has not stopped', () => {
     let fetches = 0;
     const c = new AbortController();
     // The cancelled load's first file read hangs until released (a step that cannot be interrupted).
-    const stuck: ModelSource = {
-      kind: 'pair',
-      base: {
-        kind: 'custom',
-        localDir: files.localDir,
-        files: {
-          label: files.label,
-          fetch: async (path, init) => {
-            if (fetches++ === 0) {
-              c.abort();
-              await held;
-            }
-            return files.fetch(path, init);
-          },
-        },
-      },
-      ft: { kind: 'dir', path: `${DEMO}/ft` },
-    };
+    const stuck = demoWithBaseFetch(async (path, init) => {
+      if (fetches++ === 0) {
+        c.abort();
+        await held;
+      }
+      return files.fetch(path, init);
+    });
     const first = openPair(stuck, { signal: c.signal, warmup: false });
     await expect(first).rejects.toBeInstanceOf(CancelledError);
     let waited = 0;
