@@ -6,6 +6,7 @@ import { LiveCharts } from './LiveCharts.tsx';
 import { TracesPanel } from './TracesPanel.tsx';
 import { SuitePanel } from './SuitePanel.tsx';
 import { restartWorkbench } from './workerClient.ts';
+import { SettingsNotice } from './SettingsNotice.tsx';
 
 export function App() {
   const [info, setInfo] = useState<BackendInfo | null>(null);
@@ -23,6 +24,7 @@ export function App() {
         <h1>deltascope</h1>
         <p className="tagline">Did the fine-tune change the model — where, and by how much?</p>
       </header>
+      <SettingsNotice />
       <main className="layout" key={engine}>
         <div className="col">
           <ModelPanel info={info} onLoaded={setInfo} onRestart={() => void restart()} />
