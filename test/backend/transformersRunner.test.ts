@@ -1,11 +1,11 @@
 // The runner's batching mechanics on a stand-in model that records every session run.
 import { describe, expect, it } from 'vitest';
-import type { PreTrainedModel, PreTrainedTokenizer } from '@huggingface/transformers';
+import { Tensor, type PreTrainedModel, type PreTrainedTokenizer } from '@huggingface/transformers';
 import { TransformersRunner } from '../../src/backend/transformersRunner.ts';
 
 const VOCAB = 4;
 
-function fakeModel(inputNames: string[]) {
+function fakeModel(inputNames: string[], logitsOf?: (batch: number, seq: number) => Tensor) {
   const runs: { batch: number; seq: number; ids: bigint[]; mask: bigint[]; pos: bigint[] }[] = [];
   const model = async (feeds: Record<string, { dims: number[]; data: BigInt64Array }>) => {
     const [batch, seq] = feeds.input_ids!.dims as [number, number];
@@ -17,10 +17,11 @@ function fakeModel(inputNames: string[]) {
       pos: [...feeds.position_ids!.data],
     });
     // Logit v at (row, t) = input id at (row, t) + v / 10, so outputs identify their inputs.
+    if (logitsOf !== undefined) return { logits: logitsOf(batch, seq) };
     const data = new Float32Array(batch * seq * VOCAB);
     for (let i = 0; i < batch * seq; i++)
       for (let v = 0; v < VOCAB; v++) data[i * VOCAB + v] = Number(feeds.input_ids!.data[i]) + v / 10;
-    return { logits: { dims: [batch, seq, VOCAB], type: 'float32', data } };
+    return { logits: new Tensor('float32', data, [batch, seq, VOCAB]) };
   };
   Object.assign(model, {
     config: { vocab_size: VOCAB, eos_token_id: 2 },
@@ -32,6 +33,17 @@ function fakeModel(inputNames: string[]) {
 const tokenizer = { pad_token_id: 0, eos_token_id: 2 } as unknown as PreTrainedTokenizer;
 
 describe('TransformersRunner.forward', () => {
+  it('reads float16 logits (fp16 exports) as float32 values', async () => {
+    // 1, 2, -0.5 and 0.25 as IEEE half-precision bit patterns.
+    const half = Uint16Array.from([0x3c00, 0x4000, 0xb800, 0x3400]);
+    const { model } = fakeModel(['input_ids', 'attention_mask', 'position_ids'], (batch, seq) => {
+      expect(batch * seq).toBe(1);
+      return new Tensor('float16', half, [1, 1, VOCAB]);
+    });
+    const out = await new TransformersRunner(model, tokenizer).forward([[5]], 'last');
+    expect(Array.from(out[0]!)).toEqual([1, 2, -0.5, 0.25]);
+  });
+
   it('pads left with position ids and mask when the export takes position_ids', async () => {
     const { model, runs } = fakeModel(['input_ids', 'attention_mask', 'position_ids']);
     const runner = new TransformersRunner(model, tokenizer);
