@@ -5,6 +5,7 @@ import type { BatchProgress, FeedUpdate } from '../worker/workbenchApi.ts';
 import { UPlotChart, type ChartSeries } from './UPlotChart.tsx';
 import { Comlink, workbench } from './workerClient.ts';
 import { etaText } from './eta.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtMs, fmtPct } from './format.ts';
 import { loadPrompts } from './loadPrompts.ts';
 import { useEscape } from './useEscape.ts';
@@ -160,11 +161,7 @@ export function LiveCharts({ ready }: { ready: boolean }) {
           {running ?? lastRun ?? `Generates load: ${batch.prompts} prompts (30% repeats) through both views.`}
         </span>
       </div>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <UPlotChart
         title="Cache hit rate"
         headingId="chart-hit-rate"

@@ -4,6 +4,7 @@ import { errorCode, errorMessage } from '../core/errors.ts';
 import { DEVICES, DTYPES, type DeviceSetting, type Dtype, type RememberedPair } from '../store/settings.ts';
 import type { LoadProgressMessage, LoadRequest, ModelLocation, ModelSource } from '../worker/workbenchApi.ts';
 import { etaText } from './eta.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtBytes } from './format.ts';
 import { useEscape } from './useEscape.ts';
 import { getSettings, updateSettings } from './useSettings.ts';
@@ -190,11 +191,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           {notice}
         </p>
       )}
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       <details className="model-forms">
         <summary>Open another pair</summary>
         <div className="row">

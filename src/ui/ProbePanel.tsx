@@ -8,6 +8,7 @@ import type {
 import { errorMessage } from '../core/errors.ts';
 import { HISTORY_MAX } from '../store/settings.ts';
 import { DistributionView } from './DistributionView.tsx';
+import { ErrorAlert } from './ErrorAlert.tsx';
 import { TokenHeatmap } from './TokenHeatmap.tsx';
 import { workbench } from './workerClient.ts';
 import { fmtNats } from './format.ts';
@@ -50,12 +51,7 @@ export function ProbePanel({ ready }: { ready: boolean }) {
     void run('compare', () => workbench().compare(prompt, topK), setCompare);
   };
 
-  const errorFor = (where: Busy) =>
-    error?.where === where ? (
-      <p className="error" role="alert">
-        {error.message}
-      </p>
-    ) : null;
+  const errorFor = (where: Busy) => <ErrorAlert message={error?.where === where ? error.message : null} />;
 
   return (
     <section aria-labelledby="probe-heading" className="panel probe-panel">
@@ -127,20 +123,15 @@ export function ProbePanel({ ready }: { ready: boolean }) {
       {errorFor('generate')}
       {generated !== null && (
         <div className="generated" data-testid="generated">
-          <div>
-            <h3>base</h3>
-            <p>
-              <span className="prompt-echo">{generated.prompt}</span>
-              {generated.base}
-            </p>
-          </div>
-          <div>
-            <h3>ft</h3>
-            <p>
-              <span className="prompt-echo">{generated.prompt}</span>
-              {generated.ft}
-            </p>
-          </div>
+          {(['base', 'ft'] as const).map((view) => (
+            <div key={view}>
+              <h3>{view}</h3>
+              <p>
+                <span className="prompt-echo">{generated.prompt}</span>
+                {generated[view]}
+              </p>
+            </div>
+          ))}
         </div>
       )}
       <form

@@ -6,6 +6,7 @@ import { errorCode, errorMessage } from '../core/errors.ts';
 import type { SpecIssue } from '../suite/spec.ts';
 import { download } from './download.ts';
 import { etaText } from './eta.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtDuration } from './format.ts';
 import { ScoreGauge, CategoryBars, AblationCurve } from './SuiteCharts.tsx';
 import { useEscape } from './useEscape.ts';
@@ -230,11 +231,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
           )}
         </div>
       </div>
-      {error !== null && (
-        <p className="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorAlert message={error} />
       {result !== null && (
         <div className="suite-summary" data-testid="suite-summary">
           <ScoreGauge score={result.score.overall} band={result.score.band} />

@@ -1,6 +1,7 @@
 import { useRef, useState, type ChangeEvent } from 'react';
 import { errorMessage } from '../core/errors.ts';
 import { download } from './download.ts';
+import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtBytes, fmtPct } from './format.ts';
 import { FontPrimer } from './fontPrimer.tsx';
 import { TraceAnalysisView } from './TraceAnalysisView.tsx';
@@ -11,6 +12,22 @@ import { workbench } from './workerClient.ts';
 import './traces.css';
 
 type Where = 'jsonl' | 'perfetto' | 'import' | 'delete';
+
+/** The two downloads of a run: sway's JSONL and a Perfetto (Chrome Trace Event) file. */
+const EXPORTS = [
+  {
+    where: 'jsonl',
+    label: 'Download JSONL',
+    ext: 'jsonl',
+    read: (id: string) => workbench().exportJsonl(id),
+  },
+  {
+    where: 'perfetto',
+    label: 'Download Perfetto trace',
+    ext: 'perfetto.json',
+    read: (id: string) => workbench().exportPerfetto(id),
+  },
+] as const;
 
 /**
  * The "Traces" panel: runs stored in IndexedDB (one per model load, or imported), their analysis,
@@ -60,12 +77,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
     });
   };
 
-  const errorFor = (where: Where) =>
-    error?.where === where ? (
-      <p className="error" role="alert">
-        {error.message}
-      </p>
-    ) : null;
+  const errorFor = (where: Where) => <ErrorAlert message={error?.where === where ? error.message : null} />;
 
   const shown = analysis.shown;
 
@@ -80,30 +92,19 @@ export function TracesPanel({ ready }: { ready: boolean }) {
         </span>
       </div>
       <div className="traces-actions">
-        <button
-          type="button"
-          disabled={!canExport}
-          onClick={() =>
-            run &&
-            void act('jsonl', async () =>
-              download(await workbench().exportJsonl(run.id), `${fileBase(run)}.jsonl`),
-            )
-          }
-        >
-          Download JSONL
-        </button>
-        <button
-          type="button"
-          disabled={!canExport}
-          onClick={() =>
-            run &&
-            void act('perfetto', async () =>
-              download(await workbench().exportPerfetto(run.id), `${fileBase(run)}.perfetto.json`),
-            )
-          }
-        >
-          Download Perfetto trace
-        </button>
+        {EXPORTS.map((x) => (
+          <button
+            key={x.where}
+            type="button"
+            disabled={!canExport}
+            onClick={() =>
+              run &&
+              void act(x.where, async () => download(await x.read(run.id), `${fileBase(run)}.${x.ext}`))
+            }
+          >
+            {x.label}
+          </button>
+        ))}
         <button type="button" disabled={busy !== null} onClick={() => fileInput.current?.click()}>
           Import JSONL
         </button>
@@ -129,11 +130,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
           {notice}
         </p>
       )}
-      {listError !== null && (
-        <p className="error" role="alert">
-          {listError}
-        </p>
-      )}
+      <ErrorAlert message={listError} />
       {runs !== null && runs.length === 0 && (
         <p className="empty">
           No runs stored yet. {ready ? 'Click Compare or run a batch' : 'Load a model pair and probe it'} —
@@ -207,11 +204,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
             )}
           </div>
           {errorFor('delete')}
-          {analysis.error !== null && (
-            <p className="error" role="alert">
-              {analysis.error}
-            </p>
-          )}
+          <ErrorAlert message={analysis.error} />
           {shown === null ? (
             analysis.error === null && <p className="empty">Analysing…</p>
           ) : (
