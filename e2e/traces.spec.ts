@@ -61,6 +61,8 @@ test('runs persist in IndexedDB, export as JSONL and Perfetto, and import back',
   await expect(page.getByTestId('device-badge')).toHaveText(/WebGPU|WASM/, { timeout: 90_000 });
   const kept = panel.locator(`[data-testid="run-row"][data-run-id="${runId}"]`);
   await expect(kept).toHaveAttribute('data-events', String(events));
+  // The reload's own run is listed only once it has events: no listed run is empty.
+  await expect(panel.locator('[data-testid="run-row"][data-events="0"]')).toHaveCount(0);
   await kept.click();
   expect(await shownAnalysis(page, runId, events)).toEqual(before);
 
