@@ -1,4 +1,7 @@
-// Browser-safe exports. Node-only helpers live in `nodeModelFiles.ts` and are imported directly.
+// The backend's public surface: open a pair (`openPair` over a `ModelSource`), the types a caller
+// holds, the errors it may catch, and the capability checks probes use. Everything else (the loader,
+// the virtual fetch, device choice, file validation) is reached through `openPair`. Node-only helpers
+// live in `nodeModelFiles.ts`.
 export type {
   BackendInfo,
   DeviceKind,
@@ -8,54 +11,23 @@ export type {
   ScoringView,
   ViewId,
 } from './types.ts';
-export { DeviceLostError, ModelLoadError, ScoringInputError, type ModelLoadCode } from './errors.ts';
-export type { LogitsRunner } from './logitsRunner.ts';
-export { InstrumentedView, DEFAULT_TOP_K, gatherLogprobs } from './instrumentedView.ts';
-export {
-  PairBackend,
-  DEFAULT_MAX_BATCH,
-  bindInstrumentation,
-  type PairBackendOptions,
-} from './pairBackend.ts';
-export { FakeRunner, FAKE_VOCAB } from './fakeRunner.ts';
-export {
-  chooseDevice,
-  requestGpuAdapter,
-  describeAdapter,
-  type DeviceChoice,
-  type DevicePreference,
-} from './device.ts';
-export {
-  SUPPORTED_DTYPES,
-  checkDtype,
-  checkSameTokenizer,
-  httpModelFiles,
-  pickedModelFiles,
-  validateModelFiles,
-  onnxFileFor,
-  type ModelDtype,
-  type ModelFiles,
-} from './modelFiles.ts';
+export { DeviceLostError, ModelLoadError, ScoringInputError } from './errors.ts';
 export { openPair, type OpenOptions } from './openPair.ts';
 export {
-  DEFAULT_HUB_HOST,
-  DEMO_PAIR_PATH,
   describeLocation,
-  resolvePair,
+  resolveLocation,
   type AdapterLocation,
-  type DemoRoot,
   type ModelLocation,
-  type ModelRef,
   type ModelSource,
-  type PairRef,
 } from './modelSource.ts';
-export type { LoadOptions, LoadProgress } from './transformersPair.ts';
+export type { DevicePreference } from './device.ts';
+export type { ModelDtype, ModelFiles } from './modelFiles.ts';
+export type { LogitsRunner } from './logitsRunner.ts';
+export { InstrumentedView } from './instrumentedView.ts';
+export { FakeRunner } from './fakeRunner.ts';
 export {
   isNullCalibrated,
   isScalable,
-  nullViewId,
-  scaledViewId,
-  type NullAdapterOptions,
   type NullCalibratedBackend,
   type ScalableBackend,
 } from './capabilities.ts';

@@ -101,7 +101,8 @@ function pickedSignature(files: ReadonlyMap<string, Blob>): string {
     .join(',');
 }
 
-function resolveLocation(loc: ModelLocation, ctx: ResolveContext): { id: string; ref: ModelRef } {
+/** One location resolved to its files and identity (what `resolvePair` does per side). */
+export function resolveLocation(loc: ModelLocation, ctx: ResolveContext): { id: string; ref: ModelRef } {
   switch (loc.kind) {
     case 'hub':
       return hubRef(loc);

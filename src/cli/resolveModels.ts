@@ -3,7 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { DeltascopeError, errorMessage } from '../core/index.ts';
 import {
   ModelLoadError,
-  resolvePair,
+  resolveLocation,
   type ModelDtype,
   type ModelLocation,
   type ModelSource,
@@ -79,7 +79,7 @@ export function resolveSpecModels(
         ? { kind: 'dir', path: dir }
         : { kind: 'hub', id: m.base, ...(host !== undefined ? { host } : {}) };
     try {
-      resolvePair({ kind: 'pair', base: loc, ft: loc }, nodeResolveContext());
+      resolveLocation(loc, nodeResolveContext());
     } catch (e) {
       if (!(e instanceof DeltascopeError)) throw e;
       throw new ModelLoadError(
