@@ -35,8 +35,6 @@ export {
   encodeTraceJsonl,
   encodeTraceLine,
   parseTraceJsonl,
-  parseTraceLine,
-  coerceTraceEvent,
   describeSkippedLines,
   readTraceJsonl,
   TraceJsonlReader,
@@ -59,7 +57,6 @@ export { ProbeError } from './errors.ts';
 export { alignedProbs, divergence, js, kl, type AlignedProbs, type DivergenceKind } from './divergence.ts';
 export { LiveMetrics, Series, type LatencySummary } from './liveMetrics.ts';
 export {
-  UNASSIGNED_PROBE,
   TraceAnalyzer,
   analyzeTrace,
   type AnalysisOptions,
@@ -89,7 +86,6 @@ export {
   type PerfettoOptions,
 } from './perfettoTrace.ts';
 export {
-  MIN_STD,
   bootstrapCi,
   clip,
   linearFit,

@@ -1,6 +1,6 @@
 /** Statistics the probes and the scorer share (sway's `_zscore.py` and `bootstrap_ci`). */
 
-export const MIN_STD = 1e-6;
+const MIN_STD = 1e-6;
 
 export interface NullStatsLike {
   mean: number;

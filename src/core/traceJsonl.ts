@@ -48,7 +48,7 @@ export function encodeTraceJsonl(events: Iterable<TraceEvent>): string {
  * (`probe` null, `hit` false, `top_k` 0, `ts` 0); what cannot be defaulted (no `op` or `view_id`,
  * wrong types) makes the line invalid. Extra keys are kept.
  */
-export function coerceTraceEvent(value: unknown): TraceEvent | null {
+function coerceTraceEvent(value: unknown): TraceEvent | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const r = value as Record<string, unknown>;
   if (typeof r.op !== 'string' || typeof r.view_id !== 'string') return null;
@@ -77,7 +77,7 @@ export function coerceTraceEvent(value: unknown): TraceEvent | null {
 }
 
 /** One JSONL line as a trace event, or null when it is not JSON or not a valid event. */
-export function parseTraceLine(line: string): TraceEvent | null {
+function parseTraceLine(line: string): TraceEvent | null {
   try {
     return coerceTraceEvent(JSON.parse(line));
   } catch {
