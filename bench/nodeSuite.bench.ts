@@ -1,8 +1,7 @@
 // Node only: loads the demo pair from the repo's public/ folder through onnxruntime-node.
-import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { openPair } from '../src/backend/index.ts';
-import { TransformersRunner } from '../src/backend/transformersRunner.ts';
+import { loadPlainRunner } from './lib/plainRunner.ts';
 import type { BatchScalingResults, SuiteResults } from './lib/results.ts';
 import { ratio, summarize } from './lib/stats.ts';
 import {
@@ -20,24 +19,6 @@ import {
 
 export const NODE_DEVICE = 'Node · onnxruntime-node (CPU)';
 
-/**
- * The naive loop's models: opened straight through transformers.js (no deltascope loader, no
- * instrumentation), wrapped in the same runner so both paths run identical per-row compute and the
- * difference is cache + batching only.
- */
-async function loadPlain(view: 'base' | 'ft'): Promise<TransformersRunner> {
-  env.allowLocalModels = true;
-  env.allowRemoteModels = false;
-  env.localModelPath = resolve('public', 'models') + '/';
-  const id = join('deltascope-demo', view);
-  const tokenizer = await AutoTokenizer.from_pretrained(id);
-  const model: PreTrainedModel = await AutoModelForCausalLM.from_pretrained(id, {
-    device: 'cpu',
-    dtype: 'fp32',
-  } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
-  return new TransformersRunner(model, tokenizer);
-}
-
 export interface NodeSuiteOutput {
   suite: SuiteResults;
   scaling: BatchScalingResults;
@@ -49,8 +30,8 @@ export async function nodeSuiteBench(quick: boolean): Promise<NodeSuiteOutput> {
   const shape = suiteShape(probes);
   // deltascope as the app ships it: default cache (256 entries) and max batch (16).
   const backend = await openPair({ kind: 'demo' });
-  const base = await loadPlain('base');
-  const ft = await loadPlain('ft');
+  const base = await loadPlainRunner('base', 'cpu', resolve('public', 'models'));
+  const ft = await loadPlainRunner('ft', 'cpu', resolve('public', 'models'));
   const repeats = quick ? 3 : 7;
   const ours: SuiteRun[] = [];
   const naive: SuiteRun[] = [];

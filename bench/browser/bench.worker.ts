@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
-import { AutoModelForCausalLM, AutoTokenizer, env, type PreTrainedModel } from '@huggingface/transformers';
 import { openPair, type DifferentialBackend } from '../../src/backend/index.ts';
-import { TransformersRunner } from '../../src/backend/transformersRunner.ts';
+import type { TransformersRunner } from '../../src/backend/transformersRunner.ts';
+import { loadPlainRunner } from '../lib/plainRunner.ts';
 import { noopTraceSink } from '../../src/core/index.ts';
 import { makeRunId, openTraceDb, type TraceDb } from '../../src/store/traceDb.ts';
 import { WriteBehindSink } from '../../src/store/writeBehindSink.ts';
@@ -13,13 +13,7 @@ import {
   suitePrompts,
 } from '../lib/suiteWorkload.ts';
 import { syntheticEvents } from '../lib/traceEvents.ts';
-import {
-  BENCH_DB,
-  type BenchWorkerApi,
-  type BrowserDevice,
-  type LoadInfo,
-  type TracedRun,
-} from './benchWorkerApi.ts';
+import { BENCH_DB, type BenchWorkerApi, type LoadInfo, type TracedRun } from './benchWorkerApi.ts';
 
 let backend: DifferentialBackend | null = null;
 let plain: { base: TransformersRunner; ft: TransformersRunner } | null = null;
@@ -28,30 +22,6 @@ let db: TraceDb | null = null;
 function need<T>(x: T | null, what: string): T {
   if (x === null) throw new Error(`bench worker: ${what} is not ready; call load() first.`);
   return x;
-}
-
-/**
- * The naive loop's models, opened straight through transformers.js from the same origin (no
- * deltascope loader, no instrumentation). Loaded after deltascope's pair, so the ORT runtime and its
- * wasm paths are already configured.
- */
-async function loadPlain(
-  view: 'base' | 'ft',
-  device: BrowserDevice,
-  origin: string,
-): Promise<TransformersRunner> {
-  env.allowLocalModels = true;
-  env.allowRemoteModels = false;
-  // Root-relative: transformers.js joins this path with '/' collapsing, which would break `http://`.
-  env.localModelPath = new URL('/models/', origin).pathname;
-  (env as unknown as { useBrowserCache: boolean }).useBrowserCache = false;
-  const id = `deltascope-demo/${view}`;
-  const tokenizer = await AutoTokenizer.from_pretrained(id);
-  const model: PreTrainedModel = await AutoModelForCausalLM.from_pretrained(id, {
-    device,
-    dtype: 'fp32',
-  } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
-  return new TransformersRunner(model, tokenizer);
 }
 
 async function benchDb(): Promise<TraceDb> {
@@ -67,7 +37,10 @@ const api: BenchWorkerApi = {
       { kind: 'demo' },
       { device, demoRoot: { url: `${origin}/` }, ortBaseUrl: `${origin}/ort/` },
     );
-    plain = { base: await loadPlain('base', device, origin), ft: await loadPlain('ft', device, origin) };
+    plain = {
+      base: await loadPlainRunner('base', device, new URL('/models/', origin).pathname),
+      ft: await loadPlainRunner('ft', device, new URL('/models/', origin).pathname),
+    };
     // WebGPU compiles shaders per shape: warm the plain runners at batch 1 like the loader does.
     await plain.base.forward([plain.base.encode('hello', true)], 'last');
     await plain.ft.forward([plain.ft.encode('hello', true)], 'last');
