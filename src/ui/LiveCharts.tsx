@@ -9,7 +9,7 @@ import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtMs, fmtPct } from './format.ts';
 import { loadPrompts } from './loadPrompts.ts';
 import { useEscape } from './useEscape.ts';
-import { useSettings } from './useSettings.ts';
+import { getSettings, useSettings } from './useSettings.ts';
 import { useStaleGuard } from './useStaleGuard.ts';
 import { useFeed } from './useWorkerListener.ts';
 
@@ -60,12 +60,11 @@ const LATENCY_SERIES: ChartSeries[] = [
 const UNIT_RANGE: [number, number] = [0, 1];
 
 export function LiveCharts({ ready }: { ready: boolean }) {
-  const settings = useSettings();
+  const batch = useSettings((s) => s.batch);
   // The window is fixed for this page's metrics: a change applies from the next visit.
-  const [rollingWindow] = useState(settings.charts.rollingWindow);
+  const [rollingWindow] = useState(() => getSettings().charts.rollingWindow);
   const HIT_SERIES = useMemo(() => hitSeries(rollingWindow), [rollingWindow]);
   const { metrics, stats, latency, subscribeWith } = useLiveMetrics(rollingWindow);
-  const { batch } = settings;
   const [running, setRunning] = useState<string | null>(null);
   const [lastRun, setLastRun] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);

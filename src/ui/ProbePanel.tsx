@@ -17,7 +17,7 @@ import { updateSettings, useSettings } from './useSettings.ts';
 type Busy = null | 'compare' | 'continuation' | 'heatmap' | 'generate';
 
 export function ProbePanel({ ready }: { ready: boolean }) {
-  const { topK, history, generateTokens } = useSettings().probe;
+  const { topK, history, generateTokens } = useSettings((s) => s.probe);
   const [prompt, setPrompt] = useState('The festival begins when the keeper of the');
   const [completion, setCompletion] = useState(' Tollmere lighthouse');
   const [text, setText] = useState('Odessa Vantraile made the first lanterns from green Brellmoor glass.');

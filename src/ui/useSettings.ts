@@ -45,8 +45,14 @@ export function updateSettings<K extends Exclude<keyof Settings, 'version'>>(
   set({ ...cur, settings });
 }
 
-export function useSettings(): Settings {
-  return useSyncExternalStore(subscribe, () => current().settings);
+/**
+ * The settings, or the part `select` picks: a component re-renders only when that part changes
+ * (an update replaces the section it changes and keeps the others as they were).
+ */
+export function useSettings(): Settings;
+export function useSettings<T>(select: (s: Settings) => T): T;
+export function useSettings<T>(select?: (s: Settings) => T): T | Settings {
+  return useSyncExternalStore(subscribe, () => (select ? select(current().settings) : current().settings));
 }
 
 /** The notice about unusable stored settings (null when there is none) and a way to dismiss it. */

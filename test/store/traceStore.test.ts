@@ -13,6 +13,7 @@ import {
   analyzeRun,
   blobFromChunks,
   deleteRun,
+  getRun,
   jsonlChunks,
   listRuns,
   perfettoChunks,
@@ -166,6 +167,10 @@ describe('trace store', () => {
     expect(threads.sort()).toEqual(['base', 'ft']);
     expect(trace.traceEvents.some((e) => e.ph === 'X')).toBe(true);
     expect(trace.traceEvents.some((e) => e.ph === 'C')).toBe(true);
+  });
+
+  it('a run that is not stored is a storage/failed error naming the run', async () => {
+    await expect(getRun(db, 'gone')).rejects.toMatchObject({ code: 'storage/failed', input: 'gone' });
   });
 
   it('deletes a run and only its events', async () => {
