@@ -37,7 +37,14 @@ async function loaded(page: Page, project: string) {
 test('compare shows both distributions, a divergence, and the charts get points', async ({
   page,
 }, testInfo) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const external: string[] = [];
+  page.on('request', (r) => {
+    if (!r.url().startsWith('http://localhost')) external.push(r.url());
+  });
   await loaded(page, testInfo.project.name);
+  await expect(page.getByTestId('model-info')).toContainText('demo model base');
   await page.getByRole('textbox', { name: 'Prompt' }).fill('Odessa Vantraile made the first');
   await page.getByRole('button', { name: 'Compare' }).click();
   await expect(page.getByTestId('dist-base').locator('li')).toHaveCount(10);
@@ -61,6 +68,9 @@ test('compare shows both distributions, a divergence, and the charts get points'
   await page.getByRole('button', { name: 'Generate' }).click();
   await expect(page.getByTestId('generated')).toBeVisible();
   await page.screenshot({ path: testInfo.outputPath('workbench.png'), fullPage: true });
+  // Nothing is fetched from a hub or CDN: models and the ORT runtime come from our own origin.
+  expect(external.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:'))).toEqual([]);
+  expect(errors).toEqual([]);
 });
 
 // Long tasks are wall-clock, so the test checks two things: the CPU time of every main-thread task from a
