@@ -1,7 +1,14 @@
 // Browser-safe: imported by the Node benchmarks and by the bench page's worker.
 import type { DifferentialBackend } from '../../src/backend/index.ts';
 import type { LogitsRunner } from '../../src/backend/logitsRunner.ts';
-import { divergence, mean, seededRng, tokenDistFromLogits, type TokenDist } from '../../src/core/index.ts';
+import {
+  divergence,
+  mean,
+  seededRng,
+  syntheticPrompt,
+  tokenDistFromLogits,
+  type TokenDist,
+} from '../../src/core/index.ts';
 import { runSuite } from '../../src/suite/runner.ts';
 import type { SuiteSpec } from '../../src/suite/types.ts';
 import { compared, type SuiteResults } from './results.ts';
@@ -13,24 +20,11 @@ export const SUITE_TOP_K = 256;
 export const OVERLAP = 0.3;
 export const PROBES = 4;
 
-const SUBJECTS = [
-  'The lantern',
-  'The harbour',
-  'A fisherman',
-  'The glassmaker',
-  'My neighbour',
-  'The old bell',
-];
-const VERBS = ['carried', 'watched', 'remembered', 'painted', 'found', 'described', 'followed'];
-const OBJECTS = ['the fog', 'the copper bell', 'a green lamp', 'the boats', 'the street', 'the festival'];
 const TAILS = ['', ' at dawn', ' before the storm came', ' while the town slept and the tide turned'];
 
 /** Distinct prompts of varied length (so batches carry padding, as real suites do). */
 export function freshPrompt(i: number): string {
-  const s = SUBJECTS[i % SUBJECTS.length]!;
-  const v = VERBS[Math.floor(i / SUBJECTS.length) % VERBS.length]!;
-  const o = OBJECTS[Math.floor(i / 42) % OBJECTS.length]!;
-  return `${s} ${v} ${o}${TAILS[i % TAILS.length]!} (${i})`;
+  return syntheticPrompt(i, TAILS[i % TAILS.length]!);
 }
 
 /**

@@ -100,3 +100,4 @@ export {
   zScore,
   type NullStatsLike,
 } from './statistics.ts';
+export { syntheticPrompt } from './syntheticPrompts.ts';
