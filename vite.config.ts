@@ -26,9 +26,29 @@ function ortRuntimeFromPublic(): Plugin {
   };
 }
 
+/**
+ * `openPair` imports `nodeModelFiles.ts` (folders on disk, the package's demo location) only when it
+ * runs in Node. The browser build gets a stub instead, so no `node:fs` chunk is emitted for a branch
+ * the page never takes.
+ */
+function nodeOnlyModules(): Plugin {
+  const stub = '\0deltascope:node-model-files';
+  return {
+    name: 'deltascope:node-only-modules',
+    enforce: 'pre',
+    resolveId(source, importer) {
+      return source === './nodeModelFiles.ts' && importer?.includes('/src/backend/') ? stub : null;
+    },
+    load(id) {
+      if (id !== stub) return null;
+      return "export function nodeResolveContext() { throw new Error('Folders on disk open only in Node.'); }";
+    },
+  };
+}
+
 export default defineConfig({
-  plugins: [react(), ortRuntimeFromPublic()],
-  worker: { format: 'es', plugins: () => [ortRuntimeFromPublic()] },
+  plugins: [react(), ortRuntimeFromPublic(), nodeOnlyModules()],
+  worker: { format: 'es', plugins: () => [ortRuntimeFromPublic(), nodeOnlyModules()] },
   server: { headers: isolationHeaders, host: 'localhost', port: 5173 },
   preview: { headers: isolationHeaders, host: 'localhost', port: 4173 },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
