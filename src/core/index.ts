@@ -101,3 +101,10 @@ export {
   type NullStatsLike,
 } from './statistics.ts';
 export { syntheticPrompt } from './syntheticPrompts.ts';
+export {
+  exactDivergence,
+  exactDivergenceOf,
+  fullLogprobs,
+  topMass,
+  type ExactDivergence,
+} from './exactDivergence.ts';

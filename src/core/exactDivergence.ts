@@ -1,0 +1,87 @@
+import type { TokenDist } from './tokenDist.ts';
+
+/**
+ * Divergences of two next-token distributions over the FULL vocabulary, in nats, accumulated in
+ * float64. These are deltascope's own numbers (the Compare panel, `deltascope probe`, the `exact_*`
+ * evidence of divergence probes): no top-k truncation, so no leftover mass spread over the ids one
+ * side lacks, which is what makes sway's top-k formula read high when k is small.
+ */
+export interface ExactDivergence {
+  /** Jensen–Shannon divergence (natural log; at most ln 2). */
+  js: number;
+  /** KL(ft ‖ base) = Σ p_ft · (log p_ft − log p_base). */
+  klFtBase: number;
+  /** KL(base ‖ ft). */
+  klBaseFt: number;
+  /** Entropy of each side, −Σ p log p. */
+  entropyBase: number;
+  entropyFt: number;
+}
+
+/**
+ * The log-probabilities of a full distribution (`tailLogprob === null`, one entry per token id),
+ * indexed by token id.
+ */
+export function fullLogprobs(d: TokenDist): Float64Array {
+  if (d.tailLogprob !== null || d.tokenIds.length !== d.vocabSize) {
+    throw new RangeError(
+      `fullLogprobs: the distribution holds ${d.tokenIds.length} of ${d.vocabSize} tokens; ask for top_k = vocabulary size`,
+    );
+  }
+  const out = new Float64Array(d.vocabSize).fill(-Infinity);
+  for (let i = 0; i < d.tokenIds.length; i++) out[d.tokenIds[i]!] = d.logprobs[i]!;
+  return out;
+}
+
+/** log(exp(a) + exp(b)) without overflow; −∞ when both are −∞. */
+function logAddExp(a: number, b: number): number {
+  if (a === -Infinity) return b;
+  if (b === -Infinity) return a;
+  const m = Math.max(a, b);
+  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+/** p · (lp − lq), with 0 · anything = 0 (a token one side never produces adds nothing). */
+function klTerm(lp: number, lq: number): number {
+  if (lp === -Infinity) return 0;
+  return Math.exp(lp) * (lp - lq);
+}
+
+/** Exact JS, both KLs and both entropies from two full-vocabulary log-probability vectors. */
+export function exactDivergenceOf(base: ArrayLike<number>, ft: ArrayLike<number>): ExactDivergence {
+  if (base.length !== ft.length) {
+    throw new RangeError(`exactDivergence: vocabularies differ (${base.length} vs ${ft.length} tokens)`);
+  }
+  let klFtBase = 0;
+  let klBaseFt = 0;
+  let jsBase = 0;
+  let jsFt = 0;
+  let entropyBase = 0;
+  let entropyFt = 0;
+  for (let i = 0; i < base.length; i++) {
+    const lb = base[i]!;
+    const lf = ft[i]!;
+    klFtBase += klTerm(lf, lb);
+    klBaseFt += klTerm(lb, lf);
+    const lm = logAddExp(lb, lf) - Math.LN2;
+    jsBase += klTerm(lb, lm);
+    jsFt += klTerm(lf, lm);
+    entropyBase -= klTerm(lb, 0);
+    entropyFt -= klTerm(lf, 0);
+  }
+  // JS is ≥ 0 mathematically; rounding can leave −1e-17.
+  return { js: Math.max(0, 0.5 * (jsBase + jsFt)), klFtBase, klBaseFt, entropyBase, entropyFt };
+}
+
+/** Exact divergences of two full `TokenDist`s (`top_k` = vocabulary size). */
+export function exactDivergence(base: TokenDist, ft: TokenDist): ExactDivergence {
+  return exactDivergenceOf(fullLogprobs(base), fullLogprobs(ft));
+}
+
+/** Probability mass of a distribution's first `k` rows (the rows a panel draws). */
+export function topMass(d: TokenDist, k: number): number {
+  let mass = 0;
+  const n = Math.min(k, d.logprobs.length);
+  for (let i = 0; i < n; i++) mass += Math.exp(d.logprobs[i]!);
+  return mass;
+}
