@@ -11,7 +11,7 @@ import { DistributionView } from './DistributionView.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { TokenHeatmap } from './TokenHeatmap.tsx';
 import { workbench } from './workerClient.ts';
-import { fmtNats } from './format.ts';
+import { fmtKl, fmtNats, fmtPct } from './format.ts';
 import { updateSettings, useSettings } from './useSettings.ts';
 
 type Busy = null | 'compare' | 'continuation' | 'heatmap' | 'generate';
@@ -110,9 +110,29 @@ export function ProbePanel({ ready }: { ready: boolean }) {
       {errorFor('compare')}
       {compare !== null && (
         <div className="compare" data-testid="compare-result">
-          <p className="divergence">
-            JS divergence <strong data-testid="js-value">{fmtNats(compare.js)}</strong> · KL(ft‖base){' '}
-            <strong data-testid="kl-value">{fmtNats(compare.klFtBase)}</strong>
+          <dl className="divergence" aria-label="Divergence over the full vocabulary">
+            <div>
+              <dt>JS divergence</dt>
+              <dd data-testid="js-value">{fmtNats(compare.divergence.js)}</dd>
+            </div>
+            <div>
+              <dt>KL(ft‖base)</dt>
+              <dd data-testid="kl-value">{fmtKl(compare.divergence.klFtBase)}</dd>
+            </div>
+            <div>
+              <dt>KL(base‖ft)</dt>
+              <dd data-testid="kl-rev-value">{fmtKl(compare.divergence.klBaseFt)}</dd>
+            </div>
+            <div>
+              <dt>entropy base · ft</dt>
+              <dd data-testid="entropy-value">
+                {fmtNats(compare.divergence.entropyBase, 3)} · {fmtNats(compare.divergence.entropyFt, 3)}
+              </dd>
+            </div>
+          </dl>
+          <p className="divergence-note" data-testid="mass-value">
+            Exact, over the full vocabulary. The top {compare.topK} rows drawn cover{' '}
+            {fmtPct(compare.baseMass)} of base&apos;s probability and {fmtPct(compare.ftMass)} of ft&apos;s.
           </p>
           <div className="dists">
             <DistributionView title="base" rows={compare.base} testId="dist-base" />

@@ -1,6 +1,8 @@
 /** Fixed-decimal, unit-bearing formatting so numbers line up and read the same everywhere. */
 export const fmtNats = (x: number, digits = 4): string =>
   Number.isFinite(x) ? `${x.toFixed(digits)} nats` : '—';
+/** A KL divergence: infinite when one side gives probability to a token the other never produces. */
+export const fmtKl = (x: number, digits = 4): string => (x === Infinity ? '∞ nats' : fmtNats(x, digits));
 export const fmtPct = (x: number, digits = 1): string =>
   Number.isFinite(x) ? `${(x * 100).toFixed(digits)}%` : '—';
 export const fmtMs = (x: number): string =>

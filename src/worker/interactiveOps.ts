@@ -1,5 +1,5 @@
 import type { DifferentialBackend } from '../backend/index.ts';
-import { divergence, type TokenDist } from '../core/index.ts';
+import { exactDivergence, topMass, type TokenDist } from '../core/index.ts';
 import type {
   CompareResult,
   ContinuationResult,
@@ -8,21 +8,26 @@ import type {
   TokenRow,
 } from './workbenchApi.ts';
 
-/** The Probe panel's operations on a loaded pair: each a pure function of the pair and its inputs. */
+/**
+ * Both views' full next-token distributions (one lookup per view, `top_k` = vocabulary size), the
+ * exact divergences between them, and the first `topK` rows of each for drawing.
+ */
 export async function compare(b: DifferentialBackend, prompt: string, topK: number): Promise<CompareResult> {
+  const all = b.info.vocabSize;
   const [base, ft] = await Promise.all([
-    b.base.nextTokenDist(prompt, { topK }),
-    b.ft.nextTokenDist(prompt, { topK }),
+    b.base.nextTokenDist(prompt, { topK: all }),
+    b.ft.nextTokenDist(prompt, { topK: all }),
   ]);
-  const [baseRows, ftRows] = await Promise.all([rows(b, base), rows(b, ft)]);
+  const k = Math.max(1, Math.min(topK, all));
+  const [baseRows, ftRows] = await Promise.all([rows(b, base, k), rows(b, ft, k)]);
   return {
     prompt,
+    topK: k,
     base: baseRows,
     ft: ftRows,
-    js: divergence(base, ft, 'js'),
-    klFtBase: divergence(base, ft, 'kl'),
-    baseTail: base.tailLogprob,
-    ftTail: ft.tailLogprob,
+    divergence: exactDivergence(base, ft),
+    baseMass: topMass(base, k),
+    ftMass: topMass(ft, k),
   };
 }
 
@@ -59,7 +64,9 @@ export async function generate(
   return { prompt, base, ft };
 }
 
-async function rows(b: DifferentialBackend, d: TokenDist): Promise<TokenRow[]> {
-  const tokens = await b.base.tokenStrings(Array.from(d.tokenIds));
-  return Array.from(d.tokenIds, (id, i) => ({ id, token: tokens[i] ?? String(id), logprob: d.logprobs[i]! }));
+/** The first `k` rows of a distribution (sorted by probability) with their token strings. */
+async function rows(b: DifferentialBackend, d: TokenDist, k: number): Promise<TokenRow[]> {
+  const ids = Array.from(d.tokenIds.subarray(0, k));
+  const tokens = await b.base.tokenStrings(ids);
+  return ids.map((id, i) => ({ id, token: tokens[i] ?? String(id), logprob: d.logprobs[i]! }));
 }

@@ -1,5 +1,11 @@
 import type { BackendInfo, DevicePreference, ModelLocation, ModelSource } from '../backend/index.ts';
-import type { BackendStatsDict, RollingLogprob, TraceAnalysis, TraceEvent } from '../core/index.ts';
+import type {
+  BackendStatsDict,
+  ExactDivergence,
+  RollingLogprob,
+  TraceAnalysis,
+  TraceEvent,
+} from '../core/index.ts';
 import type { ProbeResult } from '../probes/types.ts';
 import type { SuiteProgress } from '../suite/runner.ts';
 import type { SpecIssue } from '../suite/spec.ts';
@@ -38,13 +44,18 @@ export interface TokenRow {
 
 export interface CompareResult {
   prompt: string;
+  /** How many rows each side draws (the panel's top-k). */
+  topK: number;
   base: TokenRow[];
   ft: TokenRow[];
-  /** JS divergence (nats) and KL(ft‖base), over the top-k supports as sway aligns them. */
-  js: number;
-  klFtBase: number;
-  baseTail: number | null;
-  ftTail: number | null;
+  /**
+   * Exact divergences over the full vocabulary (nats): JS, KL(ft‖base), KL(base‖ft) and each side's
+   * entropy. Top-k decides only which rows are drawn, never these numbers.
+   */
+  divergence: ExactDivergence;
+  /** Probability mass the drawn rows cover, per side. */
+  baseMass: number;
+  ftMass: number;
 }
 
 export interface ContinuationResult {

@@ -18,10 +18,10 @@ const COMPARE: CompareResult = {
   prompt: 'p',
   base: [{ id: 1, token: ' the', logprob: Math.log(0.5) }],
   ft: [{ id: 2, token: ' Tollmere', logprob: Math.log(0.7) }],
-  js: 0.12345,
-  klFtBase: 0.5,
-  baseTail: null,
-  ftTail: null,
+  topK: 1,
+  divergence: { js: 0.12345, klFtBase: 0.5, klBaseFt: Infinity, entropyBase: 2.1, entropyFt: 1.7 },
+  baseMass: 0.5,
+  ftMass: 0.7,
 };
 
 const compareButton = () => screen.getByRole('button', { name: 'Compare' });
@@ -48,6 +48,9 @@ describe('ProbePanel', () => {
     expect((compareButton() as HTMLButtonElement).disabled).toBe(false);
     const result = screen.getByTestId('compare-result');
     expect(within(result).getByTestId('js-value').textContent).toBe('0.1235 nats');
+    expect(within(result).getByTestId('kl-value').textContent).toBe('0.5000 nats');
+    expect(within(result).getByTestId('kl-rev-value').textContent).toBe('∞ nats');
+    expect(within(result).getByTestId('mass-value').textContent).toContain('top 1 rows drawn cover 50.0%');
     expect(within(result).getByTestId('dist-ft').textContent).toContain('Tollmere');
     expect(current.fake.api.compare).toHaveBeenCalledWith('The festival begins when the keeper of the', 10);
   });

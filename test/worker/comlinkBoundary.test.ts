@@ -54,7 +54,8 @@ describe('WorkbenchSession across a Comlink channel', () => {
       token: expect.any(String),
       logprob: expect.any(Number),
     });
-    expect(cmp.js).toBeGreaterThan(0);
+    expect(cmp.divergence.js).toBeGreaterThan(0);
+    expect(cmp.baseMass).toBeGreaterThan(0);
     const gen = await remote.generate('Once', 3);
     expect(gen.prompt).toBe('Once');
   });
