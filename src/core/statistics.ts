@@ -56,6 +56,60 @@ export function pvariance(xs: ArrayLike<number>): number {
   return s / xs.length;
 }
 
+/** Neumaier-compensated sum: within an ulp or so of Python's `math.fsum`. */
+export function fsum(xs: ArrayLike<number>): number {
+  let s = 0;
+  let c = 0;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    const t = s + x;
+    c += Math.abs(s) >= Math.abs(x) ? s - t + x : x - t + s;
+    s = t;
+  }
+  return s + c;
+}
+
+/** Python's `statistics.fmean`: fsum / n; NaN for an empty array. */
+export function fmean(xs: ArrayLike<number>): number {
+  return xs.length === 0 ? Number.NaN : fsum(xs) / xs.length;
+}
+
+/** Population standard deviation (Python's `statistics.pstdev`); NaN for an empty array. */
+export function pstdev(xs: ArrayLike<number>): number {
+  if (xs.length === 0) return Number.NaN;
+  const m = fmean(xs);
+  const sq = new Float64Array(xs.length);
+  for (let i = 0; i < xs.length; i++) sq[i] = (xs[i]! - m) ** 2;
+  return Math.sqrt(fsum(sq) / xs.length);
+}
+
+/** What `null_adapter` publishes per probe kind, and what `zScore` reads. */
+export interface NullRawStats {
+  mean: number;
+  /** Population std of the null raws, floored at 1e-6 (sway's C9 floor). */
+  std: number;
+  n: number;
+  /** 1 when the nulls cannot calibrate (one run, or raws whose spread collapsed below 1e-6), else 0. */
+  degenerate: number;
+}
+
+/**
+ * sway's null statistics of a probe's finite raw values over the null adapters: `fmean`, and
+ * `max(pstdev, 1e-6)` (0 before the floor for a single run). `degenerate` marks the stats z-scores must
+ * not use (sway's `_zscore.z_score` returns None for them): one run, or a spread below the floor.
+ * null when there is no raw at all.
+ */
+export function nullStatsOf(raws: readonly number[]): NullRawStats | null {
+  if (raws.length === 0) return null;
+  const sd = raws.length > 1 ? pstdev(raws) : 0;
+  return {
+    mean: fmean(raws),
+    std: Math.max(sd, MIN_STD),
+    n: raws.length,
+    degenerate: raws.length < 2 || sd < MIN_STD ? 1 : 0,
+  };
+}
+
 /** Sample standard deviation (n − 1). */
 export function stdev(xs: ArrayLike<number>): number {
   if (xs.length < 2) return 0;
@@ -94,7 +148,8 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 
 /**
  * Percentile bootstrap CI of the mean (sway's `bootstrap_ci`): `nBootstrap` resamples with a seeded
- * PRNG. null for empty or non-finite input or an invalid confidence; (v, v) when all samples agree.
+ * PRNG. null for empty or non-finite input, an invalid confidence or bounds that overflow; (v, v) when
+ * all samples agree.
  * The PRNG differs from numpy's, so intervals match sway's in distribution, not bit for bit.
  */
 export function bootstrapCi(
@@ -105,9 +160,13 @@ export function bootstrapCi(
   const confidence = opts.confidence ?? 0.95;
   if (n === 0 || !(confidence > 0 && confidence < 1)) return null;
   for (let i = 0; i < n; i++) if (!Number.isFinite(samples[i]!)) return null;
-  let allEqual = true;
-  for (let i = 1; i < n; i++) if (samples[i] !== samples[0]) allEqual = false;
-  if (allEqual) return [samples[0]!, samples[0]!];
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    min = Math.min(min, samples[i]!);
+    max = Math.max(max, samples[i]!);
+  }
+  if (min === max) return [samples[0]!, samples[0]!];
   const nb = opts.nBootstrap ?? 1000;
   const rand = seededRng(opts.seed ?? 0);
   const means = new Float64Array(nb);
@@ -118,7 +177,10 @@ export function bootstrapCi(
   }
   means.sort();
   const alpha = (1 - confidence) / 2;
-  return [quantileSorted(means, alpha), quantileSorted(means, 1 - alpha)];
+  const lo = quantileSorted(means, alpha);
+  const hi = quantileSorted(means, 1 - alpha);
+  // Resampled means can overflow (samples near ±1.8e308): no interval rather than [Inf, NaN].
+  return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : null;
 }
 
 /** R² of the least-squares line through (x, y); 1 when y is constant (sway's linearity). */

@@ -192,7 +192,8 @@ describe('null_adapter', () => {
     const stats = r.evidence.null_stats as Record<string, { mean: number; std: number; n: number }>;
     expect(stats.delta_kl!.n).toBe(3);
     expect(stats.delta_kl!.mean).toBeCloseTo(1.552e-4, 7);
-    expect(stats.delta_kl!.std).toBeCloseTo(1.037e-5, 8);
+    // sway: population std (sample std × √(2/3)), floored at 1e-6.
+    expect(stats.delta_kl!.std).toBeCloseTo(8.466e-6, 8);
     await expect(
       run('null_adapter', {}, await openPair({ kind: 'fake', adapterViews: false })),
     ).rejects.toThrow(/null-adapter views/);
