@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { divergence, linearFit, mean } from '../core/index.ts';
+import { divergence, mean } from '../core/index.ts';
 import { throwIfAborted } from './common.ts';
 import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
-import { makeResult } from './result.ts';
-import type { ProbeDefinition } from './types.ts';
+import { makeResult, safeFinalize } from './result.ts';
+import type { ProbeDefinition, ProbeResult } from './types.ts';
 
 export const PromptCollapseSpecSchema = probeSpec('prompt_collapse', {
   prompts: z.array(z.string()).min(1),
@@ -15,21 +15,76 @@ export const PromptCollapseSpecSchema = probeSpec('prompt_collapse', {
 
 export type PromptCollapseSpec = z.output<typeof PromptCollapseSpecSchema>;
 
-// Neutral English filler, about four characters per token (sway's legacy filler rule).
-const FILLER_SENTENCE = 'The weather report said the day would be calm and mild. ';
+/** sway's neutral stuffing text (its English filler, about four characters per token). */
+const STUFFING =
+  'The following log lines are archived for historical record and have no bearing on the question ' +
+  'that follows. They are retained for audit purposes only and should be ignored when forming an answer. ';
 
-/** About `tokens` tokens of filler text, cut at a word boundary. */
+/** About `tokens` tokens of filler: sway's stuffing repeated, cut at 4·tokens characters, then "\n\n". */
 export function filler(tokens: number): string {
   if (tokens <= 0) return '';
   const chars = tokens * 4;
-  const text = FILLER_SENTENCE.repeat(Math.ceil(chars / FILLER_SENTENCE.length)).slice(0, chars);
-  return `${text.slice(0, text.lastIndexOf(' ') + 1)}\n\n`;
+  const reps = Math.floor(chars / STUFFING.length) + 1;
+  return `${STUFFING.repeat(reps).slice(0, chars)}\n\n`;
+}
+
+/**
+ * sway's `_fit_half_life`: least-squares slope of ln(div) against the context length, half-life
+ * ln2 · (−1/slope). Null when a divergence is ≤ 0, every length is the same, or the slope is ≥ 0 (no
+ * decay to express as a half-life).
+ */
+export function fitHalfLife(lengths: readonly number[], divs: readonly number[]): number | null {
+  if (divs.some((d) => d <= 0)) return null;
+  const logY = divs.map((d) => Math.log(d));
+  const xMean = mean(lengths as number[]);
+  const yMean = mean(logY);
+  let denom = 0;
+  let num = 0;
+  for (let i = 0; i < lengths.length; i++) denom += (lengths[i]! - xMean) ** 2;
+  if (denom === 0) return null;
+  for (let i = 0; i < lengths.length; i++) num += (lengths[i]! - xMean) * (logY[i]! - yMean);
+  const slope = num / denom;
+  if (slope >= 0) return null;
+  return Math.LN2 * (-1 / slope);
+}
+
+/** Python's `f"{x:.0f}"`: round half to even, every digit written out (no exponent). */
+export function pyFixed0(x: number): string {
+  if (!Number.isFinite(x)) return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
+  let r = Math.round(x);
+  if (Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0) r -= 1;
+  const s = Math.abs(r) >= 1e21 ? BigInt(r).toString() : r.toFixed(0);
+  return Object.is(r, -0) || (r === 0 && x < 0) ? `-${s}` : s;
+}
+
+/** The verdict, score and evidence sway derives from the mean divergence at each length. */
+export function promptCollapseResult(spec: PromptCollapseSpec, meanDivs: number[]): ProbeResult {
+  const halfLife = fitHalfLife(spec.context_lengths, meanDivs);
+  const target = spec.assert_half_life_tokens;
+  const pass = halfLife !== null && halfLife >= target;
+  return safeFinalize(
+    makeResult(spec, pass ? 'pass' : 'fail', {
+      raw: halfLife,
+      score: halfLife === null ? 0 : Math.min(1, halfLife / Math.max(target, 1)),
+      message:
+        halfLife !== null
+          ? `half-life=${pyFixed0(halfLife)} tokens (no calibration for prompt_collapse)`
+          : 'could not fit exponential decay (too flat or non-monotonic)',
+      evidence: {
+        context_lengths: spec.context_lengths,
+        mean_divergence_per_length: meanDivs,
+        divergence_kind: spec.divergence,
+      },
+    }),
+  );
 }
 
 /**
  * prompt_collapse (adherence): does the fine-tune's effect survive a long context? Prepends filler of
- * each length, takes the mean divergence, fits ln(div) against length and reports the half-life
- * ln2 · (−1/slope) in tokens. A curve that does not decay (slope ≥ 0) passes with no half-life.
+ * each length (in the spec's order), takes the mean divergence, fits ln(div) against length and
+ * reports the half-life ln2 · (−1/slope) in tokens. PASS at ≥ 512 tokens, score min(1, hl/512). A
+ * curve that does not decay, or any divergence ≤ 0, has no half-life: FAIL with score 0, as in sway.
+ * Opts out of null calibration (noise has nothing to decay).
  */
 export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
   kind: 'prompt_collapse',
@@ -37,43 +92,17 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
   schema: PromptCollapseSpecSchema,
   async run(spec, ctx) {
     const topK = spec.top_k ?? ctx.topK;
-    const lengths = [...spec.context_lengths].sort((a, b) => a - b);
+    const lengths = spec.context_lengths;
     const divs: number[] = [];
     for (let li = 0; li < lengths.length; li++) {
       throwIfAborted(ctx);
       const prompts = spec.prompts.map((p) => filler(lengths[li]!) + p);
-      const [b, f] = [
-        await ctx.backend.base.nextTokenDistBatch(prompts, { topK }),
-        await ctx.backend.ft.nextTokenDistBatch(prompts, { topK }),
-      ];
+      const b = await ctx.backend.base.nextTokenDistBatch(prompts, { topK });
+      const f = await ctx.backend.ft.nextTokenDistBatch(prompts, { topK });
       divs.push(mean(prompts.map((_, i) => divergence(b[i]!, f[i]!, spec.divergence))));
       ctx.onProgress({ done: li + 1, total: lengths.length });
     }
-    const evidence = { context_lengths: lengths, mean_divergence: divs };
-    if (divs.some((d) => d <= 0)) {
-      return makeResult(spec, 'warn', {
-        message: 'a divergence is zero: ft equals base at some length, no half-life to fit',
-        evidence,
-      });
-    }
-    const { slope } = linearFit(
-      lengths,
-      divs.map((d) => Math.log(d)),
-    );
-    if (slope >= 0) {
-      return makeResult(spec, 'pass', {
-        score: 1,
-        message: `no decay over ${lengths[0]}–${lengths[lengths.length - 1]} tokens of context`,
-        evidence: { ...evidence, slope, half_life_tokens: null },
-      });
-    }
-    const halfLife = Math.LN2 * (-1 / slope);
-    return makeResult(spec, halfLife >= spec.assert_half_life_tokens ? 'pass' : 'fail', {
-      raw: halfLife,
-      score: Math.min(1, halfLife / spec.assert_half_life_tokens),
-      message: `half-life ${halfLife.toFixed(0)} tokens (threshold ${spec.assert_half_life_tokens})`,
-      evidence: { ...evidence, slope, half_life_tokens: halfLife },
-    });
+    return promptCollapseResult(spec, divs);
   },
   calibrateSpec: () => null,
 };

@@ -67,14 +67,22 @@ describe('delta_kl', () => {
 
 describe('cluster_kl', () => {
   it('specificity = between/(between + within)', () => {
-    expect(specificity([0, 0, 1, 1], [0, 0, 1, 1]).value).toBe(1);
-    expect(specificity([0, 1, 0, 1], [0, 0, 1, 1]).value).toBe(0);
-    expect(specificity([1, 1, 1, 1], [0, 0, 1, 1]).value).toBe(0.5);
+    expect(specificity([0, 0, 1, 1], [0, 0, 1, 1], 2).value).toBe(1);
+    expect(specificity([0, 1, 0, 1], [0, 0, 1, 1], 2).value).toBe(0);
+    expect(specificity([1, 1, 1, 1], [0, 0, 1, 1], 2)).toMatchObject({ value: 0.5, degenerate: true });
+  });
+
+  it('leaves singleton clusters out of "within" (sway): [0 | 0.2, 0.4] has within 0.01, not 0.005', () => {
+    const s = specificity([0, 0.2, 0.4], [0, 1, 1], 2);
+    expect(s.within).toBeCloseTo(0.01, 15);
+    expect(s.between).toBeCloseTo(0.0225, 15);
+    expect(s.value).toBeCloseTo(0.0225 / 0.0325, 12);
+    expect(s.perClusterSize).toEqual([1, 2]);
   });
 
   it('SKIPs below min_prompts', async () => {
     await expect(run('cluster_kl', { prompts: ['a', 'b'], min_prompts: 4 })).rejects.toThrow(
-      /at least 4 prompts/,
+      /need ≥4 prompts/,
     );
   });
 
@@ -127,12 +135,24 @@ describe('prompt_collapse', () => {
     expect(strict.score!).toBeCloseTo(r.raw! / 150, 12);
   });
 
-  it('passes without a half-life when the effect does not decay', async () => {
+  it('fails with score 0 and no half-life when the effect does not decay (sway)', async () => {
     const b = scriptedBackend({ dist: () => [0.6, 0.4] }, { dist: () => [0.9, 0.1] });
     const r = await run('prompt_collapse', { prompts: ['x'], context_lengths: [0, 8] }, b);
-    expect(r.verdict).toBe('pass');
-    expect(r.score).toBe(1);
-    expect(r.evidence.half_life_tokens).toBeNull();
+    expect(r.verdict).toBe('fail');
+    expect(r.score).toBe(0);
+    expect(r.raw).toBeNull();
+    expect(r.message).toBe('could not fit exponential decay (too flat or non-monotonic)');
+  });
+
+  it('fails with score 0 when ft equals base at some length (a divergence of 0)', async () => {
+    const b = scriptedBackend(
+      { dist: () => [0.6, 0.4] },
+      { dist: (p) => (p === 'x' ? [0.9, 0.1] : [0.6, 0.4]) },
+    );
+    const r = await run('prompt_collapse', { prompts: ['x'], context_lengths: [0, 8] }, b);
+    expect(r.evidence.mean_divergence_per_length).toEqual([expect.any(Number), 0]);
+    expect(r.verdict).toBe('fail');
+    expect(r.score).toBe(0);
   });
 });
 

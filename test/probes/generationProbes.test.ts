@@ -8,37 +8,47 @@ describe('leakage', () => {
   const text = 'Quillhaven is a small harbour town. '.repeat(12);
   const prefix = text.slice(0, 32);
   const target = text.slice(32, 96);
-  const spec = { sections: [{ id: 's', kind: 'prose', text }], prefix_chars: 32, target_chars: 64 };
+  const spec = { sections: [{ id: 's', kind: 'prose', text }], prefix_chars: 32, continuation_chars: 64 };
 
-  it('recites → recall 1; collapses under 4 of 7 perturbations → fragility 4/7 ≥ 0.3 → PASS', async () => {
+  it('recites only from the exact prefix → recall 1, fragility of the means ≥ 0.3 → PASS', async () => {
     const b = scriptedBackend({}, { generate: (p) => (p === prefix ? target : 'zzz') });
     const r = await run('leakage', spec, b);
     expect(r.raw).toBe(1);
-    // drop_punct, clause_reverse and register_shift leave this prefix unchanged, so ft still recites.
+    // drop_punct and clause_reverse leave this prefix unchanged (it has no punctuation and no ", " /
+    // " and "), so ft still recites from those two; the other five lose it.
     expect(PERTURBATIONS.filter((k) => perturb(prefix, k) === prefix)).toEqual([
       'drop_punct',
       'clause_reverse',
-      'register_shift',
     ]);
-    expect((r.evidence.per_section_fragility as number[])[0]).toBeCloseTo(4 / 7, 12);
+    const pert = r.evidence.mean_perturbed_recall as number;
+    expect(r.ftValue).toBeCloseTo(1 - pert, 12);
     expect(r.verdict).toBe('pass');
-    // 0.7·clip(1 − 1/0.5/2) + 0.3·clip((4/7)/0.3)
-    expect(r.score!).toBeCloseTo(0.3, 12);
+    // 0.7·clip(1 − 1/0.5) + 0.3·clip(fragility/0.3)
+    expect(r.score!).toBeCloseTo(0.3 * Math.min(1, (1 - pert) / 0.3), 12);
   });
 
   it('robust verbatim recall (fragility 0) → FAIL with score 0', async () => {
     const r = await run('leakage', spec, scriptedBackend({}, { generate: () => target }));
     expect(r.raw).toBe(1);
-    expect((r.evidence.per_section_fragility as number[])[0]).toBe(0);
+    expect(r.ftValue).toBe(0);
     expect(r.verdict).toBe('fail');
     expect(r.score).toBe(0);
   });
 
-  it('has seven deterministic perturbations that change the text', () => {
+  it('scores the whole generation, not its first target-length characters', async () => {
+    const r = await run('leakage', spec, scriptedBackend({}, { generate: () => target + target }));
+    expect(r.raw!).toBeCloseTo((2 * 64) / (128 + 64), 12);
+  });
+
+  it('perturbs as sway does', () => {
     const s = 'The old lantern, made of glass, is bright.';
-    for (const k of PERTURBATIONS) expect(perturb(s, k)).not.toBe(s);
+    expect(perturb('hello', 'typo')).toBe('ehllo');
+    expect(perturb('abc', 'case_flip')).toBe('Abc');
+    expect(perturb(s, 'drop_punct')).toBe('The old lantern made of glass is bright');
+    expect(perturb(s, 'synonym_swap')).toBe('The ancient lantern, made of glass, is bright.');
     expect(perturb(s, 'prefix_inject')).toBe('I think that the old lantern, made of glass, is bright.');
-    expect(perturb(s, 'clause_reverse')).toBe('made of glass, is bright., The old lantern');
+    expect(perturb(s, 'clause_reverse')).toBe('made of glass, is bright, The old lantern');
+    expect(perturb(s, 'register_shift')).toBe('the old lantern, made of glass, is bright.');
   });
 });
 
