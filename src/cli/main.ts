@@ -10,6 +10,7 @@ import {
   type SuiteOutputs,
   type SuiteRunOptions,
 } from './suiteCommand.ts';
+import { probeCommand } from './probeCommand.ts';
 import { traceCommand, type TraceFormat } from './traceCommand.ts';
 import { TOP_USAGE, usageFor } from './usage.ts';
 
@@ -136,10 +137,50 @@ async function traceCmd(args: string[], io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
+async function probeCmd(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse('probe', args, {
+    spec: { type: 'string' },
+    base: { type: 'string' },
+    ft: { type: 'string' },
+    prompt: { type: 'string', multiple: true },
+    'top-k': { type: 'string', default: '10' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    io.out(usageFor('probe'));
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument ${positionals[0]}; prompts go in --prompt`, 'probe', {
+      input: positionals[0],
+    });
+  }
+  const topK = Number(values['top-k']);
+  if (!Number.isInteger(topK) || topK < 1) {
+    throw new UsageError(`--top-k must be a whole number ≥ 1, got "${values['top-k']}"`, 'probe', {
+      input: '--top-k',
+    });
+  }
+  await probeCommand(
+    {
+      ...(values.spec !== undefined ? { specPath: values.spec } : {}),
+      ...(values.base !== undefined ? { base: values.base } : {}),
+      ...(values.ft !== undefined ? { ft: values.ft } : {}),
+      prompts: values.prompt ?? [],
+      topK,
+      json: values.json === true,
+    },
+    io,
+  );
+  return EXIT.ok;
+}
+
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> = {
   run: runCommand,
   gate: gateCommand,
   trace: traceCmd,
+  probe: probeCmd,
 };
 
 /**
@@ -185,7 +226,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option ${first}`
-          : `unknown command "${first}"; commands: run, gate, trace`,
+          : `unknown command "${first}"; commands: run, gate, trace, probe`,
         undefined,
         { input: first },
       );

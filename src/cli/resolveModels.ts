@@ -20,26 +20,60 @@ type Side = 'base' | 'ft';
 const looksLikePath = (s: string): boolean =>
   isAbsolute(s) || s.startsWith('.') || s.startsWith('~') || s.includes('\\') || s.split('/').length > 2;
 
-function localFolder(side: Side, m: ModelSpec, specDir: string): string | null {
-  const path = isAbsolute(m.base) ? m.base : resolve(specDir, m.base);
+/** `value` as an existing folder (relative to `dir`), null when it reads as a hub id instead. */
+function localFolder(field: string, value: string, dir: string, relativeTo: string): string | null {
+  const path = isAbsolute(value) ? value : resolve(dir, value);
   if (existsSync(path)) {
     if (!statSync(path).isDirectory()) {
       throw new ModelLoadError(
         'model-load/bad-source',
-        `models.${side}.base: ${path} is a file; point it at the model folder (config.json, tokenizer.json, onnx/).`,
-        { input: `models.${side}.base` },
+        `${field}: ${path} is a file; point it at the model folder (config.json, tokenizer.json, onnx/).`,
+        { input: field },
       );
     }
     return path;
   }
-  if (looksLikePath(m.base)) {
+  if (looksLikePath(value)) {
     throw new ModelLoadError(
       'model-load/bad-source',
-      `models.${side}.base: folder ${path} does not exist (paths are relative to the spec file's folder, ${specDir}).`,
-      { input: `models.${side}.base` },
+      `${field}: folder ${path} does not exist (paths are relative to ${relativeTo}, ${dir}).`,
+      { input: field },
     );
   }
   return null;
+}
+
+/**
+ * One model given on the command line or in a spec: an existing folder (relative to `dir`, or
+ * absolute) loads from disk; anything else is a hub id on `$DELTASCOPE_HUB_HOST` or huggingface.co.
+ * A malformed hub id is refused here, before anything loads, naming `field`.
+ */
+export function modelLocation(
+  field: string,
+  value: string,
+  dir: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  relativeTo = 'the current folder',
+): ModelLocation {
+  const host = env[HUB_HOST_ENV]?.trim() || undefined;
+  const folder = localFolder(field, value, dir, relativeTo);
+  const loc: ModelLocation =
+    folder !== null
+      ? { kind: 'dir', path: folder }
+      : { kind: 'hub', id: value, ...(host !== undefined ? { host } : {}) };
+  try {
+    resolveLocation(loc, nodeResolveContext());
+  } catch (e) {
+    if (!(e instanceof DeltascopeError)) throw e;
+    throw new ModelLoadError(
+      'model-load/bad-source',
+      `${field}: ${errorMessage(e)} Or give an existing folder.`,
+      {
+        input: field,
+      },
+    );
+  }
+  return loc;
 }
 
 function checkSupported(side: Side, m: ModelSpec): void {
@@ -70,25 +104,9 @@ export function resolveSpecModels(
   specDir: string,
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Extract<ModelSource, { kind: 'pair' }> {
-  const host = env[HUB_HOST_ENV]?.trim() || undefined;
   const location = (side: Side, m: ModelSpec): ModelLocation => {
     checkSupported(side, m);
-    const dir = localFolder(side, m, specDir);
-    const loc: ModelLocation =
-      dir !== null
-        ? { kind: 'dir', path: dir }
-        : { kind: 'hub', id: m.base, ...(host !== undefined ? { host } : {}) };
-    try {
-      resolveLocation(loc, nodeResolveContext());
-    } catch (e) {
-      if (!(e instanceof DeltascopeError)) throw e;
-      throw new ModelLoadError(
-        'model-load/bad-source',
-        `models.${side}.base: ${errorMessage(e)} Or give an existing folder.`,
-        { input: `models.${side}.base` },
-      );
-    }
-    return loc;
+    return modelLocation(`models.${side}.base`, m.base, specDir, env, "the spec file's folder");
   };
   return { kind: 'pair', base: location('base', spec.models.base), ft: location('ft', spec.models.ft) };
 }

@@ -4,6 +4,7 @@ Usage:
   deltascope run <spec.yaml> [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope gate <spec.yaml> [--threshold X] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
+  deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [--prompt TEXT …] [--top-k K] [--json]
   deltascope <command> --help
   deltascope --version
 
@@ -11,6 +12,7 @@ Commands:
   run     run a suite (sway.yaml format) on CPU and print the report
   gate    run a suite and exit 1 on any FAIL or a score below the threshold
   trace   analyse a trace JSONL file (per probe, view, op; slowest events; hot prompts)
+  probe   the Compare panel on the command line: top-k per view and exact full-vocabulary divergences
 
 Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 3 model load error,
 4 unexpected error (a bug: please report it), 130 cancelled.
@@ -57,9 +59,30 @@ Options:
   -h, --help        this help
 `;
 
-export const USAGES: Record<string, string> = { run: RUN_USAGE, gate: GATE_USAGE, trace: TRACE_USAGE };
+export const PROBE_USAGE = `Usage: deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [options]
 
-/** The usage of a command (`run`, `gate`, `trace`), or the top-level usage for anything else. */
+Opens the pair on CPU (a spec's models, or two folders / hub ids) and prints, for each prompt, its
+token ids as fed to the model (special tokens included), each view's top-k next tokens (id, text,
+logprob) and the exact divergences over the full vocabulary: JS, KL(ft‖base), KL(base‖ft) and both
+entropies, in nats.
+
+Options:
+  --spec FILE       a suite spec whose models name the pair
+  --base B, --ft F  the two models: folders (relative to the current folder) or hub ids
+  --prompt TEXT     a prompt to probe (repeat for several)
+  --top-k K         rows per view (default 10); the divergences never depend on it
+  --json            one JSON object: {prompts: [{prompt, token_ids, views: {base, ft}, js, kl_ft_base, kl_base_ft}]}
+  -h, --help        this help
+`;
+
+export const USAGES: Record<string, string> = {
+  run: RUN_USAGE,
+  gate: GATE_USAGE,
+  trace: TRACE_USAGE,
+  probe: PROBE_USAGE,
+};
+
+/** The usage of a command (`run`, `gate`, `trace`, `probe`), or the top-level usage for anything else. */
 export function usageFor(command: string | undefined): string {
   return command !== undefined && Object.hasOwn(USAGES, command) ? USAGES[command]! : TOP_USAGE;
 }
