@@ -1,6 +1,6 @@
 import type { TraceEvent } from './traceEvent.ts';
 
-/** sway's name for events that ran outside any probe. */
+/** sway's name for events that ran outside any probe (`probe` null or ""). */
 export const UNASSIGNED_PROBE = '<unassigned>';
 
 export interface GroupStats {
@@ -88,8 +88,8 @@ function groups(map: Map<string, Acc>): GroupStats[] {
       hitRate: a.events === 0 ? 0 : a.hits / a.events,
     });
   }
-  // sway sorts by total time, slowest first; ties by name so output is deterministic.
-  return out.sort((x, y) => y.totalMs - x.totalMs || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  // sway sorts by total time, slowest first, with a stable sort: ties keep first-seen order.
+  return out.sort((x, y) => y.totalMs - x.totalMs);
 }
 
 /**
@@ -124,7 +124,7 @@ export class TraceAnalyzer {
     if (e.hit) this.hits += 1;
     if (e.ts < this.firstTs) this.firstTs = e.ts;
     if (e.ts > this.lastTs) this.lastTs = e.ts;
-    addTo(this.probes, e.probe ?? UNASSIGNED_PROBE, e);
+    addTo(this.probes, e.probe || UNASSIGNED_PROBE, e);
     addTo(this.views, e.view_id, e);
     addTo(this.ops, e.op, e);
     if (e.prompt_hash !== '') {

@@ -38,7 +38,7 @@ function slowRows(a: TraceAnalysis): string[][] {
     e.hit ? 'hit' : 'miss',
     e.op,
     e.view_id,
-    e.probe ?? UNASSIGNED_PROBE,
+    e.probe || UNASSIGNED_PROBE,
     e.prompt_hash,
   ]);
 }
@@ -124,29 +124,43 @@ export function renderAnalysisMarkdown(a: TraceAnalysis): string {
   return out.join('\n') + '\n';
 }
 
-/** JSON report with snake_case keys, like sway's JSON outputs. */
+/**
+ * JSON report: sway's `render_json` fields first, with sway's names (`total_events`,
+ * `total_wall_ms`, `overall_hit_rate`, `per_probe`, `per_view`, `slowest` with the eight trace
+ * fields), then deltascope's additions (`per_op`, hit and miss counts, the time range,
+ * `hot_prompts`, `batch`).
+ */
 export function analysisToJson(a: TraceAnalysis): Record<string, unknown> {
-  const group = (g: GroupStats) => ({
-    name: g.name,
-    events: g.events,
+  const group = (key: string) => (g: GroupStats) => ({
+    [key]: g.name,
+    n_events: g.events,
     total_ms: g.totalMs,
-    hits: g.hits,
-    misses: g.misses,
+    cache_hits: g.hits,
+    cache_misses: g.misses,
     hit_rate: g.hitRate,
   });
   return {
-    events: a.events,
-    total_ms: a.totalMs,
-    hits: a.hits,
-    misses: a.misses,
-    hit_rate: a.hitRate,
+    total_events: a.events,
+    total_wall_ms: a.totalMs,
+    overall_hit_rate: a.hitRate,
+    per_probe: a.byProbe.map(group('probe')),
+    per_view: a.byView.map((g) => ({ view_id: g.name, n_events: g.events, total_ms: g.totalMs })),
+    slowest: a.slowest.map((e) => ({
+      ts: e.ts,
+      probe: e.probe,
+      view_id: e.view_id,
+      prompt_hash: e.prompt_hash,
+      top_k: e.top_k,
+      op: e.op,
+      wall_ms: e.wall_ms,
+      hit: e.hit,
+    })),
+    per_op: a.byOp.map(group('op')),
+    cache_hits: a.hits,
+    cache_misses: a.misses,
     first_ts: a.firstTs,
     last_ts: a.lastTs,
     span_s: a.spanS,
-    by_probe: a.byProbe.map(group),
-    by_view: a.byView.map(group),
-    by_op: a.byOp.map(group),
-    slowest: a.slowest,
     hot_prompts: a.hotPrompts.map((p) => ({ prompt_hash: p.promptHash, count: p.count, hits: p.hits })),
     batch: {
       batches: a.batch.batches,

@@ -44,33 +44,98 @@ export function encodeTraceJsonl(events: Iterable<TraceEvent>): string {
 }
 
 /**
- * Validates one parsed JSON value as a trace event. sway's loader defaults missing fields
- * (`probe` null, `hit` false, `top_k` 0, `ts` 0); what cannot be defaulted (no `op` or `view_id`,
- * wrong types) makes the line invalid. Extra keys are kept.
+ * Python's whitespace (`str.isspace`): JavaScript's `\s` without U+FEFF, plus U+001C–U+001F and
+ * U+0085.
  */
-function coerceTraceEvent(value: unknown): TraceEvent | null {
+const PY_WS =
+  '\\t\\n\\v\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const PY_STRIP = new RegExp(`^[${PY_WS}]+|[${PY_WS}]+$`, 'gu');
+
+/** Python's `s.strip()`. */
+export const pyStrip = (s: string): string => s.replace(PY_STRIP, '');
+
+const ND = /\p{Nd}/u;
+/** Any Unicode decimal digit as its ASCII digit (Python's int() and float() read them all). */
+function asciiDigits(s: string): string {
+  return s.replace(/\p{Nd}/gu, (ch) => {
+    const cp = ch.codePointAt(0)!;
+    let zero = cp;
+    while (zero > 0 && ND.test(String.fromCodePoint(zero - 1))) zero--;
+    return String((cp - zero) % 10);
+  });
+}
+
+const PY_INT = /^[+-]?\d(?:_?\d)*$/;
+const PY_FLOAT = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+
+/** Python's `int(v)` for a JSON value; null where it raises (TypeError / ValueError). */
+function intOf(v: unknown): number | null {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return Number.isFinite(v) ? Math.trunc(v) + 0 : null;
+  if (typeof v !== 'string') return null;
+  const t = asciiDigits(pyStrip(v));
+  return PY_INT.test(t) ? Number(t.replace(/_/g, '')) + 0 : null;
+}
+
+/**
+ * Python's `float(v)` for a JSON value; null where it raises. `nan` / `inf` spellings are refused: a
+ * deltascope event's times are finite (a documented difference; sway would load them).
+ */
+function floatOf(v: unknown): number | null {
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v !== 'string') return null;
+  const t = asciiDigits(pyStrip(v));
+  if (!PY_FLOAT.test(t)) return null;
+  const x = Number(t.replace(/_/g, ''));
+  return Number.isFinite(x) ? x : null;
+}
+
+/** Python's `bool(v)` for a JSON value. */
+function pyTruthy(v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'string') return v.length > 0;
+  if (Array.isArray(v)) return v.length > 0;
+  return Object.keys(v).length > 0;
+}
+
+/** A text field: absent → "", a string as is; anything else is refused (sway would print it). */
+const textField = (v: unknown): string | null => (v === undefined ? '' : typeof v === 'string' ? v : null);
+
+/**
+ * Validates one parsed JSON value as a trace event the way sway's trace loader does: a missing field
+ * takes sway's default (`ts` 0, `probe` null, `view_id` / `prompt_hash` / `op` "", `top_k` 0, `wall_ms`
+ * 0, `hit` false); `ts` / `wall_ms` go through Python's `float()` (numbers, booleans, numeric strings
+ * such as "2.5", " 1e-3 ", "1_000.5"), `top_k` through `int()` (integers, truncated floats, booleans,
+ * integer strings such as "256"), `hit` through `bool()` (`1` and `"no"` are true, `0`, `""`, `[]` and
+ * null false). What sway refuses (an object that is not a JSON object, `top_k: "12.0"`, `wall_ms: "x"`
+ * or null) is refused. Deliberately stricter: `probe` must be a string or null, `view_id` /
+ * `prompt_hash` / `op` strings, and the times finite. Extra keys are kept.
+ */
+export function coerceTraceEvent(value: unknown): TraceEvent | null {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
   const r = value as Record<string, unknown>;
-  if (typeof r.op !== 'string' || typeof r.view_id !== 'string') return null;
-  const ts = r.ts ?? 0;
-  const wall = r.wall_ms ?? 0;
-  const topK = r.top_k ?? 0;
+  const ts = r.ts === undefined ? 0 : floatOf(r.ts);
+  const wall = r.wall_ms === undefined ? 0 : floatOf(r.wall_ms);
+  const topK = r.top_k === undefined ? 0 : intOf(r.top_k);
   const probe = r.probe ?? null;
-  const hit = r.hit ?? false;
-  const hash = r.prompt_hash ?? '';
-  if (typeof ts !== 'number' || typeof wall !== 'number' || typeof topK !== 'number') return null;
-  if (!Number.isInteger(topK)) return null;
+  const viewId = textField(r.view_id);
+  const hash = textField(r.prompt_hash);
+  const op = textField(r.op);
+  if (ts === null || wall === null || topK === null) return null;
   if (probe !== null && typeof probe !== 'string') return null;
-  if (typeof hit !== 'boolean' || typeof hash !== 'string') return null;
+  if (viewId === null || hash === null || op === null) return null;
   const event: Record<string, unknown> = {
     ts,
     probe,
-    view_id: r.view_id,
+    view_id: viewId,
     prompt_hash: hash,
     top_k: topK,
-    op: r.op,
+    op,
     wall_ms: wall,
-    hit,
+    hit: pyTruthy(r.hit),
   };
   for (const key of Object.keys(r)) if (!(key in event)) event[key] = r[key];
   return event as unknown as TraceEvent;
@@ -167,7 +232,7 @@ export class TraceJsonlReader implements SkippedLines {
     this.carry = '';
     this.overlong = false;
     if (raw !== null && raw.length <= MAX_TRACE_LINE_CHARS) {
-      const line = raw.trim();
+      const line = pyStrip(raw);
       if (line === '') return;
       const event = parseTraceLine(line);
       if (event !== null) {

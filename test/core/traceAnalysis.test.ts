@@ -138,8 +138,8 @@ describe('analyzeTrace', () => {
     expect(md).toContain('| <unassigned> | 2 | 5.25 | 1 | 1 | 50.0% |');
     expect(md).toContain('## Hot prompts');
     const json = analysisToJson(a);
-    expect(json.events).toBe(6);
-    expect((json.by_view as { name: string }[])[0]!.name).toBe('ft');
+    expect(json.total_events).toBe(6);
+    expect((json.per_view as { view_id: string }[])[0]!.view_id).toBe('ft');
     expect(JSON.parse(JSON.stringify(json))).toEqual(json);
   });
 });

@@ -141,7 +141,7 @@ describe('trace store', () => {
     await expect(importJsonl(db, file('big.jsonl', 'x'.repeat(2000)), { maxBytes: 1000 })).rejects.toThrow(
       /"big\.jsonl" is 0\.0 MB; the import limit is 0 MB/,
     );
-    await expect(importJsonl(db, file('bad.jsonl', 'nope\n{"a": 1}\n'))).rejects.toThrow(
+    await expect(importJsonl(db, file('bad.jsonl', 'nope\n{"top_k": "x"}\n'))).rejects.toThrow(
       /holds no valid trace events; skipped 2 malformed lines \(lines 1, 2\)\./,
     );
     expect(await listRuns(db)).toEqual([]);
