@@ -157,7 +157,7 @@ export interface GateDecision {
   reasons: string[];
 }
 
-/** sway's gate: fail on any FAIL verdict or an overall below the threshold (or no overall at all). */
+/** sway's gate: fail on any FAIL verdict or an overall below the threshold (0 when nothing scored). */
 export function gateDecision(result: SuiteResult, threshold: number): GateDecision {
   const reasons: string[] = [];
   for (const p of result.probes) {
@@ -165,8 +165,7 @@ export function gateDecision(result: SuiteResult, threshold: number): GateDecisi
       reasons.push(`probe ${p.name} (${p.kind}) FAILED: ${p.message || 'no message'}`);
   }
   const overall = result.score.overall;
-  if (overall === null) reasons.push('no probe produced a score, so there is no overall score to gate on');
-  else if (overall < threshold)
+  if (overall < threshold)
     reasons.push(`overall score ${overall.toFixed(4)} is below the threshold ${threshold}`);
   return { passed: reasons.length === 0, reasons };
 }

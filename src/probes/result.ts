@@ -1,7 +1,15 @@
 import type { CommonProbeSpec, ProbeResult, Verdict } from './types.ts';
 
-type Scalars = 'score' | 'raw' | 'zScore' | 'baseValue' | 'ftValue';
-const SCALARS: Scalars[] = ['score', 'raw', 'zScore', 'baseValue', 'ftValue'];
+/** The scalar fields as sway names them (its evidence lists them by these names). */
+export type ScalarField = 'score' | 'raw' | 'z_score' | 'base_value' | 'ft_value';
+type Scalar = 'score' | 'raw' | 'zScore' | 'baseValue' | 'ftValue';
+const SCALARS: readonly [ScalarField, Scalar][] = [
+  ['score', 'score'],
+  ['raw', 'raw'],
+  ['z_score', 'zScore'],
+  ['base_value', 'baseValue'],
+  ['ft_value', 'ftValue'],
+];
 
 /** A result with every field present; the probe fills what it knows. */
 export function makeResult(
@@ -27,19 +35,24 @@ export function makeResult(
   };
 }
 
-const bad = (v: unknown): boolean => typeof v === 'number' && !Number.isFinite(v);
+const nonFinite = (v: unknown): v is number => typeof v === 'number' && !Number.isFinite(v);
 
 /**
- * sway's `safe_finalize`: a non-finite critical field (default `raw`) turns the result into ERROR with
- * every scalar nulled and the bad inputs listed in `evidence.non_finite_inputs`, instead of a false
- * PASS; other non-finite scalars become null and are listed in `evidence.defensively_nulled`. The CI
- * is nulled whenever `raw` is.
+ * sway's `safe_finalize`. A non-finite critical field (default `raw`) turns the result into ERROR with
+ * every scalar and the CI nulled, every non-finite scalar's value kept in `evidence.non_finite_inputs`
+ * (keyed by sway's field names) and the message "non-finite critical field(s): … — probe cannot
+ * produce a meaningful result". Otherwise non-finite scalars become null and their names, sorted, are
+ * appended to `evidence.defensively_nulled`. The CI (deltascope's addition) is nulled when a bound is
+ * non-finite (listed as `ci_95`, sorted with the others) or when `raw` is null.
  */
-export function safeFinalize(result: ProbeResult, critical: Scalars[] = ['raw']): ProbeResult {
-  const badCritical = critical.filter((k) => bad(result[k]));
+export function safeFinalize(result: ProbeResult, critical: readonly ScalarField[] = ['raw']): ProbeResult {
+  const bad: Partial<Record<ScalarField, number>> = {};
+  for (const [name, field] of SCALARS) {
+    const v = result[field];
+    if (nonFinite(v)) bad[name] = v;
+  }
+  const badCritical = critical.filter((k) => k in bad).sort();
   if (badCritical.length > 0) {
-    const nonFinite: Record<string, string> = {};
-    for (const k of SCALARS) if (bad(result[k])) nonFinite[k] = String(result[k]);
     return {
       ...result,
       verdict: 'error',
@@ -49,23 +62,25 @@ export function safeFinalize(result: ProbeResult, critical: Scalars[] = ['raw'])
       baseValue: null,
       ftValue: null,
       ci95: null,
-      message: `non-finite ${badCritical.join(', ')}: the model produced NaN/Inf; ${result.message}`.trim(),
-      evidence: { ...result.evidence, non_finite_inputs: nonFinite },
+      message: `non-finite critical field(s): ${badCritical.join(', ')} — probe cannot produce a meaningful result`,
+      evidence: { ...result.evidence, non_finite_inputs: bad },
     };
   }
-  const nulled: string[] = [];
+  const nulled: string[] = Object.keys(bad);
   const out = { ...result };
-  for (const k of SCALARS) {
-    if (bad(out[k])) {
-      out[k] = null;
-      nulled.push(k);
-    }
-  }
-  if (out.ci95 !== null && (bad(out.ci95[0]) || bad(out.ci95[1]))) {
+  for (const [name, field] of SCALARS) if (name in bad) out[field] = null;
+  if (out.ci95 !== null && (nonFinite(out.ci95[0]) || nonFinite(out.ci95[1]))) {
     out.ci95 = null;
-    nulled.push('ci95');
+    nulled.push('ci_95');
   }
   if (out.raw === null) out.ci95 = null;
-  if (nulled.length > 0) out.evidence = { ...out.evidence, defensively_nulled: nulled };
+  nulled.sort();
+  if (nulled.length > 0) {
+    const earlier = out.evidence.defensively_nulled;
+    out.evidence = {
+      ...out.evidence,
+      defensively_nulled: [...(Array.isArray(earlier) ? (earlier as unknown[]) : []), ...nulled],
+    };
+  }
   return out;
 }

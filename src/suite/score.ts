@@ -1,4 +1,5 @@
 import { CATEGORIES, type Category, type ProbeResult } from '../probes/types.ts';
+import { pyFixed } from './reports/format.ts';
 import type { Band, CompositeScore } from './types.ts';
 
 export const DEFAULT_WEIGHTS: Record<Category, number> = {
@@ -16,11 +17,19 @@ export function bandFor(overall: number): Band {
   return 'suspicious';
 }
 
+/** A probe's weight inside its category: `evidence.weight` when it is a number, else 1. */
+function probeWeight(r: ProbeResult): number {
+  const w = r.evidence.weight;
+  return typeof w === 'number' ? w : 1;
+}
+
 /**
- * sway's composite score. SKIP, ERROR and unscored results drop out; a category's score is the
- * weight-averaged probe score (weights from `evidence.weight`); the overall is the category-weighted
- * mean over the categories that have a contributing probe (renormalised). Findings (≤ 5): the first
- * FAIL, categories below 0.3, and the error count.
+ * sway's composite score (`suite/score.compute`). SKIP, ERROR and unscored results drop out; a probe
+ * of unknown kind counts as adherence. A category's score is Σ max(w, 0)·s / Σ max(w, 0) over its
+ * probes (Σ taken as 1 when it is 0, so a category whose probes all weigh 0 scores 0); a category
+ * without probes scores 0. The overall is the category-weighted mean over the categories that have
+ * a probe (Σ weights taken as 1 when it is 0), so with no scored probe it is 0 ("noise"). Findings
+ * (≤ 5, in sway's words): the first FAIL, every category below 0.3 but not exactly 0, the error count.
  */
 export function computeScore(
   results: readonly ProbeResult[],
@@ -28,45 +37,45 @@ export function computeScore(
   weightOverrides: Partial<Record<Category, number>> = {},
 ): CompositeScore {
   const weights = { ...DEFAULT_WEIGHTS, ...weightOverrides };
-  const sums = new Map<Category, { ws: number; w: number }>();
+  const buckets = new Map<Category, ProbeResult[]>(CATEGORIES.map((c) => [c, []]));
   for (const r of results) {
-    if (r.verdict === 'skip' || r.verdict === 'error' || r.score === null || !Number.isFinite(r.score))
-      continue;
-    const cat = categoryOf(r.kind);
-    if (cat === undefined) continue;
-    const w = typeof r.evidence.weight === 'number' ? r.evidence.weight : 1;
-    const acc = sums.get(cat) ?? { ws: 0, w: 0 };
-    acc.ws += w * r.score;
-    acc.w += w;
-    sums.set(cat, acc);
+    if (r.verdict === 'skip' || r.verdict === 'error' || r.score === null) continue;
+    buckets.get(categoryOf(r.kind) ?? 'adherence')!.push(r);
   }
-  const components: Partial<Record<Category, number>> = {};
+  const components = {} as Record<Category, number>;
   let num = 0;
   let den = 0;
   for (const cat of CATEGORIES) {
-    const acc = sums.get(cat);
-    if (acc === undefined || acc.w <= 0) continue;
-    const s = acc.ws / acc.w;
-    components[cat] = s;
-    num += weights[cat] * s;
+    const probes = buckets.get(cat)!;
+    if (probes.length === 0) {
+      components[cat] = 0;
+      continue;
+    }
+    let totalW = 0;
+    let weighted = 0;
+    for (const p of probes) {
+      const w = Math.max(probeWeight(p), 0);
+      totalW += w;
+      weighted += w * (p.score ?? 0);
+    }
+    components[cat] = weighted / (totalW || 1);
+    num += weights[cat] * components[cat];
     den += weights[cat];
   }
-  const overall = den > 0 ? num / den : null;
-  const findings: string[] = [];
-  const firstFail = results.find((r) => r.verdict === 'fail');
-  if (firstFail) findings.push(`${firstFail.name} (${firstFail.kind}) failed: ${firstFail.message}`.trim());
+  const overall = num / (den || 1);
+  return { overall, band: bandFor(overall), components, weights, findings: findingsOf(results, components) };
+}
+
+function findingsOf(results: readonly ProbeResult[], components: Record<Category, number>): string[] {
+  const notes: string[] = [];
+  const failed = results.find((r) => r.verdict === 'fail');
+  if (failed)
+    notes.push(`${failed.name} (${failed.kind}) failed${failed.message ? `: ${failed.message}` : ''}`);
   for (const cat of CATEGORIES) {
     const s = components[cat];
-    if (s !== undefined && s < 0.3 && weights[cat] > 0)
-      findings.push(`${cat} is weak (${s.toFixed(2)} < 0.30)`);
+    if (s < 0.3 && s !== 0) notes.push(`${cat} score is ${pyFixed(s, 2)} — below the noise threshold`);
   }
   const errors = results.filter((r) => r.verdict === 'error').length;
-  if (errors > 0) findings.push(`${errors} probe${errors === 1 ? '' : 's'} errored`);
-  return {
-    overall,
-    band: overall === null ? null : bandFor(overall),
-    components,
-    weights,
-    findings: findings.slice(0, 5),
-  };
+  if (errors > 0) notes.push(`${errors} probe(s) errored — see full report for details`);
+  return notes.slice(0, 5);
 }

@@ -16,10 +16,11 @@ export type SuiteSpec = z.output<typeof SuiteSpecSchema>;
 
 export type Band = 'noise' | 'partial' | 'healthy' | 'suspicious';
 
+/** sway's `SwayScore`: with no scored probe the overall is 0 ("noise"); every category is listed. */
 export interface CompositeScore {
-  overall: number | null;
-  band: Band | null;
-  components: Partial<Record<Category, number>>;
+  overall: number;
+  band: Band;
+  components: Record<Category, number>;
   weights: Record<Category, number>;
   findings: string[];
 }

@@ -78,10 +78,9 @@ describe('gateDecision', () => {
     });
     r.probes = r.probes.filter((p) => p.verdict !== 'fail');
     expect(gateDecision(r, 0.6)).toEqual({ passed: true, reasons: [] });
-    r.score = { ...r.score, overall: null };
-    expect(gateDecision(r, 0.6).reasons).toEqual([
-      'no probe produced a score, so there is no overall score to gate on',
-    ]);
+    // With no scored probe sway's overall is 0.0, which gates like any low score.
+    r.score = { ...r.score, overall: 0 };
+    expect(gateDecision(r, 0.6).reasons).toEqual(['overall score 0.0000 is below the threshold 0.6']);
   });
 });
 

@@ -26,11 +26,11 @@ export function fixtureResult(): SuiteResult {
     score: {
       overall: 0.6123,
       band: 'healthy',
-      components: { adherence: 0.7, calibration: 0.25, baseline: 1 },
+      components: { adherence: 0.7, attribution: 0, calibration: 0.25, ablation: 0, baseline: 1 },
       weights: { adherence: 0.3, attribution: 0.35, calibration: 0.2, ablation: 0.15, baseline: 0 },
       findings: [
         'drift (calibration_drift) failed: too many regressions',
-        'calibration is weak (0.25 < 0.30)',
+        'calibration score is 0.25 — below the noise threshold',
       ],
     },
     nullStats: { delta_kl: { mean: 0.01, std: 0.002, n: 3 } },
@@ -86,8 +86,9 @@ export function fixtureResult(): SuiteResult {
         zScore: null,
         baseValue: null,
         ftValue: null,
-        evidence: { weight: 1, non_finite_inputs: { raw: 'NaN' } },
-        message: 'non-finite raw',
+        // safe_finalize keeps the NaN; the JSON report writes it as null (strict JSON).
+        evidence: { weight: 1, non_finite_inputs: { raw: null } },
+        message: 'non-finite critical field(s): raw — probe cannot produce a meaningful result',
         durationS: 1234.4,
         ci95: null,
       },

@@ -8,6 +8,7 @@ import {
   toTerminalReport,
 } from '../../src/suite/reports/index.ts';
 import { DeltascopeError } from '../../src/core/errors.ts';
+import { computeScore } from '../../src/suite/score.ts';
 import type { SuiteResult } from '../../src/suite/types.ts';
 import { fixtureResult } from './reportFixture.ts';
 
@@ -127,7 +128,9 @@ describe('JUnit report', () => {
       '<failure message="too many &lt;regressions&gt; &amp; &quot;drops&quot;&#10;second line"/>',
     );
     expect(xml).toContain('<skipped message="backend is not scalable"/>');
-    expect(xml).toContain('<error message="non-finite raw"/>');
+    expect(xml).toContain(
+      '<error message="non-finite critical field(s): raw — probe cannot produce a meaningful result"/>',
+    );
     expect(xml).toMatchSnapshot();
   });
 });
@@ -153,12 +156,12 @@ describe('terminal report', () => {
     expect(text).toMatchSnapshot();
   });
 
-  it('leaves batches out of the footer when none were sent, and shows a missing overall as —', () => {
+  it('leaves batches out of the footer when none were sent; nothing scored is 0.00 (noise)', () => {
     const r: SuiteResult = fixtureResult();
     r.backendStats = { ...(r.backendStats as object), batches_sent: 0 } as SuiteResult['backendStats'];
-    r.score = { ...r.score, overall: null, band: null, components: {}, findings: [] };
+    r.score = computeScore([], () => undefined);
     const text = toTerminalReport(r);
-    expect(text).toContain('\noverall: —\n');
+    expect(text).toContain('\noverall: 0.00 (noise)\n');
     expect(text.trimEnd().split('\n').at(-1)).toBe(
       'wall 12.5s | deltascope 0.1.0 | det: best_effort (seed=7) | cache: 3/12 = 25%',
     );

@@ -115,7 +115,7 @@ describe('runSuite', () => {
     expect(result.probes[1]!.message).toBe('disabled in spec');
     expect(result.probes[2]!.message).toMatch(/topK must be a positive integer/);
     expect(result.probes[3]!.message).toMatch(/scaled-adapter views/);
-    expect(result.score.findings).toContain('2 probes errored');
+    expect(result.score.findings).toContain('2 probe(s) errored — see full report for details');
   });
 
   it('null_adapter calibrates later probes, which then report a z-score', async () => {

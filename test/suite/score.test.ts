@@ -45,12 +45,15 @@ describe('composite score (sway suite/score.compute)', () => {
     // adherence = (0.8·1 + 0.2·3)/4 = 0.35; attribution 0.9; baseline 0.1 (weight 0)
     expect(s.components.adherence).toBeCloseTo(0.35, 12);
     expect(s.components.attribution).toBeCloseTo(0.9, 12);
-    expect(s.components.calibration).toBeUndefined();
+    expect(s.components.calibration).toBe(0);
+    expect(s.components.ablation).toBe(0);
     // overall = (0.30·0.35 + 0.35·0.9 + 0·0.1)/(0.30 + 0.35 + 0)
     expect(s.overall!).toBeCloseTo((0.3 * 0.35 + 0.35 * 0.9) / 0.65, 12);
     expect(s.band).toBe('healthy');
     expect(s.findings[0]).toMatch(/^y \(a2\) failed/);
-    expect(s.findings).toContain('1 probe errored');
+    expect(s.findings).toContain('1 probe(s) errored — see full report for details');
+    // baseline's 0.10 is a finding too (sway lists every category below 0.3 but not exactly 0)
+    expect(s.findings).toContain('baseline score is 0.10 — below the noise threshold');
     expect(s.weights).toEqual(DEFAULT_WEIGHTS);
   });
 
@@ -58,7 +61,17 @@ describe('composite score (sway suite/score.compute)', () => {
     const s = computeScore([r('x', 'a1', 'pass', 0.5)], (k) => CATS[k], { adherence: 2 });
     expect(s.weights.adherence).toBe(2);
     expect(s.overall).toBe(0.5);
-    expect(computeScore([], () => undefined)).toMatchObject({ overall: null, band: null });
+    expect(computeScore([], () => undefined)).toMatchObject({ overall: 0, band: 'noise' });
+  });
+
+  it('a category whose probes all weigh 0 stays active and scores 0; unknown kinds are adherence', () => {
+    const s = computeScore(
+      [r('x', 'a1', 'pass', 0.9, 0), r('z', 't1', 'pass', 0.6), r('u', 'zz', 'pass', 0.3, 0)],
+      (k) => CATS[k],
+    );
+    expect(s.components.adherence).toBe(0);
+    expect(s.overall).toBeCloseTo((0.35 * 0.6) / 0.65, 12);
+    expect(s.findings).toEqual([]);
   });
 
   it('bands at sway’s cut points', () => {

@@ -113,7 +113,7 @@ export interface FormattedReport {
   wall: string;
   determinism: string;
   cache: string;
-  /** Categories with a score, in sway's order. */
+  /** Every category, in sway's order. */
   components: { category: Category; score: number; scoreText: string; weight: number; weightText: string }[];
   /** One entry per probe: its `PROBE_HEADER` cells, duration and message. */
   probes: { cells: string[]; duration: string; message: string }[];
@@ -122,7 +122,7 @@ export interface FormattedReport {
 export function formatReport(r: SuiteResult): FormattedReport {
   const s = r.score;
   return {
-    overall: `${fmtScore(s.overall)}${s.band !== null ? ` (${s.band})` : ''}`,
+    overall: `${fmtScore(s.overall)} (${s.band})`,
     base: r.baseModelId || MISSING,
     adapter: r.adapterId || MISSING,
     wall: fmtDuration(r.wallSeconds),

@@ -105,6 +105,8 @@ function categoryNumbers(v: unknown): Partial<Record<Category, number>> {
   return out;
 }
 
+const ZERO_COMPONENTS = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
+
 function statsFromJson(r: Record<string, unknown>): BackendStatsDict {
   const out = {} as BackendStatsDict;
   for (const k of STATS_KEYS) out[k] = num(r[k]);
@@ -166,7 +168,8 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
   const score = rec(r.score);
   const statsIn = rec(r.backend_stats);
   const hasStats = STATS_KEYS.some((k) => typeof statsIn[k] === 'number');
-  const overall = numOrNull(score.overall);
+  // sway's score always has an overall (0.0 with no scored probe); older reports may carry null.
+  const overall = num(score.overall);
   return {
     swayVersion: str(r.sway_version),
     specPath: str(r.spec_path),
@@ -183,8 +186,8 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
     backendStats: hasStats ? statsFromJson(statsIn) : {},
     score: {
       overall,
-      band: overall === null ? null : oneOf(score.band, BANDS, bandFor(overall)),
-      components: categoryNumbers(score.components),
+      band: oneOf(score.band, BANDS, bandFor(overall)),
+      components: { ...ZERO_COMPONENTS, ...categoryNumbers(score.components) },
       weights: { ...DEFAULT_WEIGHTS, ...categoryNumbers(score.weights) },
       findings: Array.isArray(score.findings)
         ? score.findings.filter((f): f is string => typeof f === 'string')

@@ -46,7 +46,7 @@ export function toJunitXml(r: SuiteResult): string {
   const prop = (name: string, value: string) =>
     out.push(`    <property name="${xmlEscape(name)}" value="${xmlEscape(value)}"/>`);
   prop('overall', num(r.score.overall));
-  prop('band', r.score.band ?? '');
+  prop('band', r.score.band);
   for (const cat of CATEGORIES) {
     const s = r.score.components[cat];
     if (s !== undefined) prop(`component.${cat}`, num(s));
