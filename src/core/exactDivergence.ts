@@ -1,4 +1,5 @@
-import type { TokenDist } from './tokenDist.ts';
+import { DeltascopeError } from './errors.ts';
+import { tailLogprobOf, type TokenDist } from './tokenDist.ts';
 
 /**
  * Divergences of two next-token distributions over the FULL vocabulary, in nats, accumulated in
@@ -84,4 +85,25 @@ export function topMass(d: TokenDist, k: number): number {
   const n = Math.min(k, d.logprobs.length);
   for (let i = 0; i < n; i++) mass += Math.exp(d.logprobs[i]!);
   return mass;
+}
+
+/**
+ * The top-k distribution a `top_k = k` lookup would return, cut from a full one: the same ids in
+ * the same order (descending, ties by lower id), the same fp32 logprobs and the same tail rule, so
+ * sway's top-k formulas give bit-identical values without a second forward pass.
+ */
+export function truncateDist(full: TokenDist, k: number): TokenDist {
+  if (!Number.isInteger(k) || k < 1) {
+    throw new DeltascopeError('input/invalid', `topK must be a positive integer, got ${String(k)}.`, {
+      input: 'top_k',
+    });
+  }
+  if (k >= full.tokenIds.length) return full;
+  const logprobs = full.logprobs.slice(0, k);
+  return {
+    tokenIds: full.tokenIds.slice(0, k),
+    logprobs,
+    vocabSize: full.vocabSize,
+    tailLogprob: tailLogprobOf(logprobs, full.vocabSize),
+  };
 }

@@ -106,5 +106,6 @@ export {
   exactDivergenceOf,
   fullLogprobs,
   topMass,
+  truncateDist,
   type ExactDivergence,
 } from './exactDivergence.ts';

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { bootstrapCi, divergence, mean, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
+import {
+  exactEvidence,
+  exactPerPair,
+  exactValue,
+  fullDists,
+  methodField,
+  topK as cutTopK,
+} from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
 import type { ProbeDefinition } from './types.ts';
@@ -10,6 +18,8 @@ export const DeltaKlSpecSchema = probeSpec('delta_kl', {
   top_k: topKField,
   assert_mean_gte: z.number().default(0.02),
   assert_z_gte: zThresholdField,
+  /** `topk` (sway's formula, the default) or `exact` (full vocabulary; reported as its own method). */
+  method: methodField,
 });
 
 export type DeltaKlSpec = z.output<typeof DeltaKlSpecSchema>;
@@ -28,11 +38,18 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
     const topK = spec.top_k ?? ctx.topK;
     const { backend } = ctx;
     ctx.onProgress({ done: 0, total: spec.prompts.length });
-    const base = await backend.base.nextTokenDistBatch(spec.prompts, { topK });
-    const ft = await backend.ft.nextTokenDistBatch(spec.prompts, { topK });
-    const perPrompt = spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
+    const full = await fullDists(backend.base, backend.ft, spec.prompts, backend.info.vocabSize);
+    const exact = exactPerPair(full.a, full.b);
+    const [base, ft] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
+    const perPrompt =
+      spec.method === 'exact'
+        ? exact.map((d) => exactValue(d, spec.divergence))
+        : spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
     ctx.onProgress({ done: spec.prompts.length, total: spec.prompts.length });
     const raw = mean(perPrompt);
+    // The label says which formula `raw` is: sway's top-k (with its k) or the exact full vocabulary.
+    const label = spec.method === 'exact' ? `exact ${spec.divergence}` : `${spec.divergence}@${topK}`;
+    const exactMean = mean(exact.map((d) => exactValue(d, spec.divergence)));
     const z = zScore(raw, ctx.nullStats[spec.kind]);
     const verdict = verdictFromZ(z, spec.assert_z_gte) ?? (raw >= spec.assert_mean_gte ? 'pass' : 'fail');
     const score = z !== null ? scoreFromZ(z) : Math.min(1, raw / (spec.divergence === 'js' ? Math.LN2 : 1));
@@ -43,10 +60,16 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
         score,
         ci95: bootstrapCi(perPrompt, { seed: ctx.seed }),
         message:
-          z !== null
-            ? `mean ${spec.divergence} ${raw.toFixed(4)}, z ${z.toFixed(2)} (threshold ${spec.assert_z_gte})`
-            : `mean ${spec.divergence} ${raw.toFixed(4)} (threshold ${spec.assert_mean_gte}; no calibration for delta_kl)`,
-        evidence: { per_prompt: perPrompt, max: Math.max(...perPrompt), num_prompts: perPrompt.length },
+          (z !== null
+            ? `mean ${label} ${raw.toFixed(4)}, z ${z.toFixed(2)} (threshold ${spec.assert_z_gte})`
+            : `mean ${label} ${raw.toFixed(4)} (threshold ${spec.assert_mean_gte}; no calibration for delta_kl)`) +
+          (spec.method === 'exact' ? '' : `; exact ${spec.divergence} ${exactMean.toFixed(4)}`),
+        evidence: {
+          per_prompt: perPrompt,
+          max: Math.max(...perPrompt),
+          num_prompts: perPrompt.length,
+          ...exactEvidence(exact, spec.method),
+        },
       }),
     );
   },

@@ -2,7 +2,13 @@
 // probabilities, plus the properties every divergence must keep.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { exactDivergence, exactDivergenceOf, tokenDistFromLogits, topMass } from '../../src/core/index.ts';
+import {
+  exactDivergence,
+  exactDivergenceOf,
+  tokenDistFromLogits,
+  topMass,
+  truncateDist,
+} from '../../src/core/index.ts';
 
 /** Normalised log-probabilities from arbitrary logits, in float64. */
 function logSoftmax64(logits: number[]): number[] {
@@ -95,5 +101,26 @@ describe('exactDivergence on TokenDists', () => {
     const fa = full(a);
     expect(topMass(fa, fa.vocabSize)).toBeCloseTo(1, 6);
     expect(topMass(fa, 1)).toBeCloseTo(Math.exp(fa.logprobs[0]!), 12);
+  });
+});
+
+describe('truncateDist', () => {
+  it('cuts a full distribution to exactly what a top-k lookup returns (ties included)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: -8, max: 8 }), { minLength: 2, maxLength: 40 }),
+        fc.integer({ min: 1, max: 45 }),
+        (ints, k) => {
+          // Integer logits make ties common: the order must still match the direct lookup's.
+          const logits = Float32Array.from(ints, (v) => v / 2);
+          const full = tokenDistFromLogits(logits, logits.length);
+          const direct = tokenDistFromLogits(logits, k);
+          const cut = truncateDist(full, k);
+          expect(Array.from(cut.tokenIds)).toEqual(Array.from(direct.tokenIds));
+          expect(Array.from(cut.logprobs)).toEqual(Array.from(direct.logprobs));
+          expect(cut.tailLogprob).toBe(direct.tailLogprob);
+        },
+      ),
+    );
   });
 });

@@ -67,6 +67,7 @@ suite:
       top_k: null,
       assert_mean_gte: 0.02,
       assert_z_gte: 3,
+      method: 'topk',
     });
     expect(spec.suite[1]).toMatchObject({ enabled: false, weight: 2, divergence: 'kl', top_k: 16 });
   });
