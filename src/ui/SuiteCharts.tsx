@@ -8,34 +8,31 @@ const BAND_COLOR: Record<Band, string> = {
   suspicious: '#7c3aed',
 };
 
-/** A half-circle gauge for the overall score with sway's bands. */
-export function ScoreGauge({ score, band }: { score: number | null; band: Band | null }) {
-  const s = score ?? 0;
-  const angle = Math.PI * (1 - s);
+/** A half-circle gauge for the overall score with sway's bands (0.00, "noise", when nothing scored). */
+export function ScoreGauge({ score, band }: { score: number; band: Band }) {
+  const angle = Math.PI * (1 - score);
   const x = 60 + 48 * Math.cos(angle);
   const y = 60 - 48 * Math.sin(angle);
-  const color = band ? BAND_COLOR[band] : '#8a93a6';
+  const color = BAND_COLOR[band];
   return (
     <figure
       className="gauge"
       data-testid="score-gauge"
-      aria-label={`overall score ${score === null ? 'none' : s.toFixed(2)}, ${band ?? 'no band'}`}
+      aria-label={`overall score ${score.toFixed(2)}, ${band}`}
     >
       <svg viewBox="0 0 120 70" width="160" height="93" role="img">
         <path d="M 12 60 A 48 48 0 0 1 108 60" fill="none" stroke="#e5e8ee" strokeWidth="10" />
-        {score !== null && (
-          <path
-            d={`M 12 60 A 48 48 0 0 1 ${x.toFixed(2)} ${y.toFixed(2)}`}
-            fill="none"
-            stroke={color}
-            strokeWidth="10"
-          />
-        )}
+        <path
+          d={`M 12 60 A 48 48 0 0 1 ${x.toFixed(2)} ${y.toFixed(2)}`}
+          fill="none"
+          stroke={color}
+          strokeWidth="10"
+        />
         <text x="60" y="55" textAnchor="middle" fontSize="18" fontWeight="600">
-          {score === null ? '—' : s.toFixed(2)}
+          {score.toFixed(2)}
         </text>
       </svg>
-      <figcaption style={{ color }}>{band ?? 'no scored probes'}</figcaption>
+      <figcaption style={{ color }}>{band}</figcaption>
     </figure>
   );
 }
