@@ -47,22 +47,49 @@ function checkDist(d: TokenDist, side: string): void {
 export function alignedProbs(base: TokenDist, ft: TokenDist): AlignedProbs {
   checkDist(base, 'base');
   checkDist(ft, 'ft');
-  const ids = Array.from(new Set([...base.tokenIds, ...ft.tokenIds])).sort((a, b) => a - b);
-  const slotOf = new Map<number, number>();
-  ids.forEach((id, i) => slotOf.set(id, i));
-  const p = toSupport(base, slotOf, ids.length);
-  const q = toSupport(ft, slotOf, ids.length);
-  normalise(p, 'base');
-  normalise(q, 'ft');
-  return { tokenIds: ids, p, q };
+  // Slots through a reused table indexed by token id (O(k) per call; only touched entries are reset).
+  const maxId = Math.max(maxOf(base.tokenIds), maxOf(ft.tokenIds));
+  if (slotOf.length <= maxId) {
+    slotOf = new Int32Array(Math.max(maxId + 1, slotOf.length * 2));
+    slotOf.fill(-1);
+  }
+  const union: number[] = [];
+  for (const d of [base.tokenIds, ft.tokenIds]) {
+    for (let i = 0; i < d.length; i++) {
+      const id = d[i]!;
+      if (slotOf[id] === -1) {
+        slotOf[id] = 0;
+        union.push(id);
+      }
+    }
+  }
+  const sorted = Int32Array.from(union).sort();
+  for (let i = 0; i < sorted.length; i++) slotOf[sorted[i]!] = i;
+  try {
+    const p = toSupport(base, sorted.length);
+    const q = toSupport(ft, sorted.length);
+    normalise(p, 'base');
+    normalise(q, 'ft');
+    return { tokenIds: Array.from(sorted), p, q };
+  } finally {
+    for (const id of sorted) slotOf[id] = -1;
+  }
 }
 
-function toSupport(d: TokenDist, slotOf: Map<number, number>, k: number): Float64Array {
+let slotOf = new Int32Array(0);
+
+function maxOf(ids: Int32Array): number {
+  let m = -1;
+  for (let i = 0; i < ids.length; i++) if (ids[i]! > m) m = ids[i]!;
+  return m;
+}
+
+function toSupport(d: TokenDist, k: number): Float64Array {
   const out = new Float64Array(k);
   const probs = new Float64Array(d.tokenIds.length);
   for (let i = 0; i < probs.length; i++) {
     probs[i] = Math.exp(d.logprobs[i]!);
-    out[slotOf.get(d.tokenIds[i]!)!] = probs[i]!;
+    out[slotOf[d.tokenIds[i]!]!] = probs[i]!;
   }
   // 1 − Σp cancels badly when the top k holds nearly all the mass: sum in numpy's order so the
   // leftover is the one sway computes.
@@ -87,11 +114,27 @@ export function pairwiseSum(a: ArrayLike<number>, start: number, n: number): num
     return s;
   }
   if (n <= 128) {
-    const r = [0, 0, 0, 0, 0, 0, 0, 0];
-    for (let j = 0; j < 8; j++) r[j] = a[start + j]!;
+    let r0 = a[start]!;
+    let r1 = a[start + 1]!;
+    let r2 = a[start + 2]!;
+    let r3 = a[start + 3]!;
+    let r4 = a[start + 4]!;
+    let r5 = a[start + 5]!;
+    let r6 = a[start + 6]!;
+    let r7 = a[start + 7]!;
     let i = 8;
-    for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j]! += a[start + i + j]!;
-    let s = r[0]! + r[1]! + (r[2]! + r[3]!) + (r[4]! + r[5]! + (r[6]! + r[7]!));
+    for (const end = n - (n % 8); i < end; i += 8) {
+      const o = start + i;
+      r0 += a[o]!;
+      r1 += a[o + 1]!;
+      r2 += a[o + 2]!;
+      r3 += a[o + 3]!;
+      r4 += a[o + 4]!;
+      r5 += a[o + 5]!;
+      r6 += a[o + 6]!;
+      r7 += a[o + 7]!;
+    }
+    let s = r0 + r1 + (r2 + r3) + (r4 + r5 + (r6 + r7));
     for (; i < n; i++) s += a[start + i]!;
     return s;
   }
