@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { divergence, linearFit, mean, clip } from '../core/index.ts';
 import { isScalable } from '../backend/capabilities.ts';
 import { throwIfAborted } from './common.ts';
+import { ExactCurve, fullDists, topK as cutTopK } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { ProbeSkip, type ProbeDefinition } from './types.ts';
@@ -59,12 +60,19 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
     const lambdas = [...spec.lambdas].sort((a, b) => a - b);
     const lMin = lambdas[0]!;
     const divs: number[] = [];
+    const exact = new ExactCurve();
     for (let li = 0; li < lambdas.length; li++) {
       throwIfAborted(ctx);
       // The reference is requested again for each λ on purpose: the cache serves it (view scaled_<λmin>).
-      const ref = await backend.scaledView(lMin).nextTokenDistBatch(spec.prompts, { topK });
-      const cur = await backend.scaledView(lambdas[li]!).nextTokenDistBatch(spec.prompts, { topK });
+      const full = await fullDists(
+        backend.scaledView(lMin),
+        backend.scaledView(lambdas[li]!),
+        spec.prompts,
+        backend.info.vocabSize,
+      );
+      const [ref, cur] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
       divs.push(mean(spec.prompts.map((_, i) => divergence(ref[i]!, cur[i]!, spec.divergence))));
+      exact.add(full.a, full.b);
       ctx.onProgress({ done: li + 1, total: lambdas.length });
     }
     const lin = linearFit(lambdas, divs).r2;
@@ -94,6 +102,7 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
         saturation_lambda: sat.lambda,
         saturation_reason: sat.reason,
         overshoot,
+        ...exact.evidence('lambda'),
       },
     });
   },

@@ -1,6 +1,15 @@
 import { z } from 'zod';
 import { divergence, mean, pvariance, quantileSorted, seededRng, type TokenDist } from '../core/index.ts';
 import { decide } from './common.ts';
+import {
+  exactEvidence,
+  exactPerPair,
+  exactValue,
+  fullDists,
+  methodField,
+  requireExact,
+  topK as cutTopK,
+} from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
 import { ProbeSkip, type ProbeDefinition } from './types.ts';
@@ -13,6 +22,8 @@ export const ClusterKlSpecSchema = probeSpec('cluster_kl', {
   top_k: topKField,
   assert_specificity_gte: z.number().default(0.6),
   assert_z_gte: zThresholdField,
+  /** `topk` (sway's formula, the default) or `exact` (full vocabulary; reported as its own method). */
+  method: methodField,
 });
 
 export type ClusterKlSpec = z.output<typeof ClusterKlSpecSchema>;
@@ -311,13 +322,17 @@ export const clusterKl: ProbeDefinition<ClusterKlSpec> = {
         `num_clusters=${spec.num_clusters} with only ${n} prompts: per-cluster mean isn't well-resolved. Reduce num_clusters or add prompts.`,
       );
     const topK = spec.top_k ?? ctx.topK;
-    const base = await ctx.backend.base.nextTokenDistBatch(spec.prompts, { topK });
-    ctx.onProgress({ done: 1, total: 2 });
-    const ft = await ctx.backend.ft.nextTokenDistBatch(spec.prompts, { topK });
-    ctx.onProgress({ done: 2, total: 2 });
-    const divs = spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
+    ctx.onProgress({ done: 0, total: 1 });
+    const full = await fullDists(ctx.backend.base, ctx.backend.ft, spec.prompts, ctx.backend.info.vocabSize);
+    ctx.onProgress({ done: 1, total: 1 });
+    const [base, ft] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
+    const exact = exactPerPair(full.a, full.b);
+    const divs =
+      spec.method === 'exact'
+        ? requireExact(exact).map((d) => exactValue(d, spec.divergence))
+        : spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
     const labels = kmeans(base.map(embed), spec.num_clusters, ctx.seed);
-    return clusterKlResult(spec, ctx, divs, labels);
+    return clusterKlResult(spec, ctx, divs, labels, exactEvidence(exact, spec.method));
   },
   calibrateSpec: (spec) => ({
     ...spec,
@@ -334,6 +349,8 @@ export function clusterKlResult(
   ctx: Parameters<typeof decide>[2],
   divs: number[],
   labels: number[],
+  /** The exact full-vocabulary evidence (`method`, `exact_js`, `exact_kl`), when the probe ran on a pair. */
+  exactExtra: Record<string, unknown> = {},
 ) {
   const k = spec.num_clusters;
   const s = specificity(divs, labels, k);
@@ -360,6 +377,7 @@ export function clusterKlResult(
     per_prompt: divs,
     labels,
     embedding: 'base next-token distribution (no sentence-transformer offline)',
+    ...exactExtra,
   };
   if (s.degenerate) {
     return safeFinalize(

@@ -6,6 +6,7 @@ import {
   exactValue,
   fullDists,
   methodField,
+  requireExact,
   topK as cutTopK,
 } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
@@ -43,13 +44,13 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
     const [base, ft] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
     const perPrompt =
       spec.method === 'exact'
-        ? exact.map((d) => exactValue(d, spec.divergence))
+        ? requireExact(exact).map((d) => exactValue(d, spec.divergence))
         : spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
     ctx.onProgress({ done: spec.prompts.length, total: spec.prompts.length });
     const raw = mean(perPrompt);
     // The label says which formula `raw` is: sway's top-k (with its k) or the exact full vocabulary.
     const label = spec.method === 'exact' ? `exact ${spec.divergence}` : `${spec.divergence}@${topK}`;
-    const exactMean = mean(exact.map((d) => exactValue(d, spec.divergence)));
+    const exactMean = exact === null ? null : mean(exact.map((d) => exactValue(d, spec.divergence)));
     const z = zScore(raw, ctx.nullStats[spec.kind]);
     const verdict = verdictFromZ(z, spec.assert_z_gte) ?? (raw >= spec.assert_mean_gte ? 'pass' : 'fail');
     const score = z !== null ? scoreFromZ(z) : Math.min(1, raw / (spec.divergence === 'js' ? Math.LN2 : 1));
@@ -63,7 +64,9 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
           (z !== null
             ? `mean ${label} ${raw.toFixed(4)}, z ${z.toFixed(2)} (threshold ${spec.assert_z_gte})`
             : `mean ${label} ${raw.toFixed(4)} (threshold ${spec.assert_mean_gte}; no calibration for delta_kl)`) +
-          (spec.method === 'exact' ? '' : `; exact ${spec.divergence} ${exactMean.toFixed(4)}`),
+          (spec.method === 'exact' || exactMean === null
+            ? ''
+            : `; exact ${spec.divergence} ${exactMean.toFixed(4)}`),
         evidence: {
           per_prompt: perPrompt,
           max: Math.max(...perPrompt),

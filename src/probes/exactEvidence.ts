@@ -8,6 +8,7 @@ import {
   type TokenDist,
 } from '../core/index.ts';
 import type { ScoringViewLike } from './types.ts';
+import { ProbeError } from '../core/index.ts';
 
 /**
  * `method` of a divergence probe: `topk` is sway's top-k formula (the default, so reports stay
@@ -42,18 +43,54 @@ export const topK = (full: readonly TokenDist[], k: number): TokenDist[] =>
 export const exactValue = (d: ExactDivergence, kind: DivergenceKind): number =>
   kind === 'js' ? d.js : d.klFtBase;
 
-/** Per-pair exact divergences of two lists of full distributions. */
-export const exactPerPair = (a: readonly TokenDist[], b: readonly TokenDist[]): ExactDivergence[] =>
-  a.map((d, i) => exactDivergence(d, b[i]!));
+const isFull = (d: TokenDist): boolean => d.tailLogprob === null && d.tokenIds.length === d.vocabSize;
+
+/**
+ * Per-pair exact divergences of two lists of full distributions; null when a backend answered with
+ * less than the full vocabulary (a programmed test backend), so there is no exact value to report.
+ */
+export function exactPerPair(a: readonly TokenDist[], b: readonly TokenDist[]): ExactDivergence[] | null {
+  if (!a.every(isFull) || !b.every(isFull)) return null;
+  return a.map((d, i) => exactDivergence(d, b[i]!));
+}
+
+/** The exact values `method: exact` needs, or a ProbeError saying why there are none. */
+export function requireExact(exact: ExactDivergence[] | null): ExactDivergence[] {
+  if (exact === null) {
+    throw new ProbeError(
+      'method: exact needs full-vocabulary distributions, and this backend answered with top-k only; use method: topk.',
+    );
+  }
+  return exact;
+}
 
 /** The evidence every divergence probe carries: the exact full-vocabulary means beside sway's raw. */
 export function exactEvidence(
-  exact: readonly ExactDivergence[],
+  exact: readonly ExactDivergence[] | null,
   method: DivergenceMethod,
 ): Record<string, unknown> {
   return {
     method,
-    exact_js: mean(exact.map((d) => d.js)),
-    exact_kl: mean(exact.map((d) => d.klFtBase)),
+    exact_js: exact === null ? null : mean(exact.map((d) => d.js)),
+    exact_kl: exact === null ? null : mean(exact.map((d) => d.klFtBase)),
   };
+}
+
+/**
+ * The exact divergences along a probe's curve (one point per context length, per λ): the mean exact
+ * JS and KL of each point, reported as `exact_js_per_<axis>` / `exact_kl_per_<axis>`.
+ */
+export class ExactCurve {
+  private readonly js: (number | null)[] = [];
+  private readonly kl: (number | null)[] = [];
+
+  add(a: readonly TokenDist[], b: readonly TokenDist[]): void {
+    const exact = exactPerPair(a, b);
+    this.js.push(exact === null ? null : mean(exact.map((d) => d.js)));
+    this.kl.push(exact === null ? null : mean(exact.map((d) => d.klFtBase)));
+  }
+
+  evidence(axis: string): Record<string, (number | null)[]> {
+    return { [`exact_js_per_${axis}`]: this.js, [`exact_kl_per_${axis}`]: this.kl };
+  }
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { divergence, mean } from '../core/index.ts';
 import { throwIfAborted } from './common.ts';
 import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
+import { ExactCurve, fullDists, topK as cutTopK } from './exactEvidence.ts';
 import { makeResult, safeFinalize } from './result.ts';
 import type { ProbeDefinition, ProbeResult } from './types.ts';
 
@@ -58,7 +59,12 @@ export function pyFixed0(x: number): string {
 }
 
 /** The verdict, score and evidence sway derives from the mean divergence at each length. */
-export function promptCollapseResult(spec: PromptCollapseSpec, meanDivs: number[]): ProbeResult {
+export function promptCollapseResult(
+  spec: PromptCollapseSpec,
+  meanDivs: number[],
+  /** Exact full-vocabulary means per length (`exact_js_per_length`, `exact_kl_per_length`), when run on a pair. */
+  exactExtra: Record<string, unknown> = {},
+): ProbeResult {
   const halfLife = fitHalfLife(spec.context_lengths, meanDivs);
   const target = spec.assert_half_life_tokens;
   const pass = halfLife !== null && halfLife >= target;
@@ -74,6 +80,7 @@ export function promptCollapseResult(spec: PromptCollapseSpec, meanDivs: number[
         context_lengths: spec.context_lengths,
         mean_divergence_per_length: meanDivs,
         divergence_kind: spec.divergence,
+        ...exactExtra,
       },
     }),
   );
@@ -94,15 +101,17 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     const topK = spec.top_k ?? ctx.topK;
     const lengths = spec.context_lengths;
     const divs: number[] = [];
+    const exact = new ExactCurve();
     for (let li = 0; li < lengths.length; li++) {
       throwIfAborted(ctx);
       const prompts = spec.prompts.map((p) => filler(lengths[li]!) + p);
-      const b = await ctx.backend.base.nextTokenDistBatch(prompts, { topK });
-      const f = await ctx.backend.ft.nextTokenDistBatch(prompts, { topK });
+      const full = await fullDists(ctx.backend.base, ctx.backend.ft, prompts, ctx.backend.info.vocabSize);
+      const [b, f] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
       divs.push(mean(prompts.map((_, i) => divergence(b[i]!, f[i]!, spec.divergence))));
+      exact.add(full.a, full.b);
       ctx.onProgress({ done: li + 1, total: lengths.length });
     }
-    return promptCollapseResult(spec, divs);
+    return promptCollapseResult(spec, divs, exact.evidence('length'));
   },
   calibrateSpec: () => null,
 };
