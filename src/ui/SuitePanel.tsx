@@ -282,6 +282,9 @@ export function SuitePanel({ ready }: { ready: boolean }) {
               <th>verdict</th>
               <th className="num">score</th>
               <th className="num">raw</th>
+              <th className="num" title="Jensen–Shannon divergence over the full vocabulary (nats)">
+                exact JS
+              </th>
               <th className="num">z</th>
               <th>95% CI</th>
               <th className="num">time</th>
@@ -320,7 +323,18 @@ function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onTog
           </span>
         </td>
         <td className="num">{fmt(r.score, 2)}</td>
-        <td className="num">{fmt(r.raw)}</td>
+        <td className="num">
+          {fmt(r.raw)}
+          {typeof r.evidence.raw_formula === 'string' && (
+            <span className="raw-formula" data-testid={`raw-formula-${r.name}`}>
+              {' '}
+              {r.evidence.raw_formula.replace(/^sway js@/, 'sway JS@').replace(/^exact js$/, 'exact JS')}
+            </span>
+          )}
+        </td>
+        <td className="num" data-testid={`exact-js-${r.name}`}>
+          {typeof r.evidence.exact_js === 'number' ? fmt(r.evidence.exact_js) : '—'}
+        </td>
         <td className="num">
           {r.zScore === null ? '—' : `${r.zScore >= 0 ? '+' : ''}${r.zScore.toFixed(2)}σ`}
         </td>
@@ -330,7 +344,7 @@ function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onTog
       </tr>
       {open && (
         <tr className="details">
-          <td colSpan={9}>
+          <td colSpan={10}>
             <pre>
               {JSON.stringify(
                 r.evidence,

@@ -25,6 +25,7 @@ describe('delta_kl evidence', () => {
     ]);
     const exact = PROMPTS.map((_, i) => exactDivergence(b[i]!, f[i]!));
     expect(r.evidence.method).toBe('topk');
+    expect(r.evidence.raw_formula).toBe('sway js@8');
     expect(r.evidence.exact_js).toBe(mean(exact.map((d) => d.js)));
     expect(r.evidence.exact_kl).toBe(mean(exact.map((d) => d.klFtBase)));
     // sway's top-8 formula reads differently from the truth, and the message says which is which.
@@ -37,6 +38,7 @@ describe('delta_kl evidence', () => {
     const js = await runProbe('delta_kl', { prompts: PROMPTS, method: 'exact' }, pair);
     expect(js.raw).toBe(js.evidence.exact_js);
     expect(js.evidence.method).toBe('exact');
+    expect(js.evidence.raw_formula).toBe('exact js');
     expect(js.message).toMatch(/^mean exact js /);
     const kl = await runProbe('delta_kl', { prompts: PROMPTS, method: 'exact', divergence: 'kl' }, pair);
     expect(kl.raw).toBe(kl.evidence.exact_kl);

@@ -91,6 +91,19 @@ describe('SuitePanel', () => {
     expect(screen.getByTestId(`verdict-${first.name}`).textContent).toBe(first.verdict.toUpperCase());
   });
 
+  it('result: a sway top-k raw is labelled with its formula, and the exact JS stands beside it', async () => {
+    current.fake.api.validateSuite.mockResolvedValue(VALID);
+    const result = fixtureResult();
+    const probe = { ...result.probes[0]!, name: 'kl', kind: 'delta_kl', raw: 0.3631 };
+    probe.evidence = { ...probe.evidence, raw_formula: 'sway js@10', method: 'topk', exact_js: 0.0529 };
+    current.fake.api.runSuite.mockResolvedValue({ ...result, probes: [probe] });
+    render(<SuitePanel ready />);
+    await waitFor(() => expect(runButton().disabled).toBe(false));
+    await act(async () => fireEvent.click(runButton()));
+    expect(screen.getByTestId('raw-formula-kl').textContent).toBe(' sway JS@10');
+    expect(screen.getByTestId('exact-js-kl').textContent).toBe('0.053');
+  });
+
   it('error: a run that fails shows the message; a spec the worker refuses lists its issues', async () => {
     current.fake.api.validateSuite.mockResolvedValue(VALID);
     current.fake.api.runSuite.mockRejectedValueOnce(
