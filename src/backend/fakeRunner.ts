@@ -13,6 +13,8 @@ const EOS = 2;
 export class FakeRunner implements LogitsRunner {
   readonly vocabSize = FAKE_VOCAB;
   readonly eosTokenIds = [EOS];
+  /** No real tokenizer: filler falls back to plain English text (as sway's dummy backend does). */
+  readonly stuffingToken = null;
   forwardCalls = 0;
   rowsSeen = 0;
 

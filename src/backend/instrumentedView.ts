@@ -165,6 +165,18 @@ export class InstrumentedView implements ScoringView {
     return { ids, tokens: this.runner.tokenStrings(ids) };
   }
 
+  async padStuffing(tokens: number): Promise<string | null> {
+    if (tokens <= 0) return '';
+    const token = this.runner.stuffingToken;
+    if (token === null) return null;
+    // Twice the target, so it is reached even where the tokenizer merges repeats; then cut to exactly
+    // `tokens` tokens (special tokens counted, as the tokenizer's default encode adds them).
+    const raw = token.repeat(tokens * 2 + 4);
+    const ids = this.runner.encode(raw, true);
+    if (ids.length <= tokens) return `${raw}\n\n`;
+    return `${this.runner.decode(ids.slice(0, tokens), false)}\n\n`;
+  }
+
   async tokenStrings(ids: readonly number[]): Promise<string[]> {
     return this.runner.tokenStrings(ids);
   }

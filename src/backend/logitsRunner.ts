@@ -19,5 +19,10 @@ export interface LogitsRunner {
   generateGreedy(ids: readonly number[], maxNewTokens: number): Promise<number[]>;
   /** Token ids that end generation. */
   readonly eosTokenIds: readonly number[];
+  /**
+   * The tokenizer's pad token, else its unk, else its EOS (" " when it has none of them), for
+   * content-free filler text; null for a runtime without a real tokenizer (the fake).
+   */
+  readonly stuffingToken: string | null;
   dispose(): Promise<void>;
 }

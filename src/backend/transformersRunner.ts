@@ -63,6 +63,16 @@ export class TransformersRunner implements LogitsRunner {
     return this.tokenizer.decode([...ids], { skip_special_tokens: skipSpecialTokens });
   }
 
+  get stuffingToken(): string | null {
+    const t = this.tokenizer as unknown as {
+      pad_token?: string | null;
+      unk_token?: string | null;
+      eos_token?: string | null;
+    };
+    const token = t.pad_token || t.unk_token || t.eos_token || ' ';
+    return token.trim() === '' ? ' ' : token;
+  }
+
   tokenStrings(ids: readonly number[]): string[] {
     return ids.map((id) => this.tokenizer.decode([id], { skip_special_tokens: false }));
   }

@@ -30,6 +30,12 @@ export interface ScoringView {
   generate(prompt: string, opts: GenerateOptions): Promise<string>;
   /** The tokenizer's view of a text, for display (token strings, ids). */
   tokenize(text: string): Promise<{ ids: number[]; tokens: string[] }>;
+  /**
+   * About `tokens` tokens of content-free filler from the tokenizer's own pad / unk / EOS token
+   * (sway's tokenizer-derived stuffing), ending in a blank line; null when the runtime has no
+   * tokenizer to derive it from. Optional: a view without it gets the English filler.
+   */
+  padStuffing?(tokens: number): Promise<string | null>;
   /** Display strings for token ids. */
   tokenStrings(ids: readonly number[]): Promise<string[]>;
 }

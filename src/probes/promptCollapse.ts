@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { divergence, mean } from '../core/index.ts';
 import { throwIfAborted } from './common.ts';
-import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
+import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { ExactCurve, fullDists, topK as cutTopK } from './exactEvidence.ts';
 import { makeResult, safeFinalize } from './result.ts';
-import type { ProbeDefinition, ProbeResult } from './types.ts';
+import type { ProbeDefinition, ProbeResult, ScoringViewLike } from './types.ts';
 
 export const PromptCollapseSpecSchema = probeSpec('prompt_collapse', {
   prompts: z.array(z.string()).min(1),
@@ -12,6 +12,10 @@ export const PromptCollapseSpecSchema = probeSpec('prompt_collapse', {
   divergence: divergenceField,
   top_k: topKField,
   assert_half_life_tokens: z.number().gt(0).default(512),
+  /** Accepted as sway's; the probe opts out of null calibration, so it never applies. */
+  assert_z_gte: zThresholdField,
+  /** true: sway's English filler instead of filler derived from the tokenizer's pad/unk/EOS token. */
+  legacy_stuffing: z.boolean().default(false),
 });
 
 export type PromptCollapseSpec = z.output<typeof PromptCollapseSpecSchema>;
@@ -27,6 +31,17 @@ export function filler(tokens: number): string {
   const chars = tokens * 4;
   const reps = Math.floor(chars / STUFFING.length) + 1;
   return `${STUFFING.repeat(reps).slice(0, chars)}\n\n`;
+}
+
+/**
+ * sway's `_stuffing`: filler derived from the (ft) view's tokenizer — its pad / unk / EOS token
+ * repeated and cut to exactly `tokens` tokens — so the prefix carries nothing but its length in any
+ * language; the English filler where the view has no tokenizer (the fake) or the spec asks for it.
+ */
+export async function stuffing(tokens: number, view: ScoringViewLike | undefined): Promise<string> {
+  if (tokens <= 0) return '';
+  const derived = view?.padStuffing === undefined ? null : await view.padStuffing(tokens);
+  return derived ?? filler(tokens);
 }
 
 /**
@@ -87,7 +102,7 @@ export function promptCollapseResult(
 }
 
 /**
- * prompt_collapse (adherence): does the fine-tune's effect survive a long context? Prepends filler of
+ * prompt_collapse (adherence): does the fine-tune's effect survive a long context? Prepends filler (from the tokenizer, see `stuffing`) of
  * each length (in the spec's order), takes the mean divergence, fits ln(div) against length and
  * reports the half-life ln2 · (−1/slope) in tokens. PASS at ≥ 512 tokens, score min(1, hl/512). A
  * curve that does not decay, or any divergence ≤ 0, has no half-life: FAIL with score 0, as in sway.
@@ -104,7 +119,8 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
     const exact = new ExactCurve();
     for (let li = 0; li < lengths.length; li++) {
       throwIfAborted(ctx);
-      const prompts = spec.prompts.map((p) => filler(lengths[li]!) + p);
+      const prefix = await stuffing(lengths[li]!, spec.legacy_stuffing ? undefined : ctx.backend.ft);
+      const prompts = spec.prompts.map((p) => prefix + p);
       const full = await fullDists(ctx.backend.base, ctx.backend.ft, prompts, ctx.backend.info.vocabSize);
       const [b, f] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
       divs.push(mean(prompts.map((_, i) => divergence(b[i]!, f[i]!, spec.divergence))));

@@ -30,7 +30,7 @@ describe('deltascope trace (in process)', () => {
   });
 
   it('reports skipped lines in the one format and renders the chosen format', async () => {
-    writeFileSync(join(dir, 't.jsonl'), `${encodeTraceLine(traceEvent())}\nnope\n\n{"op": "x"}\n`);
+    writeFileSync(join(dir, 't.jsonl'), `${encodeTraceLine(traceEvent())}\nnope\n\n{"wall_ms": null}\n`);
     const { io: cli, out, err } = io(dir);
     await traceCommand('t.jsonl', { format: 'md', slowest: 5 }, cli);
     expect(err.join('')).toBe('t.jsonl: skipped 2 malformed lines (lines 2, 4)\n');
