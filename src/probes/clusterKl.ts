@@ -1,15 +1,7 @@
 import { z } from 'zod';
-import { divergence, mean, pvariance, quantileSorted, seededRng, type TokenDist } from '../core/index.ts';
+import { mean, pvariance, quantileSorted, seededRng, type TokenDist } from '../core/index.ts';
 import { decide } from './common.ts';
-import {
-  exactEvidence,
-  exactPerPair,
-  exactValue,
-  fullDists,
-  methodField,
-  requireExact,
-  topK as cutTopK,
-} from './exactEvidence.ts';
+import { exactEvidence, methodField, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
 import { ProbeSkip, type ProbeDefinition } from './types.ts';
@@ -323,14 +315,8 @@ export const clusterKl: ProbeDefinition<ClusterKlSpec> = {
       );
     const topK = spec.top_k ?? ctx.topK;
     ctx.onProgress({ done: 0, total: 1 });
-    const full = await fullDists(ctx.backend.base, ctx.backend.ft, spec.prompts, ctx.backend.info.vocabSize);
+    const { perPrompt: divs, base, exact } = await promptDivergences(ctx.backend, spec, topK);
     ctx.onProgress({ done: 1, total: 1 });
-    const [base, ft] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
-    const exact = exactPerPair(full.a, full.b);
-    const divs =
-      spec.method === 'exact'
-        ? requireExact(exact).map((d) => exactValue(d, spec.divergence))
-        : spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
     const labels = kmeans(base.map(embed), spec.num_clusters, ctx.seed);
     return clusterKlResult(spec, ctx, divs, labels, exactEvidence(exact, spec.method));
   },

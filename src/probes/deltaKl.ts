@@ -1,14 +1,6 @@
 import { z } from 'zod';
-import { bootstrapCi, divergence, mean, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
-import {
-  exactEvidence,
-  exactPerPair,
-  exactValue,
-  fullDists,
-  methodField,
-  requireExact,
-  topK as cutTopK,
-} from './exactEvidence.ts';
+import { bootstrapCi, mean, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
+import { exactEvidence, exactValue, methodField, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
 import type { ProbeDefinition } from './types.ts';
@@ -39,13 +31,7 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
     const topK = spec.top_k ?? ctx.topK;
     const { backend } = ctx;
     ctx.onProgress({ done: 0, total: spec.prompts.length });
-    const full = await fullDists(backend.base, backend.ft, spec.prompts, backend.info.vocabSize);
-    const exact = exactPerPair(full.a, full.b);
-    const [base, ft] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
-    const perPrompt =
-      spec.method === 'exact'
-        ? requireExact(exact).map((d) => exactValue(d, spec.divergence))
-        : spec.prompts.map((_, i) => divergence(base[i]!, ft[i]!, spec.divergence));
+    const { perPrompt, exact } = await promptDivergences(backend, spec, topK);
     ctx.onProgress({ done: spec.prompts.length, total: spec.prompts.length });
     const raw = mean(perPrompt);
     // The label says which formula `raw` is: sway's top-k (with its k) or the exact full vocabulary.

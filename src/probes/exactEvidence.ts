@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  divergence,
   exactDivergence,
   mean,
   truncateDist,
@@ -93,4 +94,30 @@ export class ExactCurve {
   evidence(axis: string): Record<string, (number | null)[]> {
     return { [`exact_js_per_${axis}`]: this.js, [`exact_kl_per_${axis}`]: this.kl };
   }
+}
+
+/** What a base-vs-ft divergence probe measures per prompt, from one full lookup per prompt and view. */
+export interface PromptDivergences {
+  /** The spec's divergence per prompt: sway's top-k formula, or the exact one with `method: exact`. */
+  perPrompt: number[];
+  /** Each view's distributions cut to the top-k (what sway's formula saw). */
+  base: TokenDist[];
+  ft: TokenDist[];
+  /** Exact divergences per prompt; null from a backend that answers with top-k only. */
+  exact: ExactDivergence[] | null;
+}
+
+export async function promptDivergences(
+  backend: { base: ScoringViewLike; ft: ScoringViewLike; info: { vocabSize: number } },
+  spec: { prompts: readonly string[]; divergence: DivergenceKind; method: DivergenceMethod },
+  k: number,
+): Promise<PromptDivergences> {
+  const full = await fullDists(backend.base, backend.ft, spec.prompts, backend.info.vocabSize);
+  const exact = exactPerPair(full.a, full.b);
+  const [base, ft] = [topK(full.a, k), topK(full.b, k)];
+  const perPrompt =
+    spec.method === 'exact'
+      ? requireExact(exact).map((d) => exactValue(d, spec.divergence))
+      : base.map((b, i) => divergence(b, ft[i]!, spec.divergence));
+  return { perPrompt, base, ft, exact };
 }
