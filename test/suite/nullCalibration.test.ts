@@ -1,6 +1,7 @@
 // null_adapter calibrates the probes declared after it on a pair with null-adapter views (the fake):
 // the kinds whose calibrateSpec opts in (delta_kl, cluster_kl, style_fingerprint, leakage) get null
-// statistics and a z-score; prompt_collapse and adapter_ablation opt out.
+// statistics and a z-score (style_fingerprint on its sentinel prompts); prompt_collapse and
+// adapter_ablation opt out.
 import { describe, expect, it } from 'vitest';
 import { openPair } from '../../src/backend/index.ts';
 import { parseSuiteSpec } from '../../src/suite/spec.ts';
@@ -24,6 +25,10 @@ suite:
     kind: prompt_collapse
     prompts: ["The keeper"]
     context_lengths: [0, 32, 64]
+  - name: style
+    kind: style_fingerprint
+    prompts: ["Write about the harbour.", "Describe the lamp."]
+    max_new_tokens: 16
 `;
 
 describe('null calibration across probes', () => {
@@ -37,5 +42,7 @@ describe('null calibration across probes', () => {
     expect(byName.shift!.zScore).not.toBeNull();
     expect(byName.clusters!.zScore).not.toBeNull();
     expect(byName.decay!.zScore).toBeNull();
+    // style_fingerprint calibrates on its sentinel prompts and reference (it generates on null views).
+    expect(Object.keys(result.nullStats)).toContain('style_fingerprint');
   });
 });
