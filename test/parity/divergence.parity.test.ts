@@ -50,12 +50,17 @@ function closeWithin(actual: number, expected: number, abs: number, what: string
   ).toBe(true);
 }
 
-/** First-order bound of KL(a‖b)'s error when every entry of a and b may be off by δ. */
+/**
+ * First-order bound of KL(a‖b)'s error when every entry of a and b may be off by δ. An entry of b
+ * that is 0 counts at sway's floor (1e-12), so the bound stays finite: a b-slot that is exactly 0 in
+ * sway and a few ulps above 0 here would blow past it and fail.
+ */
 function klBound(a: number[], b: number[], d: number): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     if (a[i]! <= 0) continue;
-    s += (Math.abs(Math.log(a[i]! / b[i]!)) + 1) * d + (a[i]! / b[i]!) * d;
+    const bi = b[i]! > 0 ? b[i]! : 1e-12;
+    s += (Math.abs(Math.log(a[i]! / bi)) + 1) * d + (a[i]! / bi) * d;
   }
   return s;
 }
