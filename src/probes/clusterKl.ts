@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { mean, pvariance, quantileSorted, seededRng, type TokenDist } from '../core/index.ts';
-import { decide } from './common.ts';
+import { decide, nullStatsKey } from './common.ts';
 import { exactEvidence, methodField, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
@@ -376,7 +376,7 @@ export function clusterKlResult(
       }),
     );
   }
-  const d = decide(spec.kind, s.value, ctx, {
+  const d = decide(nullStatsKey(spec), s.value, ctx, {
     zThreshold: spec.assert_z_gte,
     fallbackPass: s.value >= spec.assert_specificity_gte,
     fallbackScore: Math.max(0, Math.min(1, (s.value - 0.5) * 2)),

@@ -30,6 +30,14 @@ export function sectionsFromMarkdown(markdown: string): DocSection[] {
 }
 
 /**
+ * Where a probe's null statistics live: its kind, as sway keys them, or `<kind>@exact` for a probe
+ * run with `method: exact`, so an exact raw is never scored against nulls of sway's top-k formula.
+ */
+export function nullStatsKey(spec: { kind: string; method?: unknown }): string {
+  return spec.method === 'exact' ? `${spec.kind}@exact` : spec.kind;
+}
+
+/**
  * The z / fallback decision every calibrated probe makes: with null stats, verdict from z (sign
  * flipped for lower-is-better probes) and score sigmoid(z/3); without, the probe's fallback rule.
  */

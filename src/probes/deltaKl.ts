@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { bootstrapCi, mean, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
+import { nullStatsKey } from './common.ts';
 import { exactEvidence, exactValue, methodField, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
@@ -37,7 +38,7 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
     // The label says which formula `raw` is: sway's top-k (with its k) or the exact full vocabulary.
     const label = spec.method === 'exact' ? `exact ${spec.divergence}` : `${spec.divergence}@${topK}`;
     const exactMean = exact === null ? null : mean(exact.map((d) => exactValue(d, spec.divergence)));
-    const z = zScore(raw, ctx.nullStats[spec.kind]);
+    const z = zScore(raw, ctx.nullStats[nullStatsKey(spec)]);
     const verdict = verdictFromZ(z, spec.assert_z_gte) ?? (raw >= spec.assert_mean_gte ? 'pass' : 'fail');
     const score = z !== null ? scoreFromZ(z) : Math.min(1, raw / (spec.divergence === 'js' ? Math.LN2 : 1));
     return safeFinalize(

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { nullStatsOf } from '../core/statistics.ts';
 import { isNullCalibrated, type NullCalibratedBackend } from '../backend/capabilities.ts';
 import type { DifferentialBackend } from '../backend/index.ts';
-import { throwIfAborted } from './common.ts';
+import { nullStatsKey, throwIfAborted } from './common.ts';
 import { probeSpec } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { ProbeSkip, type NullStats, type ProbeDefinition } from './types.ts';
@@ -88,8 +88,8 @@ export const nullAdapter: ProbeDefinition<NullAdapterSpec> = {
         const s = nullStatsOf(raws);
         if (s === null) skipped.push({ kind: target.kind, reason: 'no finite raws across all seeds' });
         else {
-          stats[target.kind] = s;
-          samples[target.kind] = raws;
+          stats[nullStatsKey(target)] = s;
+          samples[nullStatsKey(target)] = raws;
         }
       }
       byRank[key] = stats;

@@ -16,6 +16,10 @@ suite:
   - name: shift
     kind: delta_kl
     prompts: ["The keeper of the lighthouse", "Every spring the town", "A child found a lamp"]
+  - name: shift_exact
+    kind: delta_kl
+    method: exact
+    prompts: ["The keeper of the lighthouse", "Every spring the town", "A child found a lamp"]
   - name: clusters
     kind: cluster_kl
     num_clusters: 2
@@ -40,6 +44,11 @@ describe('null calibration across probes', () => {
     expect(Object.keys(result.nullStats)).toEqual(expect.arrayContaining(['delta_kl', 'cluster_kl']));
     expect(Object.keys(result.nullStats)).not.toContain('prompt_collapse');
     expect(byName.shift!.zScore).not.toBeNull();
+    // An exact delta_kl is scored against nulls of the exact formula, never against sway's top-k ones.
+    const nulls = result.nullStats as Record<string, { mean: number }>;
+    expect(nulls['delta_kl@exact']).toBeDefined();
+    expect(nulls['delta_kl@exact']!.mean).not.toBe(nulls.delta_kl!.mean);
+    expect(byName.shift_exact!.zScore).not.toBeNull();
     expect(byName.clusters!.zScore).not.toBeNull();
     expect(byName.decay!.zScore).toBeNull();
     // style_fingerprint calibrates on its sentinel prompts and reference (it generates on null views).
