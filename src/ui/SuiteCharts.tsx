@@ -63,8 +63,16 @@ export function CategoryBars({
   );
 }
 
-/** The ablation curve: mean divergence from λ_min against λ. */
-export function AblationCurve({ lambdas, values }: { lambdas: number[]; values: number[] }) {
+/** The ablation curve: mean divergence from λ_min against λ; `measure` says which divergence. */
+export function AblationCurve({
+  lambdas,
+  values,
+  measure,
+}: {
+  lambdas: number[];
+  values: number[];
+  measure: string;
+}) {
   const w = 260;
   const h = 110;
   const xMin = Math.min(...lambdas);
@@ -77,7 +85,10 @@ export function AblationCurve({ lambdas, values }: { lambdas: number[]; values: 
     .join(' ');
   return (
     <figure className="ablation" data-testid="ablation-curve">
-      <figcaption>Ablation curve: divergence from λ = {xMin} as the adapter is scaled</figcaption>
+      <figcaption>
+        Ablation curve: divergence from λ = {xMin} as the adapter is scaled{' '}
+        <span data-testid="ablation-measure">({measure})</span>
+      </figcaption>
       <svg viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label="ablation curve">
         <line x1="30" y1={h - 20} x2={w - 10} y2={h - 20} stroke="#c7cdd8" />
         <line x1="30" y1="10" x2="30" y2={h - 20} stroke="#c7cdd8" />

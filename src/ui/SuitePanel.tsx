@@ -268,10 +268,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
         </div>
       )}
       {ablation && (
-        <AblationCurve
-          lambdas={ablation.evidence.lambdas as number[]}
-          values={ablation.evidence.mean_divergence_per_lambda as number[]}
-        />
+        <AblationCurve lambdas={ablation.evidence.lambdas as number[]} {...ablationSeries(ablation)} />
       )}
       {rows.length > 0 && (
         <table className="suite-table" data-testid="suite-results">
@@ -305,6 +302,18 @@ export function SuitePanel({ ready }: { ready: boolean }) {
       )}
     </section>
   );
+}
+
+/**
+ * What the ablation curve draws: the exact full-vocabulary JS per λ when the probe measured it (a
+ * number of our own), else sway's top-k divergence, labelled as such.
+ */
+function ablationSeries(r: ProbeResult): { values: number[]; measure: string } {
+  const exact = r.evidence.exact_js_per_lambda;
+  if (Array.isArray(exact) && exact.every((v) => typeof v === 'number')) {
+    return { values: exact as number[], measure: 'exact JS over the full vocabulary' };
+  }
+  return { values: r.evidence.mean_divergence_per_lambda as number[], measure: "sway's top-k formula" };
 }
 
 function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onToggle(): void }) {

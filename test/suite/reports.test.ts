@@ -168,3 +168,25 @@ describe('terminal report', () => {
     expect(text).not.toContain('findings:');
   });
 });
+
+describe('exact divergences section', () => {
+  it('lists the exact full-vocabulary values after sway’s tables, and is absent when no probe has them', () => {
+    const plain = fixtureResult();
+    expect(toMarkdownReport(plain)).not.toContain('Exact divergences');
+    expect(toTerminalReport(plain)).not.toContain('exact divergences');
+    const r = fixtureResult();
+    r.probes[0]!.evidence = { ...r.probes[0]!.evidence, exact_js: 0.05291, exact_kl: 0.39071 };
+    r.probes[1]!.evidence = {
+      ...r.probes[1]!.evidence,
+      exact_js_per_lambda: [0, 0.01, 0.04],
+      exact_kl_per_lambda: [0, 0.02, Infinity],
+    };
+    const md = toMarkdownReport(r);
+    expect(md).toContain('## Exact divergences (full vocabulary)');
+    expect(md).toContain(`| ${r.probes[0]!.name} | ${r.probes[0]!.kind} | 0.0529 | 0.3907 |`);
+    expect(md).toContain('| 0.0000 / 0.0100 / 0.0400 | 0.0000 / 0.0200 / ∞ |');
+    // sway's own tables come first, unchanged.
+    expect(md.indexOf('## Probes')).toBeLessThan(md.indexOf('## Exact divergences'));
+    expect(toTerminalReport(r)).toMatch(/exact divergences \(full vocabulary/);
+  });
+});

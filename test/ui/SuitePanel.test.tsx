@@ -104,6 +104,29 @@ describe('SuitePanel', () => {
     expect(screen.getByTestId('exact-js-kl').textContent).toBe('0.053');
   });
 
+  it('result: the ablation curve draws the exact JS per λ when the probe has it, and says which it draws', async () => {
+    current.fake.api.validateSuite.mockResolvedValue(VALID);
+    const result = fixtureResult();
+    const base = result.probes[0]!;
+    const ablation = (evidence: Record<string, unknown>) => ({
+      ...base,
+      name: 'lambda',
+      kind: 'adapter_ablation',
+      evidence: { lambdas: [0, 0.5, 1], mean_divergence_per_lambda: [0, 0.2, 0.5], ...evidence },
+    });
+    current.fake.api.runSuite.mockResolvedValueOnce({
+      ...result,
+      probes: [ablation({ exact_js_per_lambda: [0, 0.02, 0.05] })],
+    });
+    render(<SuitePanel ready />);
+    await waitFor(() => expect(runButton().disabled).toBe(false));
+    await act(async () => fireEvent.click(runButton()));
+    expect(screen.getByTestId('ablation-measure').textContent).toBe('(exact JS over the full vocabulary)');
+    current.fake.api.runSuite.mockResolvedValueOnce({ ...result, probes: [ablation({})] });
+    await act(async () => fireEvent.click(runButton()));
+    expect(screen.getByTestId('ablation-measure').textContent).toBe("(sway's top-k formula)");
+  });
+
   it('error: a run that fails shows the message; a spec the worker refuses lists its issues', async () => {
     current.fake.api.validateSuite.mockResolvedValue(VALID);
     current.fake.api.runSuite.mockRejectedValueOnce(

@@ -149,3 +149,33 @@ export function formatReport(r: SuiteResult): FormattedReport {
     })),
   };
 }
+
+/** One probe's exact full-vocabulary divergences, as report cells. */
+export interface ExactRow {
+  name: string;
+  kind: string;
+  js: string;
+  kl: string;
+}
+
+const exactCell = (v: unknown): string | null => {
+  if (typeof v === 'number') return Number.isFinite(v) ? v.toFixed(4) : v > 0 ? '∞' : MISSING;
+  if (Array.isArray(v) && v.length > 0) return v.map((x) => exactCell(x) ?? MISSING).join(' / ');
+  return null;
+};
+
+/**
+ * The exact full-vocabulary divergences the divergence probes put beside sway's raw (`exact_js`,
+ * `exact_kl`, or per point of a curve), for the reports' own section after sway's tables.
+ */
+export function exactRows(r: SuiteResult): ExactRow[] {
+  const rows: ExactRow[] = [];
+  for (const p of r.probes) {
+    const e = p.evidence;
+    const js = exactCell(e.exact_js ?? e.exact_js_per_length ?? e.exact_js_per_lambda);
+    const kl = exactCell(e.exact_kl ?? e.exact_kl_per_length ?? e.exact_kl_per_lambda);
+    if (js !== null || kl !== null)
+      rows.push({ name: p.name, kind: p.kind, js: js ?? MISSING, kl: kl ?? MISSING });
+  }
+  return rows;
+}

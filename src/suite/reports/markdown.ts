@@ -1,6 +1,6 @@
 import { markdownTable, oneLine } from '../../core/index.ts';
 import type { SuiteResult } from '../types.ts';
-import { MISSING, PROBE_ALIGN, PROBE_HEADER, formatReport, fmtDuration } from './format.ts';
+import { MISSING, PROBE_ALIGN, PROBE_HEADER, exactRows, formatReport, fmtDuration } from './format.ts';
 
 function backendLine(stats: SuiteResult['backendStats'], cache: string): string {
   if (!('forward_passes' in stats)) return cache;
@@ -45,6 +45,17 @@ export function toMarkdownReport(r: SuiteResult): string {
   ];
   if (r.score.findings.length === 0) out.push('- none');
   for (const finding of r.score.findings) out.push(`- ${oneLine(finding)}`);
+  const exact = exactRows(r);
+  if (exact.length > 0) {
+    out.push('', '## Exact divergences (full vocabulary)', '');
+    out.push(
+      ...markdownTable(
+        ['name', 'kind', 'JS', 'KL(ft‖base)'],
+        exact.map((e) => [e.name, e.kind, e.js, e.kl]),
+        ['left', 'left', 'right', 'right'],
+      ),
+    );
+  }
   const skipped = r.probes.filter((p) => p.verdict === 'skip');
   if (skipped.length > 0) {
     out.push('', '## Skipped probes', '');

@@ -1,6 +1,6 @@
 import { oneLine, textTable } from '../../core/index.ts';
 import type { SuiteResult } from '../types.ts';
-import { MISSING, PROBE_ALIGN, PROBE_HEADER, formatReport, scoreBar } from './format.ts';
+import { MISSING, PROBE_ALIGN, PROBE_HEADER, exactRows, formatReport, scoreBar } from './format.ts';
 
 const INDENT = { indent: '  ' };
 
@@ -31,6 +31,15 @@ export function toTerminalReport(r: SuiteResult): string {
   }
   const probes = f.probes.map((p) => [...p.cells, p.message]);
   out.push(...textTable([...PROBE_HEADER, 'note'], probes, [...PROBE_ALIGN, 'left'], INDENT), '');
+  const exact = exactRows(r);
+  if (exact.length > 0) {
+    out.push("exact divergences (full vocabulary; sway's top-k formula is the raw above):");
+    const rows = exact.map((e) => [e.name, e.kind, e.js, e.kl]);
+    out.push(
+      ...textTable(['name', 'kind', 'JS', 'KL(ft‖base)'], rows, ['left', 'left', 'right', 'right'], INDENT),
+      '',
+    );
+  }
   if (r.score.findings.length > 0) {
     out.push('findings:', ...r.score.findings.map((finding) => `  - ${oneLine(finding)}`), '');
   }
