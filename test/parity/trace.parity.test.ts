@@ -49,6 +49,11 @@ const analysis = fixture<{
 }>('trace_analysis');
 
 describe('trace analysis = sway build_report + render_json', () => {
+  it('has at least 200 traces, empty ones and ties included', () => {
+    expect(analysis.cases.length).toBeGreaterThanOrEqual(200);
+    expect(analysis.cases.some((c) => c.events.length === 0)).toBe(true);
+  });
+
   it.each(analysis.cases.map((c, i) => [i, c.events.length, c] as const))('#%i (%i events)', (_i, _n, c) => {
     const json = analysisToJson(analyzeTrace(c.events, { slowest: c.slowest_k }));
     const sway = c.expected;
