@@ -109,3 +109,4 @@ export {
   truncateDist,
   type ExactDivergence,
 } from './exactDivergence.ts';
+export { pyFixed } from './pyFormat.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { divergence, linearFit, mean, clip } from '../core/index.ts';
+import { divergence, linearFit, mean, clip, pyFixed } from '../core/index.ts';
 import { isScalable } from '../backend/capabilities.ts';
 import { throwIfAborted } from './common.ts';
 import { ExactCurve, fullDists, topK as cutTopK } from './exactEvidence.ts';
@@ -94,7 +94,7 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
     return makeResult(spec, pass ? 'pass' : 'fail', {
       raw: lin,
       score,
-      message: `linearity ${lin.toFixed(3)}, saturation λ ${sat.lambda === null ? '—' : sat.lambda.toFixed(2)} (${sat.reason}), overshoot ${overshoot.toFixed(3)}`,
+      message: `linearity ${pyFixed(lin, 3)}, saturation λ ${sat.lambda === null ? '—' : pyFixed(sat.lambda, 2)} (${sat.reason}), overshoot ${pyFixed(overshoot, 3)}`,
       evidence: {
         lambdas,
         mean_divergence_per_lambda: divs,

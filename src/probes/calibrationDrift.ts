@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, mean } from '../core/index.ts';
+import { clip, mean, pyFixed } from '../core/index.ts';
 import { ci, decide } from './common.ts';
 import { CALIBRATION_PACK } from './data/calibrationPack.ts';
 import { probeSpec, zThresholdField } from './probeSpec.ts';
@@ -49,7 +49,7 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
       score: d.score,
       ftValue: meanDelta,
       ci95: ci(regressed, ctx),
-      message: `${(frac * 100).toFixed(1)}% of ${items.length} items regressed by > ${spec.regression_nats} nat/token; mean δ ${meanDelta.toFixed(3)}`,
+      message: `${pyFixed(frac * 100, 1)}% of ${items.length} items regressed by > ${spec.regression_nats} nat/token; mean δ ${pyFixed(meanDelta, 3)}`,
       evidence: { num_items: items.length, per_item_delta: deltas },
     });
   },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mean, pvariance, quantileSorted, seededRng, type TokenDist } from '../core/index.ts';
+import { mean, pvariance, quantileSorted, seededRng, type TokenDist, pyFixed } from '../core/index.ts';
 import { decide, nullStatsKey } from './common.ts';
 import { exactEvidence, methodField, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
@@ -381,7 +381,7 @@ export function clusterKlResult(
     fallbackPass: s.value >= spec.assert_specificity_gte,
     fallbackScore: Math.max(0, Math.min(1, (s.value - 0.5) * 2)),
   });
-  const head = `specificity=${s.value.toFixed(2)} (k=${k}), mean_kl=${meanKl.toFixed(3)}`;
+  const head = `specificity=${pyFixed(s.value, 2)} (k=${k}), mean_kl=${pyFixed(meanKl, 3)}`;
   return safeFinalize(
     makeResult(spec, d.verdict, {
       raw: s.value,
@@ -390,7 +390,7 @@ export function clusterKlResult(
       ci95,
       message:
         d.z !== null
-          ? `${head}, z=${d.z >= 0 ? '+' : ''}${d.z.toFixed(2)}σ vs null`
+          ? `${head}, z=${d.z >= 0 ? '+' : ''}${pyFixed(d.z, 2)}σ vs null`
           : `${head} (no calibration for cluster_kl)`,
       evidence,
     }),

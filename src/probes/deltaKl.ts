@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bootstrapCi, mean, scoreFromZ, verdictFromZ, zScore } from '../core/index.ts';
+import { bootstrapCi, mean, scoreFromZ, verdictFromZ, zScore, pyFixed } from '../core/index.ts';
 import { nullStatsKey } from './common.ts';
 import { exactEvidence, exactValue, methodField, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
@@ -49,11 +49,11 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
         ci95: bootstrapCi(perPrompt, { seed: ctx.seed }),
         message:
           (z !== null
-            ? `mean ${label} ${raw.toFixed(4)}, z ${z.toFixed(2)} (threshold ${spec.assert_z_gte})`
-            : `mean ${label} ${raw.toFixed(4)} (threshold ${spec.assert_mean_gte}; no calibration for delta_kl)`) +
+            ? `mean ${label} ${pyFixed(raw, 4)}, z ${pyFixed(z, 2)} (threshold ${spec.assert_z_gte})`
+            : `mean ${label} ${pyFixed(raw, 4)} (threshold ${spec.assert_mean_gte}; no calibration for delta_kl)`) +
           (spec.method === 'exact' || exactMean === null
             ? ''
-            : `; exact ${spec.divergence} ${exactMean.toFixed(4)}`),
+            : `; exact ${spec.divergence} ${pyFixed(exactMean, 4)}`),
         evidence: {
           per_prompt: perPrompt,
           max: Math.max(...perPrompt),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, mean } from '../core/index.ts';
+import { clip, mean, pyFixed } from '../core/index.ts';
 import { ci } from './common.ts';
 import { EXTERNAL_CORPUS } from './data/externalCorpus.ts';
 import { probeSpec } from './probeSpec.ts';
@@ -54,7 +54,7 @@ export const externalPerplexity: ProbeDefinition<ExternalPerplexitySpec> = {
       baseValue: mean(base.map((r) => r.perplexity)),
       ftValue: mean(ft.map((r) => r.perplexity)),
       ci95: ci(deltas, ctx),
-      message: `mean δ log-prob ${m.toFixed(3)} nats/token over ${chunks.length} chunks (threshold ${spec.assert_mean_delta_gte})`,
+      message: `mean δ log-prob ${pyFixed(m, 3)} nats/token over ${chunks.length} chunks (threshold ${spec.assert_mean_delta_gte})`,
       evidence: { per_chunk_delta: deltas, num_chunks: chunks.length },
     });
   },

@@ -1,3 +1,4 @@
+import { pyFixed } from '../core/index.ts';
 import { z } from 'zod';
 import { decide, sectionsFor, throwIfAborted } from './common.ts';
 import { probeSpec, sectionsField, zThresholdField } from './probeSpec.ts';
@@ -107,8 +108,8 @@ export async function leakageResult(
     fallbackPass: meanClean < spec.assert_recall_lt || meanFragility >= spec.min_fragility,
     fallbackScore: 0.7 * recallScore + 0.3 * fragilityBonus,
   });
-  const head = `greedy_recall=${meanClean.toFixed(2)}`;
-  const detail = `perturbed=${meanPert.toFixed(2)}, fragility=${meanFragility.toFixed(2)}`;
+  const head = `greedy_recall=${pyFixed(meanClean, 2)}`;
+  const detail = `perturbed=${pyFixed(meanPert, 2)}, fragility=${pyFixed(meanFragility, 2)}`;
   return safeFinalize(
     makeResult(spec, d.verdict, {
       raw: meanClean,
@@ -117,7 +118,7 @@ export async function leakageResult(
       ftValue: meanFragility,
       message:
         d.z !== null
-          ? `${head} (${detail}), z=${d.z >= 0 ? '+' : ''}${d.z.toFixed(2)}σ vs null`
+          ? `${head} (${detail}), z=${d.z >= 0 ? '+' : ''}${pyFixed(d.z, 2)}σ vs null`
           : `${head} (${detail}) (no calibration for leakage)`,
       evidence: {
         mean_clean_recall: meanClean,

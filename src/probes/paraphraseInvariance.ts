@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, mean } from '../core/index.ts';
+import { clip, mean, pyFixed } from '../core/index.ts';
 import { ci, decide, throwIfAborted } from './common.ts';
 import { nonEmptyString, probeSpec, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
@@ -73,7 +73,7 @@ export const paraphraseInvariance: ProbeDefinition<ParaphraseInvarianceSpec> = {
       zScore: d.z,
       score: d.score,
       ci95: ci(verbatim, ctx),
-      message: `verbatim lift ${raw.toFixed(3)} nats/token, paraphrase/verbatim ratio ${ratio.toFixed(2)} (${spec.intent})`,
+      message: `verbatim lift ${pyFixed(raw, 3)} nats/token, paraphrase/verbatim ratio ${pyFixed(ratio, 2)} (${spec.intent})`,
       evidence: { verbatim_lift: verbatim, paraphrase_lift: paraphrase, ratio, intent: spec.intent },
     });
   },

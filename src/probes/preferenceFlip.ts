@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip, mean } from '../core/index.ts';
+import { clip, mean, pyFixed } from '../core/index.ts';
 import { ci, decide } from './common.ts';
 import { nonEmptyString, probeSpec, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
@@ -74,7 +74,7 @@ export const preferenceFlip: ProbeDefinition<PreferenceFlipSpec> = {
       baseValue: mean(base),
       ftValue: mean(ft),
       ci95: ci(flips, ctx),
-      message: `flip rate ${rate.toFixed(3)} over ${wrong.length} base-wrong triples (threshold ${spec.assert_flip_rate_gte})`,
+      message: `flip rate ${pyFixed(rate, 3)} over ${wrong.length} base-wrong triples (threshold ${spec.assert_flip_rate_gte})`,
       evidence,
     });
   },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { clip } from '../core/index.ts';
+import { clip, pyFixed } from '../core/index.ts';
 import { decide, sectionsFor, throwIfAborted } from './common.ts';
 import { probeSpec, sectionsField, zThresholdField } from './probeSpec.ts';
 import { makeResult, safeFinalize } from './result.ts';
@@ -123,7 +123,7 @@ export function styleFingerprintResult(
     fallbackPass: shift >= spec.assert_shift_gte,
     fallbackScore: clip(shift),
   });
-  const signed = `${shift >= 0 ? '+' : ''}${shift.toFixed(2)}`;
+  const signed = `${shift >= 0 ? '+' : ''}${pyFixed(shift, 2)}`;
   return safeFinalize(
     makeResult(spec, d.verdict, {
       raw: shift,
@@ -131,7 +131,7 @@ export function styleFingerprintResult(
       score: d.score,
       message:
         d.z !== null
-          ? `style_shift=${signed}, z=${d.z >= 0 ? '+' : ''}${d.z.toFixed(2)}σ vs null`
+          ? `style_shift=${signed}, z=${d.z >= 0 ? '+' : ''}${pyFixed(d.z, 2)}σ vs null`
           : `style_shift=${signed} (${shift > 0 ? 'toward' : 'away from'} doc, threshold=${spec.assert_shift_gte}) (no calibration for style_fingerprint)`,
       evidence: {
         base_fp: fb,

@@ -11,6 +11,7 @@ interface Expected {
   score?: number | null;
   raw?: number | null;
   ft_value?: number;
+  message?: string;
   evidence?: Record<string, unknown>;
 }
 
@@ -53,6 +54,8 @@ describe('leakage = sway LeakageSusceptibilityProbe', () => {
     close(r.score, e.score!, 'score');
     close(r.raw, e.raw!, 'raw');
     close(r.ftValue, e.ft_value!, 'ft_value');
+    // Python's `:.2f` rounds exact ties to even (0.125 → "0.12"): the message must read the same.
+    expect(r.message).toBe(e.message);
     const ev = e.evidence!;
     for (const k of ['mean_clean_recall', 'mean_perturbed_recall', 'mean_fragility'])
       close(r.evidence[k] as number, ev[k] as number, k);

@@ -1,4 +1,4 @@
-import type { Align } from '../../core/index.ts';
+import { pyFixed, type Align } from '../../core/index.ts';
 import { CATEGORIES, type Category, type ProbeResult } from '../../probes/types.ts';
 import type { SuiteResult } from '../types.ts';
 
@@ -15,20 +15,7 @@ function nonFinite(x: number): string | null {
   return null;
 }
 
-/**
- * `x.toFixed(digits)` with Python's rounding: JavaScript rounds an exact tie (42.25 → 1 digit) away
- * from zero, Python to the even digit (42.2). A tie means the exact decimal expansion stops one digit
- * past the cut with a 5; then an odd last digit steps back by one (never a borrow, as it is ≥ 1).
- */
-export function pyFixed(x: number, digits: number): string {
-  const s = x.toFixed(digits);
-  if (!Number.isFinite(x) || Math.abs(x) >= 1e21) return s;
-  const exact = Math.abs(x).toFixed(Math.min(100, digits + 30));
-  const tail = exact.slice(exact.indexOf('.') + digits + 1);
-  if (!/^50*$/.test(tail)) return s;
-  const last = s.charCodeAt(s.length - 1) - 48;
-  return last % 2 === 0 ? s : s.slice(0, -1) + String(last - 1);
-}
+export { pyFixed };
 
 /** Python's `,` format option: thousands separators in the integer part of a fixed-point string. */
 function groupThousands(fixed: string): string {
