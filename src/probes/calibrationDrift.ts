@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { clip, mean, pyFixed } from '../core/index.ts';
-import { ci, decide } from './common.ts';
+import { clip, pyFixed } from '../core/index.ts';
+import { fmean } from '../core/statistics.ts';
+import { decide } from './common.ts';
 import { CALIBRATION_PACK } from './data/calibrationPack.ts';
 import { probeSpec, zThresholdField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
@@ -8,6 +9,10 @@ import { approxTokens } from './textFeatures.ts';
 import type { ProbeDefinition } from './types.ts';
 
 export const CalibrationDriftSpecSchema = probeSpec('calibration_drift', {
+  /** Source of items: the built-in pack (sway's only value). */
+  pack: z.literal('builtin').default('builtin'),
+  /** Inline (prompt, gold) items that replace the pack, as sway's `items`. */
+  items: z.array(z.tuple([z.string(), z.string()])).default([]),
   items_limit: z.int().min(1).nullable().default(null),
   regression_nats: z.number().gt(0).default(1.0),
   assert_fraction_regressed_lt: z.number().min(0).max(1).default(0.15),
@@ -27,30 +32,48 @@ export const calibrationDrift: ProbeDefinition<CalibrationDriftSpec> = {
   category: 'calibration',
   schema: CalibrationDriftSpecSchema,
   async run(spec, ctx) {
-    const items = CALIBRATION_PACK.slice(0, spec.items_limit ?? CALIBRATION_PACK.length);
+    const pack = spec.items.length > 0 ? spec.items : CALIBRATION_PACK;
+    const items = pack.slice(0, spec.items_limit ?? pack.length);
+    if (items.length === 0) return makeResult(spec, 'error', { message: 'no calibration items' });
     const base = await ctx.backend.base.logprobOfBatch(items);
     ctx.onProgress({ done: items.length, total: items.length * 2 });
     const ft = await ctx.backend.ft.logprobOfBatch(items);
     ctx.onProgress({ done: items.length * 2, total: items.length * 2 });
     const deltas = items.map(([, gold], i) => (ft[i]! - base[i]!) / approxTokens(gold));
-    const regressed = deltas.map((d) => (d < -spec.regression_nats ? 1 : 0));
-    const frac = mean(regressed);
-    const meanDelta = mean(deltas);
+    const regressedCount = deltas.filter((d) => d < -spec.regression_nats).length;
+    const frac = regressedCount / items.length;
+    const meanDelta = fmean(deltas);
+    // Up to five worst regressions, most negative first (sway's `worst_offenders`).
+    const worst = items
+      .map(([prompt, gold], i) => ({ prompt, gold, delta: deltas[i]! }))
+      .filter((w) => w.delta < -spec.regression_nats)
+      .sort((a, b) => a.delta - b.delta)
+      .slice(0, 5);
     const d = decide(spec.kind, frac, ctx, {
       zThreshold: spec.assert_z_gte,
       lowerIsBetter: true,
       fallbackPass: frac < spec.assert_fraction_regressed_lt && meanDelta >= spec.assert_mean_delta_gte,
       fallbackScore:
-        0.6 * Math.max(0, 1 - frac / spec.assert_fraction_regressed_lt) + 0.4 * clip((meanDelta + 1) / 1.5),
+        0.6 * Math.max(0, 1 - frac / Math.max(spec.assert_fraction_regressed_lt, 1e-6)) +
+        0.4 * clip((meanDelta + 1) / 1.5),
     });
     return makeResult(spec, d.verdict, {
       raw: frac,
       zScore: d.z,
       score: d.score,
       ftValue: meanDelta,
-      ci95: ci(regressed, ctx),
-      message: `${pyFixed(frac * 100, 1)}% of ${items.length} items regressed by > ${spec.regression_nats} nat/token; mean δ ${pyFixed(meanDelta, 3)}`,
-      evidence: { num_items: items.length, per_item_delta: deltas },
+      message:
+        `${regressedCount}/${items.length} items regressed >${pyFixed(spec.regression_nats, 1)} nats ` +
+        `(frac=${pyFixed(frac * 100, 1)}%), mean_delta=${meanDelta >= 0 ? '+' : ''}${pyFixed(meanDelta, 3)} nats/tok`,
+      evidence: {
+        fraction_regressed: frac,
+        mean_delta_nats: meanDelta,
+        regressed_count: regressedCount,
+        total_items: items.length,
+        worst_offenders: worst,
+        regression_nats_threshold: spec.regression_nats,
+        per_item_delta: deltas,
+      },
     });
   },
   calibrateSpec: (spec) => ({ ...spec, items_limit: 10 }),

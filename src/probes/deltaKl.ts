@@ -58,6 +58,7 @@ export const deltaKl: ProbeDefinition<DeltaKlSpec> = {
           per_prompt: perPrompt,
           max: Math.max(...perPrompt),
           num_prompts: perPrompt.length,
+          divergence_kind: spec.divergence,
           raw_formula:
             spec.method === 'exact' ? `exact ${spec.divergence}` : `sway ${spec.divergence}@${topK}`,
           ...exactEvidence(exact, spec.method),

@@ -1,7 +1,8 @@
 /** Text helpers shared by the leakage and style probes, as sway computes them. Pure and deterministic. */
 
 /** sway's token estimate for a gold string: about four characters per token, at least one. */
-export const approxTokens = (s: string): number => Math.max(1, Math.floor(s.length / 4));
+/** sway's token estimate `max(1, len(s) // 4)`, counting code points as Python's `len` does. */
+export const approxTokens = (s: string): number => Math.max(1, Math.floor([...s].length / 4));
 
 /**
  * Python's whitespace (`str.isspace`, `\s` in a `str` pattern): JavaScript's `\s` without U+FEFF, plus

@@ -73,6 +73,37 @@ describe('calibration_drift', () => {
   });
 });
 
+describe('calibration_drift as sway reports it', () => {
+  it('sway’s evidence keys, worst offenders, message; inline items replace the pack; a 0 threshold scores, not NaN', async () => {
+    const b = scriptedBackend(
+      { logprob: () => -2 },
+      { logprob: (p) => (p === 'Q1' ? -12 : p === 'Q2' ? -7 : -2.1) },
+    );
+    const items = [
+      ['Q1', ' answer one'],
+      ['Q2', ' answer two'],
+      ['Q3', ' three'],
+    ];
+    const r = await run('calibration_drift', { items, assert_fraction_regressed_lt: 0 }, b);
+    // " answer one" is 11 code points → 2 tokens: δ = −5, −2.5, −0.1/1.
+    expect(r.evidence).toMatchObject({
+      fraction_regressed: 2 / 3,
+      regressed_count: 2,
+      total_items: 3,
+      regression_nats_threshold: 1,
+      worst_offenders: [
+        { prompt: 'Q1', gold: ' answer one', delta: -5 },
+        { prompt: 'Q2', gold: ' answer two', delta: -2.5 },
+      ],
+    });
+    expect(r.evidence.mean_delta_nats as number).toBeCloseTo((-5 - 2.5 - 0.1) / 3, 12);
+    expect(r.message).toBe('2/3 items regressed >1.0 nats (frac=66.7%), mean_delta=-2.533 nats/tok');
+    expect(r.verdict).toBe('fail');
+    expect(Number.isFinite(r.score)).toBe(true);
+    expect(r.ci95).toBeNull();
+  });
+});
+
 describe('external_perplexity', () => {
   it('mean δ of per-chunk mean log-probs −0.05 ≥ −0.1 → PASS; score clip(0.5 + δ)', async () => {
     const b = scriptedBackend({ rolling: () => [-3, -3] }, { rolling: () => [-3, -3.1] });

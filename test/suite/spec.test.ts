@@ -246,7 +246,8 @@ ${MODELS}suite:
         line: 8,
         column: 5,
         message:
-          'unknown key "items_limt"; known keys: name, kind, enabled, weight, items_limit, regression_nats, ' +
+          'unknown key "items_limt"; known keys: name, kind, enabled, weight, pack, items, items_limit, ' +
+          'regression_nats, ' +
           'assert_fraction_regressed_lt, assert_mean_delta_gte, assert_z_gte',
       },
       { path: 'suite[0].regression_nats', line: 9, column: 5, message: 'must be > 0, got 0' },
