@@ -1,5 +1,6 @@
 import { openPair, type DifferentialBackend, type ModelDtype, type ModelSource } from '../backend/index.ts';
-import { exactDivergence, type ExactDivergence, type TokenDist } from '../core/index.ts';
+import { compare } from '../worker/interactiveOps.ts';
+import type { TokenRow } from '../worker/workbenchApi.ts';
 import { UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { dtypeForSpec, modelLocation, resolveSpecModels } from './resolveModels.ts';
@@ -49,32 +50,24 @@ function sourceOf(opts: ProbeOptions, io: CliIo): { source: ModelSource; dtype: 
   };
 }
 
-/** Both views' full distributions for one prompt, the exact divergences, and the top-k rows. */
+/** One prompt through the Compare panel's own computation (`compare`), in the JSON shape. */
 export async function probePrompt(
   pair: DifferentialBackend,
   prompt: string,
   topK: number,
 ): Promise<ProbePromptJson> {
-  const all = pair.info.vocabSize;
-  const [base, ft, encoded] = await Promise.all([
-    pair.base.nextTokenDist(prompt, { topK: all }),
-    pair.ft.nextTokenDist(prompt, { topK: all }),
-    pair.base.tokenize(prompt),
-  ]);
-  const d = exactDivergence(base, ft);
-  const view = async (dist: TokenDist, entropy: number): Promise<ProbeViewJson> => {
-    const ids = Array.from(dist.tokenIds.subarray(0, topK));
-    return {
-      token_ids: ids,
-      tokens: await pair.base.tokenStrings(ids),
-      logprobs: Array.from(dist.logprobs.subarray(0, topK)),
-      entropy,
-    };
-  };
+  const [c, encoded] = await Promise.all([compare(pair, prompt, topK), pair.base.tokenize(prompt)]);
+  const d = c.divergence;
+  const view = (rows: TokenRow[], entropy: number): ProbeViewJson => ({
+    token_ids: rows.map((r) => r.id),
+    tokens: rows.map((r) => r.token),
+    logprobs: rows.map((r) => r.logprob),
+    entropy,
+  });
   return {
     prompt,
     token_ids: encoded.ids,
-    views: { base: await view(base, d.entropyBase), ft: await view(ft, d.entropyFt) },
+    views: { base: view(c.base, d.entropyBase), ft: view(c.ft, d.entropyFt) },
     js: d.js,
     kl_ft_base: d.klFtBase,
     kl_base_ft: d.klBaseFt,
@@ -85,16 +78,9 @@ const num = (x: number, digits = 4) => (x === Infinity ? '∞' : x.toFixed(digit
 
 function renderText(r: ProbePromptJson): string {
   const out = [`prompt: ${JSON.stringify(r.prompt)}`, `token ids: ${r.token_ids.join(' ')}`];
-  const d: ExactDivergence = {
-    js: r.js,
-    klFtBase: r.kl_ft_base,
-    klBaseFt: r.kl_base_ft,
-    entropyBase: r.views.base!.entropy,
-    entropyFt: r.views.ft!.entropy,
-  };
   out.push(
-    `exact (full vocabulary): JS ${num(d.js)} · KL(ft‖base) ${num(d.klFtBase)} · KL(base‖ft) ${num(d.klBaseFt)} nats; ` +
-      `entropy base ${num(d.entropyBase, 3)} · ft ${num(d.entropyFt, 3)}`,
+    `exact (full vocabulary): JS ${num(r.js)} · KL(ft‖base) ${num(r.kl_ft_base)} · KL(base‖ft) ${num(r.kl_base_ft)} nats; ` +
+      `entropy base ${num(r.views.base!.entropy, 3)} · ft ${num(r.views.ft!.entropy, 3)}`,
   );
   const rows = Math.max(r.views.base!.token_ids.length, r.views.ft!.token_ids.length);
   const cell = (v: ProbeViewJson, i: number) =>

@@ -10,7 +10,8 @@ import type {
 
 /**
  * Both views' full next-token distributions (one lookup per view, `top_k` = vocabulary size), the
- * exact divergences between them, and the first `topK` rows of each for drawing.
+ * exact divergences between them, and the first `topK` rows of each for drawing. The Compare panel
+ * and `deltascope probe` both call this, so they cannot show different numbers.
  */
 export async function compare(b: DifferentialBackend, prompt: string, topK: number): Promise<CompareResult> {
   const all = b.info.vocabSize;
