@@ -34,44 +34,40 @@ export function fullLogprobs(d: TokenDist): Float64Array {
   return out;
 }
 
-/** log(exp(a) + exp(b)) without overflow; −∞ when both are −∞. */
-function logAddExp(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  const m = Math.max(a, b);
-  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
-}
-
-/** p · (lp − lq), with 0 · anything = 0 (a token one side never produces adds nothing). */
-function klTerm(lp: number, lq: number): number {
-  if (lp === -Infinity) return 0;
-  return Math.exp(lp) * (lp - lq);
-}
-
-/** Exact JS, both KLs and both entropies from two full-vocabulary log-probability vectors. */
+/**
+ * Exact JS, both KLs and both entropies from two full-vocabulary log-probability vectors. Two `exp`
+ * and one `log` per token: p and q once, then log m = log(p + q) − ln 2 (a token neither side can
+ * produce adds nothing to any sum).
+ */
 export function exactDivergenceOf(base: ArrayLike<number>, ft: ArrayLike<number>): ExactDivergence {
   if (base.length !== ft.length) {
     throw new RangeError(`exactDivergence: vocabularies differ (${base.length} vs ${ft.length} tokens)`);
   }
   let klFtBase = 0;
   let klBaseFt = 0;
-  let jsBase = 0;
-  let jsFt = 0;
+  let jsSum = 0;
   let entropyBase = 0;
   let entropyFt = 0;
   for (let i = 0; i < base.length; i++) {
     const lb = base[i]!;
     const lf = ft[i]!;
-    klFtBase += klTerm(lf, lb);
-    klBaseFt += klTerm(lb, lf);
-    const lm = logAddExp(lb, lf) - Math.LN2;
-    jsBase += klTerm(lb, lm);
-    jsFt += klTerm(lf, lm);
-    entropyBase -= klTerm(lb, 0);
-    entropyFt -= klTerm(lf, 0);
+    const p = Math.exp(lb);
+    const q = Math.exp(lf);
+    if (p + q === 0) continue;
+    const lm = Math.log(p + q) - Math.LN2;
+    if (p > 0) {
+      klBaseFt += p * (lb - lf);
+      jsSum += p * (lb - lm);
+      entropyBase -= p * lb;
+    }
+    if (q > 0) {
+      klFtBase += q * (lf - lb);
+      jsSum += q * (lf - lm);
+      entropyFt -= q * lf;
+    }
   }
   // JS is ≥ 0 mathematically; rounding can leave −1e-17.
-  return { js: Math.max(0, 0.5 * (jsBase + jsFt)), klFtBase, klBaseFt, entropyBase, entropyFt };
+  return { js: Math.max(0, 0.5 * jsSum), klFtBase, klBaseFt, entropyBase, entropyFt };
 }
 
 /** Exact divergences of two full `TokenDist`s (`top_k` = vocabulary size). */

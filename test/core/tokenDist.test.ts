@@ -39,6 +39,31 @@ describe('token distributions', () => {
     );
   });
 
+  it('topKIndices on float32 values (the native-sort path) equals a full sort, ties and signs included', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.integer({ min: -3, max: 3 }).map((v) => v / 4),
+            fc.float({ noNaN: true, noDefaultInfinity: false }),
+            fc.constantFrom(0, -0, -1e-40, 1e-40),
+          ),
+          { minLength: 0, maxLength: 80 },
+        ),
+        fc.integer({ min: 0, max: 90 }),
+        (raw, k) => {
+          const vals = Float32Array.from(raw);
+          const expected = Array.from(vals, (v, i) => [v, i] as const)
+            .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+            .slice(0, k)
+            .map((p) => p[1]);
+          const got = Array.from(topKIndices(vals, k));
+          expect(got).toEqual(expected);
+        },
+      ),
+    );
+  });
+
   it('topKIndices terminates and returns k distinct indices when values contain NaN or infinities', () => {
     const vals = [1, Number.NaN, 3, -Infinity, Infinity, Number.NaN, 2];
     const out = Array.from(topKIndices(vals, 4));
