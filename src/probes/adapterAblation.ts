@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { divergence, linearFit, mean, clip, pyFixed } from '../core/index.ts';
+import { linearFit, mean, clip, pyFixed } from '../core/index.ts';
 import { isScalable } from '../backend/capabilities.ts';
 import { throwIfAborted } from './common.ts';
-import { ExactCurve, fullDists, topK as cutTopK } from './exactEvidence.ts';
+import { ExactCurve, promptDivergences } from './exactEvidence.ts';
 import { divergenceField, probeSpec, topKField } from './probeSpec.ts';
 import { makeResult } from './result.ts';
 import { ProbeSkip, type ProbeDefinition } from './types.ts';
@@ -64,15 +64,13 @@ export const adapterAblation: ProbeDefinition<AdapterAblationSpec> = {
     for (let li = 0; li < lambdas.length; li++) {
       throwIfAborted(ctx);
       // The reference is requested again for each λ on purpose: the cache serves it (view scaled_<λmin>).
-      const full = await fullDists(
-        backend.scaledView(lMin),
-        backend.scaledView(lambdas[li]!),
-        spec.prompts,
-        backend.info.vocabSize,
+      const d = await promptDivergences(
+        { base: backend.scaledView(lMin), ft: backend.scaledView(lambdas[li]!), info: backend.info },
+        { prompts: spec.prompts, divergence: spec.divergence, method: 'topk' },
+        topK,
       );
-      const [ref, cur] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
-      divs.push(mean(spec.prompts.map((_, i) => divergence(ref[i]!, cur[i]!, spec.divergence))));
-      exact.add(full.a, full.b);
+      divs.push(mean(d.perPrompt));
+      exact.add(d.exact);
       ctx.onProgress({ done: li + 1, total: lambdas.length });
     }
     const lin = linearFit(lambdas, divs).r2;

@@ -23,7 +23,7 @@ export type DivergenceMethod = z.output<typeof methodField>;
  * full vocabulary: sway's top-k distributions are cut from them (bit-identical to a top-k lookup),
  * and the exact divergences come from the same forward passes.
  */
-export async function fullDists(
+async function fullDists(
   a: ScoringViewLike,
   b: ScoringViewLike,
   prompts: readonly string[],
@@ -37,8 +37,7 @@ export async function fullDists(
 }
 
 /** `full` cut to sway's top-k. */
-export const topK = (full: readonly TokenDist[], k: number): TokenDist[] =>
-  full.map((d) => truncateDist(d, k));
+const topK = (full: readonly TokenDist[], k: number): TokenDist[] => full.map((d) => truncateDist(d, k));
 
 /** The exact value of `kind` (`js`, or `kl` = KL(second ‖ first) as sway's `divergence`). */
 export const exactValue = (d: ExactDivergence, kind: DivergenceKind): number =>
@@ -50,13 +49,13 @@ const isFull = (d: TokenDist): boolean => d.tailLogprob === null && d.tokenIds.l
  * Per-pair exact divergences of two lists of full distributions; null when a backend answered with
  * less than the full vocabulary (a programmed test backend), so there is no exact value to report.
  */
-export function exactPerPair(a: readonly TokenDist[], b: readonly TokenDist[]): ExactDivergence[] | null {
+function exactPerPair(a: readonly TokenDist[], b: readonly TokenDist[]): ExactDivergence[] | null {
   if (!a.every(isFull) || !b.every(isFull)) return null;
   return a.map((d, i) => exactDivergence(d, b[i]!));
 }
 
 /** The exact values `method: exact` needs, or a ProbeError saying why there are none. */
-export function requireExact(exact: ExactDivergence[] | null): ExactDivergence[] {
+function requireExact(exact: ExactDivergence[] | null): ExactDivergence[] {
   if (exact === null) {
     throw new ProbeError(
       'method: exact needs full-vocabulary distributions, and this backend answered with top-k only; use method: topk.',
@@ -85,8 +84,7 @@ export class ExactCurve {
   private readonly js: (number | null)[] = [];
   private readonly kl: (number | null)[] = [];
 
-  add(a: readonly TokenDist[], b: readonly TokenDist[]): void {
-    const exact = exactPerPair(a, b);
+  add(exact: readonly ExactDivergence[] | null): void {
     this.js.push(exact === null ? null : mean(exact.map((d) => d.js)));
     this.kl.push(exact === null ? null : mean(exact.map((d) => d.klFtBase)));
   }

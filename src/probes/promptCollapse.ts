@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { divergence, mean } from '../core/index.ts';
+import { mean } from '../core/index.ts';
 import { throwIfAborted } from './common.ts';
 import { divergenceField, probeSpec, topKField, zThresholdField } from './probeSpec.ts';
-import { ExactCurve, fullDists, topK as cutTopK } from './exactEvidence.ts';
+import { ExactCurve, promptDivergences } from './exactEvidence.ts';
 import { makeResult, safeFinalize } from './result.ts';
 import type { ProbeDefinition, ProbeResult, ScoringViewLike } from './types.ts';
 
@@ -121,10 +121,13 @@ export const promptCollapse: ProbeDefinition<PromptCollapseSpec> = {
       throwIfAborted(ctx);
       const prefix = await stuffing(lengths[li]!, spec.legacy_stuffing ? undefined : ctx.backend.ft);
       const prompts = spec.prompts.map((p) => prefix + p);
-      const full = await fullDists(ctx.backend.base, ctx.backend.ft, prompts, ctx.backend.info.vocabSize);
-      const [b, f] = [cutTopK(full.a, topK), cutTopK(full.b, topK)];
-      divs.push(mean(prompts.map((_, i) => divergence(b[i]!, f[i]!, spec.divergence))));
-      exact.add(full.a, full.b);
+      const d = await promptDivergences(
+        ctx.backend,
+        { prompts, divergence: spec.divergence, method: 'topk' },
+        topK,
+      );
+      divs.push(mean(d.perPrompt));
+      exact.add(d.exact);
       ctx.onProgress({ done: li + 1, total: lengths.length });
     }
     return promptCollapseResult(spec, divs, exact.evidence('length'));
