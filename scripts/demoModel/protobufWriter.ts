@@ -1,14 +1,28 @@
 /**
  * A minimal protocol-buffers wire-format writer. Enough for the ONNX subset the
- * demo model needs; hand-written so the bytes depend only on the call order.
+ * demo model and the model zoo need; hand-written so the bytes depend only on
+ * the call order.
+ *
+ * Nested messages keep their pieces instead of being concatenated, and a piece
+ * may be lazy (its length known up front, its bytes produced when written), so
+ * a 500 MB model can be streamed to disk with one tensor in memory at a time.
  */
+
+/** Bytes whose length is known now and whose content is produced when they are written. */
+export interface LazyBytes {
+  readonly byteLength: number;
+  produce(): Uint8Array;
+}
+
+type Piece = Uint8Array | LazyBytes;
+
 export class ProtobufWriter {
-  private chunks: Uint8Array[] = [];
+  private pieces: Piece[] = [];
   private length = 0;
 
-  private push(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
-    this.length += bytes.length;
+  private push(piece: Piece): void {
+    this.pieces.push(piece);
+    this.length += piece.byteLength;
   }
 
   private varint(value: bigint): void {
@@ -25,6 +39,11 @@ export class ProtobufWriter {
 
   private tag(field: number, wireType: number): void {
     this.varint(BigInt((field << 3) | wireType));
+  }
+
+  /** Bytes written so far (lazy pieces counted at their declared length). */
+  get byteLength(): number {
+    return this.length;
   }
 
   int(field: number, value: number | bigint): this {
@@ -48,6 +67,14 @@ export class ProtobufWriter {
     return this;
   }
 
+  /** A length-delimited field whose content is produced only when the output is read. */
+  lazyBytes(field: number, value: LazyBytes): this {
+    this.tag(field, 2);
+    this.varint(BigInt(value.byteLength));
+    this.push(value);
+    return this;
+  }
+
   string(field: number, value: string): this {
     return this.bytes(field, new TextEncoder().encode(value));
   }
@@ -55,13 +82,35 @@ export class ProtobufWriter {
   message(field: number, build: (w: ProtobufWriter) => void): this {
     const inner = new ProtobufWriter();
     build(inner);
-    return this.bytes(field, inner.finish());
+    this.tag(field, 2);
+    this.varint(BigInt(inner.length));
+    for (const p of inner.pieces) this.push(p);
+    return this;
+  }
+
+  /**
+   * The output in order, producing lazy pieces as they are reached. A lazy piece
+   * that produces a different length than it declared would corrupt every
+   * enclosing length prefix, so that throws.
+   */
+  *chunks(): Generator<Uint8Array> {
+    for (const p of this.pieces) {
+      if (p instanceof Uint8Array) {
+        yield p;
+        continue;
+      }
+      const bytes = p.produce();
+      if (bytes.byteLength !== p.byteLength) {
+        throw new Error(`protobuf: lazy piece produced ${bytes.byteLength} bytes, declared ${p.byteLength}`);
+      }
+      yield bytes;
+    }
   }
 
   finish(): Uint8Array {
     const out = new Uint8Array(this.length);
     let offset = 0;
-    for (const c of this.chunks) {
+    for (const c of this.chunks()) {
       out.set(c, offset);
       offset += c.length;
     }
