@@ -1,0 +1,288 @@
+// The onnx-community / ORT GenAI builder layout (GroupQueryAttention, RotaryEmbedding,
+// (Skip)SimplifiedLayerNormalization contrib ops, the builder's names) opened through openPair in
+// Node (onnxruntime-node CPU), checked against the float64 reference forward of the same weights,
+// and run on onnxruntime-web's WASM provider. Findings are pinned as they stand: left-padded batches
+// on the unfused layout, and the builder's newer symbolic KV-cache dim.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+import { PreTrainedTokenizer } from '@huggingface/transformers';
+import { logSoftmax, referenceForward } from '../../scripts/demoModel/referenceForward.ts';
+import { buildGenaiGraph } from '../../scripts/demoModel/zoo/genaiGraph.ts';
+import {
+  GENAI_DIMS as D,
+  GENAI_LAYOUTS,
+  GENAI_SEEDS,
+  genaiWeights,
+  writeGenaiZoo,
+  type GenaiLayoutName,
+  type GenaiPairDirs,
+} from '../../scripts/demoModel/zoo/genaiModels.ts';
+import { openPair, type DifferentialBackend } from '../../src/backend/index.ts';
+import { DeltascopeError, errorCode } from '../../src/core/errors.ts';
+
+/**
+ * Log-probabilities through openPair against the float64 reference: 1e-4 nats. (Observed: ~6e-6 on
+ * logits, the fp32 rounding of two layers; the contrib kernels add nothing measurable.)
+ */
+const TOL = 1e-4;
+const LOADABLE = ['genai-unfused', 'genai-qkv', 'genai-qkv-split'] as const;
+const PROMPTS = ['The festival', 'The keeper of the old lighthouse said', 'In the evening the house was'];
+
+const scratch = mkdtempSync(join(tmpdir(), 'deltascope-genai-'));
+let dirs: Record<GenaiLayoutName, GenaiPairDirs>;
+const weights = {
+  base: genaiWeights(D, GENAI_SEEDS.base),
+  ft: genaiWeights(D, GENAI_SEEDS.base, GENAI_SEEDS.ft),
+};
+let tokenizer: PreTrainedTokenizer;
+
+beforeAll(() => {
+  dirs = writeGenaiZoo(scratch);
+  const read = (f: string): unknown => JSON.parse(readFileSync(join(dirs['genai-qkv'].base, f), 'utf8'));
+  tokenizer = new PreTrainedTokenizer(
+    read('tokenizer.json') as object,
+    read('tokenizer_config.json') as object,
+  );
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const dirPair = (p: GenaiPairDirs) =>
+  ({ kind: 'pair', base: { kind: 'dir', path: p.base }, ft: { kind: 'dir', path: p.ft } }) as const;
+const encode = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: true });
+
+/** Full-vocabulary next-token log-probabilities of the float64 reference. */
+function refNext(kind: 'base' | 'ft', ids: number[]): Float64Array {
+  const out = referenceForward(D, weights[kind], { inputIds: [ids], attentionMask: [ids.map(() => 1)] });
+  return logSoftmax(out.logits[0]!.at(-1)!);
+}
+
+function sortedIds(lp: Float64Array): number[] {
+  return Array.from(lp.keys()).sort((a, b) => lp[b]! - lp[a]!);
+}
+
+/**
+ * deltascope's top-5 against the reference: every returned log-prob within TOL of the reference's
+ * for that id, and the ids in the reference's order wherever the reference separates neighbours by
+ * more than 2·TOL (a closer pair may swap in fp32). Returns the largest deviation.
+ */
+function expectTop5(got: { tokenIds: Int32Array; logprobs: Float32Array }, ref: Float64Array): number {
+  const want = sortedIds(ref).slice(0, 6);
+  let worst = 0;
+  for (let i = 0; i < 5; i++) {
+    const id = got.tokenIds[i]!;
+    worst = Math.max(worst, Math.abs(got.logprobs[i]! - ref[id]!));
+    const separated =
+      (i === 0 || ref[want[i - 1]!]! - ref[want[i]!]! > 2 * TOL) &&
+      ref[want[i]!]! - ref[want[i + 1]!]! > 2 * TOL;
+    if (separated) expect(id).toBe(want[i]);
+  }
+  expect(worst).toBeLessThan(TOL);
+  return worst;
+}
+
+describe('the builder layout as written', () => {
+  it('has the builder node names, contrib ops and domains', () => {
+    for (const name of LOADABLE) {
+      const g = buildGenaiGraph(D, weights.base, GENAI_LAYOUTS[name]);
+      const byName = new Map(g.nodes.map((n) => [n.name, n]));
+      const at = (n: string) => {
+        const node = byName.get(n);
+        if (!node) throw new Error(`${name}: no node ${n}`);
+        return { op: node.opType, domain: node.domain ?? '' };
+      };
+      expect(at('/model/layers.0/attn/GroupQueryAttention')).toEqual({
+        op: 'GroupQueryAttention',
+        domain: 'com.microsoft',
+      });
+      expect(at('/model/layers.0/input_layernorm/LayerNorm')).toEqual({
+        op: 'SimplifiedLayerNormalization',
+        domain: '',
+      });
+      expect(at('/model/layers.1/input_layernorm/SkipLayerNorm')).toEqual({
+        op: 'SkipSimplifiedLayerNormalization',
+        domain: 'com.microsoft',
+      });
+      expect(at(`/model/layers.${D.numLayers}/final_norm_layernorm/SkipLayerNorm`).op).toBe(
+        'SkipSimplifiedLayerNormalization',
+      );
+      expect(at('/model/layers.1/mlp/down_proj/MatMul').op).toBe('MatMul');
+      expect(at('/lm_head/MatMul').op).toBe('MatMul');
+      expect(at('/model/attn_mask_reformat/attn_mask_subgraph/Sub/Cast').op).toBe('Cast');
+      const gqa = byName.get('/model/layers.1/attn/GroupQueryAttention')!;
+      expect(gqa.inputs.slice(3, 7)).toEqual([
+        'past_key_values.1.key',
+        'past_key_values.1.value',
+        '/model/attn_mask_reformat/attn_mask_subgraph/Sub/Cast/output_0',
+        '/model/attn_mask_reformat/attn_mask_subgraph/Gather/Cast/output_0',
+      ]);
+      expect(gqa.outputs.slice(1)).toEqual(['present.1.key', 'present.1.value']);
+      if (name === 'genai-unfused') {
+        expect(at('/model/layers.0/attn/q_proj/MatMul').op).toBe('MatMul');
+        expect(at('/model/layers.0/attn/k_rotary/RotaryEmbedding')).toEqual({
+          op: 'RotaryEmbedding',
+          domain: 'com.microsoft',
+        });
+        expect(g.inputs.map((i) => i.name)).toContain('position_ids');
+      } else {
+        expect(at('/model/layers.0/attn/qkv_proj/MatMul').op).toBe('MatMul');
+        expect(byName.has('/model/layers.0/attn/q_proj/MatMul')).toBe(false);
+        expect(gqa.inputs.slice(7)).toEqual(['cos_cache', 'sin_cache']);
+        expect(g.inputs.map((i) => i.name)).not.toContain('position_ids');
+        expect(byName.has('/model/layers.0/attn/qkv_proj/Split')).toBe(name === 'genai-qkv-split');
+        // Packed: Q·K·V in one tensor, key and value inputs left empty.
+        if (name === 'genai-qkv') expect(gqa.inputs.slice(1, 3)).toEqual(['', '']);
+      }
+    }
+  });
+});
+
+describe.each(LOADABLE)('%s through openPair (Node, onnxruntime-node CPU)', (name) => {
+  let pair: DifferentialBackend;
+  beforeAll(async () => {
+    pair = await openPair(dirPair(dirs[name]), { warmup: false });
+  }, 60_000);
+  afterAll(async () => pair?.dispose());
+
+  it('top-5 next tokens of base and ft agree with the float64 reference', async () => {
+    for (const prompt of PROMPTS) {
+      const ids = encode(prompt);
+      expect((await pair.base.tokenize(prompt)).ids).toEqual(ids);
+      expectTop5(await pair.base.nextTokenDist(prompt, { topK: 5 }), refNext('base', ids));
+      expectTop5(await pair.ft.nextTokenDist(prompt, { topK: 5 }), refNext('ft', ids));
+    }
+    // The pair really differs: the fine-tune moved the distribution.
+    const ids = encode(PROMPTS[1]!);
+    const b = refNext('base', ids);
+    const f = refNext('ft', ids);
+    expect(Math.max(...b.map((v, i) => Math.abs(v - f[i]!)))).toBeGreaterThan(0.05);
+  });
+
+  it('scores a continuation (logits at every position) as the reference does', async () => {
+    const prompt = 'The keeper of';
+    const completion = ' the old lighthouse';
+    const p = encode(prompt);
+    const full = encode(prompt + completion);
+    expect(full.slice(0, p.length)).toEqual(p);
+    const out = referenceForward(D, weights.ft, { inputIds: [full], attentionMask: [full.map(() => 1)] });
+    let want = 0;
+    for (let t = p.length; t < full.length; t++) want += logSoftmax(out.logits[0]![t - 1]!)[full[t]!]!;
+    expect(Math.abs((await pair.ft.logprobOf(prompt, completion)) - want)).toBeLessThan(TOL * full.length);
+  });
+
+  it('greedy generation through the KV cache (past_key_values fed back) matches the reference', async () => {
+    const prompt = 'In the evening';
+    const ids = encode(prompt);
+    const seq = [...ids];
+    for (let i = 0; i < 6; i++) {
+      const lp = refNext('base', seq);
+      const [first, second] = sortedIds(lp);
+      expect(lp[first!]! - lp[second!]!).toBeGreaterThan(1e-3);
+      seq.push(first!);
+    }
+    const want = tokenizer.decode(seq.slice(ids.length), { skip_special_tokens: true });
+    expect(await pair.base.generate(prompt, { maxNewTokens: 6 })).toBe(want);
+  });
+
+  // deltascope pads a batch on the left when the export takes position_ids (transformersRunner's
+  // leftPad), else on the right. GroupQueryAttention derives each row's length from
+  // sum(attention_mask) and assumes the row's tokens start at index 0: right padding is exact,
+  // left padding makes every shorter row attend to its pad slots.
+  const batchPrompts = ['A lantern', 'Odessa Vantraile made the first lanterns of the town', 'The sea was'];
+  if (name === 'genai-unfused') {
+    it('FINDING: a left-padded batch (position_ids present) gives wrong results for shorter rows', async () => {
+      const got = await pair.base.nextTokenDistBatch(batchPrompts, { topK: 5 });
+      const errors = batchPrompts.map((p, i) => {
+        const ref = refNext('base', encode(p));
+        return Math.max(
+          ...Array.from(got[i]!.tokenIds, (id, j) => Math.abs(got[i]!.logprobs[j]! - ref[id]!)),
+        );
+      });
+      // The longest row has no padding and is exact; the two shorter ones are far off.
+      expect(errors[1]).toBeLessThan(TOL);
+      expect(errors[0]).toBeGreaterThan(0.1);
+      expect(errors[2]).toBeGreaterThan(0.1);
+    });
+  } else {
+    it('a right-padded batch (no position_ids) agrees with the reference row by row', async () => {
+      const got = await pair.base.nextTokenDistBatch(batchPrompts, { topK: 5 });
+      batchPrompts.forEach((p, i) => expectTop5(got[i]!, refNext('base', encode(p))));
+    });
+  }
+});
+
+describe("genai-qkv-kvdim: the builder's symbolic KV-cache last dim", () => {
+  it('FINDING: transformers.js makes the empty cache [b, kv, 0, 0] and GroupQueryAttention refuses it', async () => {
+    // transformers.js resolves every symbolic cache dim but batch_size to 0 (resolveCacheShape).
+    const run = openPair(dirPair(dirs['genai-qkv-kvdim']));
+    const err = await run.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Error);
+    // It surfaces from the warm-up forward as a plain onnxruntime error: code `internal`, not model-load/*.
+    expect(err).not.toBeInstanceOf(DeltascopeError);
+    expect(errorCode(err)).toBe('internal');
+    expect((err as Error).message).toBe(
+      "Non-zero status code returned while running GroupQueryAttention node. Name:'/model/layers.0/attn/GroupQueryAttention' " +
+        "Status Message: Input 'past_key' dimension 3 should match the packed KV head dimension, got 0 expected 16",
+    );
+  });
+});
+
+describe('onnxruntime-web WASM provider (in Node)', () => {
+  const feeds = <T>(
+    Tensor: new (type: string, data: unknown, dims: number[]) => T,
+    withPos: boolean,
+    kvLast: number,
+  ) => {
+    // Two rows, right-padded: [1, 82, 545, 17] and [1, 298, pad, pad].
+    const f: Record<string, T> = {
+      input_ids: new Tensor('int64', BigInt64Array.from([1n, 82n, 545n, 17n, 1n, 298n, 0n, 0n]), [2, 4]),
+      attention_mask: new Tensor('int64', BigInt64Array.from([1n, 1n, 1n, 1n, 1n, 1n, 0n, 0n]), [2, 4]),
+    };
+    if (withPos)
+      f.position_ids = new Tensor('int64', BigInt64Array.from([0n, 1n, 2n, 3n, 0n, 1n, 1n, 1n]), [2, 4]);
+    for (let i = 0; i < D.numLayers; i++)
+      for (const kind of ['key', 'value'])
+        f[`past_key_values.${i}.${kind}`] = new Tensor('float32', new Float32Array(0), [
+          2,
+          D.numKvHeads,
+          0,
+          kvLast,
+        ]);
+    return f;
+  };
+
+  it.each(LOADABLE)('%s: runs the contrib ops and gives the onnxruntime-node logits (1e-4)', async (name) => {
+    ortWeb.env.wasm.numThreads = 1;
+    const bytes = new Uint8Array(readFileSync(join(dirs[name].ft, 'onnx', 'model.onnx')));
+    const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const node = await ort.InferenceSession.create(bytes);
+    const withPos = name === 'genai-unfused';
+    const a = (await web.run(feeds(ortWeb.Tensor as never, withPos, D.headDim))).logits!.data as Float32Array;
+    const b = (await node.run(feeds(ort.Tensor as never, withPos, D.headDim))).logits!.data as Float32Array;
+    // The valid positions: row 0's four and row 1's first two.
+    const valid = [0, 1, 2, 3, 4, 5];
+    let maxDiff = 0;
+    for (const p of valid)
+      for (let v = 0; v < D.vocabSize; v++)
+        maxDiff = Math.max(maxDiff, Math.abs(a[p * D.vocabSize + v]! - b[p * D.vocabSize + v]!));
+    expect(maxDiff).toBeLessThan(1e-4);
+    await web.release();
+    await node.release();
+  });
+
+  it('genai-qkv-kvdim: the WASM kernel refuses the [b, kv, 0, 0] empty cache too', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const bytes = new Uint8Array(readFileSync(join(dirs['genai-qkv-kvdim'].base, 'onnx', 'model.onnx')));
+    const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    await expect(web.run(feeds(ortWeb.Tensor as never, false, 0))).rejects.toThrow(
+      /GroupQueryAttention.*past_key' dimension 3 should match the packed KV head dimension, got 0 expected 16/,
+    );
+    await web.release();
+  });
+});
