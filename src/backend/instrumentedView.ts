@@ -7,8 +7,8 @@ import {
   type TokenDist,
 } from '../core/index.ts';
 import { ScoringInputError } from './errors.ts';
-import type { LogitsRunner } from './logitsRunner.ts';
-import type { GenerateOptions, NextTokenOptions, ScoringView } from './types.ts';
+import type { LogitsRunner, RunnerMemoryStats } from './logitsRunner.ts';
+import type { DifferentialBackend, GenerateOptions, NextTokenOptions, ScoringView } from './types.ts';
 import { sampleNextToken } from './sampling.ts';
 
 export const DEFAULT_TOP_K = 256;
@@ -25,6 +25,11 @@ export class InstrumentedView implements ScoringView {
     private readonly inst: BackendInstrumentation,
     private readonly maxBatchSize: number,
   ) {}
+
+  /** Peak memory of this view's forward passes so far; null for a runtime that does not record it. */
+  memoryStats(): RunnerMemoryStats | null {
+    return this.runner.memoryStats?.() ?? null;
+  }
 
   async nextTokenDist(prompt: string, opts: NextTokenOptions = {}): Promise<TokenDist> {
     const [dist] = await this.nextTokenDistBatch([prompt], opts);
@@ -191,6 +196,19 @@ export class InstrumentedView implements ScoringView {
     }
     return ids;
   }
+}
+
+/**
+ * Peak memory per view of a pair opened by `openPair` (logits tensors, run outputs with the KV cache,
+ * logits held by `forward`), for benchmarks that report memory per device; null for views that do not
+ * record it (the fake).
+ */
+export function pairMemoryStats(backend: DifferentialBackend): {
+  base: RunnerMemoryStats | null;
+  ft: RunnerMemoryStats | null;
+} {
+  const of = (view: ScoringView) => (view instanceof InstrumentedView ? view.memoryStats() : null);
+  return { base: of(backend.base), ft: of(backend.ft) };
 }
 
 function checkTopK(topK: number): number {

@@ -24,5 +24,30 @@ export interface LogitsRunner {
    * content-free filler text; null for a runtime without a real tokenizer (the fake).
    */
   readonly stuffingToken: string | null;
+  /** What this runner's session runs have cost in memory so far (absent for runtimes without sessions). */
+  memoryStats?(): RunnerMemoryStats;
   dispose(): Promise<void>;
+}
+
+/**
+ * Peak memory of a runner's forward passes, so benchmarks can report it per device. Sizes are of what
+ * the session returned (fp16 logits count 2 bytes per value) and of what `forward` held on the JS heap.
+ */
+export interface RunnerMemoryStats {
+  /** Session runs so far (one per batch slice or position chunk). */
+  runs: number;
+  /** Rows too long for the logits budget, run in chunks of positions through the KV cache. */
+  chunkedRows: number;
+  /** The largest logits tensor one run returned, in bytes, and its dims `[batch, seq, vocab]`. */
+  maxLogitsBytes: number;
+  maxLogitsDims: number[];
+  /** The largest total of one run's outputs (logits + `present.*` KV cache), in bytes. */
+  maxRunOutputBytes: number;
+  /**
+   * The most bytes of logits `forward` held at once: the session's buffer(s) plus the fp32 rows it
+   * copied out of them (views into a buffer cost nothing extra).
+   */
+  maxHeldLogitsBytes: number;
+  /** The logits budget the runner slices by, in bytes. */
+  logitsBudgetBytes: number;
 }
