@@ -25,9 +25,12 @@ export class TransformersRunner implements LogitsRunner {
   readonly eosTokenIds: readonly number[];
   private readonly padId: number;
   /**
-   * Left padding lines every row's last token up at the final position (so `num_logits_to_keep = 1`
-   * works), but is only position-correct when the export takes `position_ids`; otherwise pad right
-   * and read each row at its own last index.
+   * Left padding lines every row's last token up at the final position, which only pays when the
+   * export takes `num_logits_to_keep` (one position's logits per row instead of all), and is only
+   * position-correct when it takes `position_ids`. Otherwise pad right and read each row at its own
+   * last index: right padding is exact under any attention kernel (a real token never attends to a
+   * later pad slot), while `GroupQueryAttention` (ORT GenAI builder exports) assumes every row starts
+   * at index 0 and gives shorter left-padded rows wrong results.
    */
   readonly leftPad: boolean;
   private readonly keepsLogits: boolean;
@@ -55,8 +58,8 @@ export class TransformersRunner implements LogitsRunner {
     );
     this.padId = tokenizer.pad_token_id ?? this.eosTokenIds[0] ?? 0;
     const inputNames = sessionInputNames(model);
-    this.leftPad = inputNames.includes('position_ids');
     this.keepsLogits = inputNames.includes('num_logits_to_keep');
+    this.leftPad = this.keepsLogits && inputNames.includes('position_ids');
     this.hasCache = inputNames.some((n) => n.startsWith('past_'));
     this.memory = emptyMemoryStats(logitsBudgetBytes);
   }

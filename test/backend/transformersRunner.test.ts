@@ -44,8 +44,8 @@ describe('TransformersRunner.forward', () => {
     expect(Array.from(out[0]!)).toEqual([1, 2, -0.5, 0.25]);
   });
 
-  it('pads left with position ids and mask when the export takes position_ids', async () => {
-    const { model, runs } = fakeModel(['input_ids', 'attention_mask', 'position_ids']);
+  it('pads left with position ids and mask when the export takes position_ids and num_logits_to_keep', async () => {
+    const { model, runs } = fakeModel(['input_ids', 'attention_mask', 'position_ids', 'num_logits_to_keep']);
     const runner = new TransformersRunner(model, tokenizer);
     const out = await runner.forward([[5, 6, 7], [9]], 'last');
     expect(runs).toHaveLength(1);
@@ -64,6 +64,17 @@ describe('TransformersRunner.forward', () => {
     expect(out.map((r) => r[0])).toEqual([7, 9]);
     const all = await runner.forward([[5, 6, 7], [9]], 'all');
     expect(all.map((r) => r.length)).toEqual([3 * VOCAB, 1 * VOCAB]);
+  });
+
+  it('pads right when the export takes position_ids but not num_logits_to_keep (exact under any attention kernel)', async () => {
+    const { model, runs } = fakeModel(['input_ids', 'attention_mask', 'position_ids']);
+    const runner = new TransformersRunner(model, tokenizer);
+    expect(runner.leftPad).toBe(false);
+    const out = await runner.forward([[5, 6, 7], [9]], 'last');
+    expect(runs[0]!.ids).toEqual([5n, 6n, 7n, 9n, 0n, 0n]);
+    expect(runs[0]!.mask).toEqual([1n, 1n, 1n, 1n, 0n, 0n]);
+    expect(runs[0]!.pos).toEqual([0n, 1n, 2n, 0n, 1n, 1n]);
+    expect(out.map((r) => r[0])).toEqual([7, 9]);
   });
 
   it('splits a batch whose logits would exceed the budget into several runs', async () => {

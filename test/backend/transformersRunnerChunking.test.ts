@@ -54,12 +54,25 @@ interface Watched {
 }
 
 /**
- * The demo model as the runner sees it, with every session run recorded and every output tensor's
- * dispose watched. `hidePositionIds`: the export looks as if it took no `position_ids` (the runner then
- * pads right and transformers.js derives positions from the mask, as for such exports).
+ * How the export looks to the runner. `right`: the demo as it is (position_ids, no num_logits_to_keep:
+ * the runner pads right). `left`: as if it also took `num_logits_to_keep` (the runner pads left; the
+ * demo returns every position, so only 'all' is read). `nopos`: as if it took no `position_ids` (the
+ * runner pads right and transformers.js derives the positions from the mask, as for such exports).
  */
-function instrumented(hidePositionIds = false) {
-  const runs: { inputs: Record<string, number[]>; pastLength: number; logitsDims: number[] }[] = [];
+type Layout = 'right' | 'left' | 'nopos';
+
+/**
+ * The demo model as the runner sees it, with every session run recorded and every output tensor's
+ * dispose watched.
+ */
+function instrumented(layout: Layout = 'right') {
+  const hidePositionIds = layout === 'nopos';
+  const runs: {
+    inputs: Record<string, number[]>;
+    mask: number[];
+    pastLength: number;
+    logitsDims: number[];
+  }[] = [];
   const outputs: Watched[] = [];
   const call = async (feeds: Record<string, unknown>) => {
     if (hidePositionIds) delete feeds.position_ids;
@@ -73,6 +86,7 @@ function instrumented(hidePositionIds = false) {
           .filter((k) => feeds[k] !== undefined)
           .map((k) => [k, (feeds[k] as { dims: number[] }).dims]),
       ),
+      mask: Array.from((feeds.attention_mask as { data: BigInt64Array }).data, Number),
       pastLength: past === undefined ? 0 : past['past_key_values.0.key']!.dims[2]!,
       logitsDims: [...out.logits!.dims],
     });
@@ -89,6 +103,7 @@ function instrumented(hidePositionIds = false) {
   };
   const sessions = (model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions;
   const inputNames = sessions.model!.inputNames.filter((n) => !(hidePositionIds && n === 'position_ids'));
+  if (layout === 'left') inputNames.push('num_logits_to_keep');
   Object.assign(call, { config: model.config, sessions: { model: { inputNames } } });
   return { model: call as unknown as PreTrainedModel, runs, outputs };
 }
@@ -123,23 +138,34 @@ describe('TransformersRunner: rows whose logits exceed the budget', () => {
     expect(m.outputs.filter((o) => !o.disposed)).toEqual([]);
   });
 
-  it('a left-padded batch of very different lengths: long rows chunked, short ones batched, same logits', async () => {
-    expect(whole.leftPad).toBe(true);
-    const rows = [ids(7, 50), ids(61, 100), ids(2, 400), ids(3, 500), ids(33, 600)];
-    const expected = await whole.forward(rows, 'all');
-    const m = instrumented();
-    const sliced = new TransformersRunner(m.model, tokenizer, budget3);
-    expectRowsClose(await sliced.forward(rows, 'all'), expected);
-    const plan = sliced.planRuns(rows, 'all');
-    // Rows stay in order; every row longer than 3 positions runs on its own, in chunks of 3.
-    expect(plan.map((p) => p.start)).toEqual(rows.map((_, i) => i));
-    rows.forEach((r, i) => expect(plan[i]!.chunk).toBe(r.length > 3 ? 3 : null));
-    expect(sliced.memoryStats().maxLogitsBytes).toBeLessThanOrEqual(budget3);
-    expect(m.outputs.filter((o) => !o.disposed)).toEqual([]);
-  });
+  it.each(['left', 'right'] as const)(
+    'a %s-padded batch of very different lengths: long rows chunked, short ones batched, same logits',
+    async (layout) => {
+      const rows = [ids(7, 50), ids(61, 100), ids(2, 400), ids(3, 500), ids(33, 600)];
+      const expected = await whole.forward(rows, 'all');
+      const m = instrumented(layout);
+      // Room for eight positions: 7 runs alone, 61 and 33 in chunks of 8, 2 and 3 padded together.
+      const sliced = new TransformersRunner(m.model, tokenizer, 8 * vocab * 4);
+      expect(sliced.leftPad).toBe(layout === 'left');
+      expectRowsClose(await sliced.forward(rows, 'all'), expected);
+      expect(sliced.planRuns(rows, 'all')).toEqual([
+        { start: 0, end: 1, chunk: null },
+        { start: 1, end: 2, chunk: 8 },
+        { start: 2, end: 4, chunk: null },
+        { start: 4, end: 5, chunk: 8 },
+      ]);
+      const padded = m.runs.filter((r) => r.logitsDims[0] === 2);
+      expect(padded.map((r) => r.mask)).toEqual([
+        layout === 'left' ? [0, 1, 1, 1, 1, 1] : [1, 1, 0, 1, 1, 1],
+      ]);
+      expect(m.runs).toHaveLength(1 + 8 + 1 + 5);
+      expect(sliced.memoryStats().maxLogitsBytes).toBeLessThanOrEqual(8 * vocab * 4);
+      expect(m.outputs.filter((o) => !o.disposed)).toEqual([]);
+    },
+  );
 
   it('an export without position_ids (right padding): the same logits, positions from the mask', async () => {
-    const m = instrumented(true);
+    const m = instrumented('nopos');
     const sliced = new TransformersRunner(m.model, tokenizer, budget3);
     expect(sliced.leftPad).toBe(false);
     const rows = [ids(31, 10), ids(3, 400), ids(17, 600)];
@@ -152,8 +178,8 @@ describe('TransformersRunner: rows whose logits exceed the budget', () => {
   it("'last' gives the unsliced last-position logits, also for a row run in chunks", async () => {
     const rows = [ids(44, 30), ids(2, 300), ids(20, 500)];
     const expected = await whole.forward(rows, 'last');
-    for (const hide of [false, true]) {
-      const m = instrumented(hide);
+    for (const layout of ['right', 'nopos'] as const) {
+      const m = instrumented(layout);
       const sliced = new TransformersRunner(m.model, tokenizer, budget3);
       expectRowsClose(await sliced.forward(rows, 'last'), expected);
       expect(sliced.memoryStats().maxLogitsBytes).toBeLessThanOrEqual(budget3);
