@@ -11,10 +11,15 @@ import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
 import { logSoftmax, referenceForward } from '../../scripts/demoModel/referenceForward.ts';
-import { buildGenaiGraph } from '../../scripts/demoModel/zoo/genaiGraph.ts';
+import {
+  buildGenaiGraph,
+  encodeGenaiOnnx,
+  genaiQ4EffectiveWeights,
+} from '../../scripts/demoModel/zoo/genaiGraph.ts';
 import {
   GENAI_DIMS as D,
   GENAI_LAYOUTS,
+  GENAI_Q4_ACCURACY_LEVEL,
   GENAI_SEEDS,
   genaiWeights,
   writeGenaiZoo,
@@ -34,10 +39,16 @@ const PROMPTS = ['The festival', 'The keeper of the old lighthouse said', 'In th
 
 const scratch = mkdtempSync(join(tmpdir(), 'deltascope-genai-'));
 let dirs: Record<GenaiLayoutName, GenaiPairDirs>;
-const weights = {
+const fp32Weights = {
   base: genaiWeights(D, GENAI_SEEDS.base),
   ft: genaiWeights(D, GENAI_SEEDS.base, GENAI_SEEDS.ft),
 };
+/** What model_q4.onnx computes with: the dequantized 4-bit blocks (the q4 reference's weights). */
+const q4Weights = {
+  base: genaiQ4EffectiveWeights(D, fp32Weights.base),
+  ft: genaiQ4EffectiveWeights(D, fp32Weights.ft),
+};
+const weights = fp32Weights;
 let tokenizer: PreTrainedTokenizer;
 
 beforeAll(() => {
@@ -55,8 +66,8 @@ const dirPair = (p: GenaiPairDirs) =>
 const encode = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: true });
 
 /** Full-vocabulary next-token log-probabilities of the float64 reference. */
-function refNext(kind: 'base' | 'ft', ids: number[]): Float64Array {
-  const out = referenceForward(D, weights[kind], { inputIds: [ids], attentionMask: [ids.map(() => 1)] });
+function refNext(kind: 'base' | 'ft', ids: number[], w = weights): Float64Array {
+  const out = referenceForward(D, w[kind], { inputIds: [ids], attentionMask: [ids.map(() => 1)] });
   return logSoftmax(out.logits[0]!.at(-1)!);
 }
 
@@ -69,18 +80,22 @@ function sortedIds(lp: Float64Array): number[] {
  * for that id, and the ids in the reference's order wherever the reference separates neighbours by
  * more than 2·TOL (a closer pair may swap in fp32). Returns the largest deviation.
  */
-function expectTop5(got: { tokenIds: Int32Array; logprobs: Float32Array }, ref: Float64Array): number {
+function expectTop5(
+  got: { tokenIds: Int32Array; logprobs: Float32Array },
+  ref: Float64Array,
+  tol = TOL,
+): number {
   const want = sortedIds(ref).slice(0, 6);
   let worst = 0;
   for (let i = 0; i < 5; i++) {
     const id = got.tokenIds[i]!;
     worst = Math.max(worst, Math.abs(got.logprobs[i]! - ref[id]!));
     const separated =
-      (i === 0 || ref[want[i - 1]!]! - ref[want[i]!]! > 2 * TOL) &&
-      ref[want[i]!]! - ref[want[i + 1]!]! > 2 * TOL;
+      (i === 0 || ref[want[i - 1]!]! - ref[want[i]!]! > 2 * tol) &&
+      ref[want[i]!]! - ref[want[i + 1]!]! > 2 * tol;
     if (separated) expect(id).toBe(want[i]);
   }
-  expect(worst).toBeLessThan(TOL);
+  expect(worst).toBeLessThan(tol);
   return worst;
 }
 
@@ -187,31 +202,56 @@ describe.each(LOADABLE)('%s through openPair (Node, onnxruntime-node CPU)', (nam
     expect(await pair.base.generate(prompt, { maxNewTokens: 6 })).toBe(want);
   });
 
-  // deltascope pads a batch on the left when the export takes position_ids (transformersRunner's
-  // leftPad), else on the right. GroupQueryAttention derives each row's length from
-  // sum(attention_mask) and assumes the row's tokens start at index 0: right padding is exact,
-  // left padding makes every shorter row attend to its pad slots.
-  const batchPrompts = ['A lantern', 'Odessa Vantraile made the first lanterns of the town', 'The sea was'];
-  if (name === 'genai-unfused') {
-    it('FINDING: a left-padded batch (position_ids present) gives wrong results for shorter rows', async () => {
-      const got = await pair.base.nextTokenDistBatch(batchPrompts, { topK: 5 });
-      const errors = batchPrompts.map((p, i) => {
-        const ref = refNext('base', encode(p));
-        return Math.max(
-          ...Array.from(got[i]!.tokenIds, (id, j) => Math.abs(got[i]!.logprobs[j]! - ref[id]!)),
-        );
+  // The runner pads right unless the export takes num_logits_to_keep (none of the builder's do):
+  // right padding is exact for GroupQueryAttention, which derives each row's length from
+  // sum(attention_mask) and assumes the row starts at index 0.
+  it('a batch of unequal rows agrees with the reference row by row (right-padded)', async () => {
+    const batchPrompts = ['A lantern', 'Odessa Vantraile made the first lanterns of the town', 'The sea was'];
+    const got = await pair.base.nextTokenDistBatch(batchPrompts, { topK: 5 });
+    batchPrompts.forEach((p, i) => expectTop5(got[i]!, refNext('base', encode(p))));
+  });
+});
+
+describe('why the runner must not left-pad GroupQueryAttention exports', () => {
+  it('HAZARD: left padding (position_ids given) gives a shorter row wrong logits; right padding is exact', async () => {
+    const session = await ort.InferenceSession.create(join(dirs['genai-unfused'].base, 'onnx', 'model.onnx'));
+    const short = [1, 298, 745];
+    const seq = 5;
+    const ref = referenceForward(D, weights.base, { inputIds: [short], attentionMask: [[1, 1, 1]] });
+    const run = async (left: boolean): Promise<number> => {
+      const off = left ? seq - short.length : 0;
+      const ids = new BigInt64Array(seq);
+      const mask = new BigInt64Array(seq);
+      const pos = new BigInt64Array(seq).fill(1n);
+      short.forEach((t, j) => {
+        ids[off + j] = BigInt(t);
+        mask[off + j] = 1n;
+        pos[off + j] = BigInt(j);
       });
-      // The longest row has no padding and is exact; the two shorter ones are far off.
-      expect(errors[1]).toBeLessThan(TOL);
-      expect(errors[0]).toBeGreaterThan(0.1);
-      expect(errors[2]).toBeGreaterThan(0.1);
-    });
-  } else {
-    it('a right-padded batch (no position_ids) agrees with the reference row by row', async () => {
-      const got = await pair.base.nextTokenDistBatch(batchPrompts, { topK: 5 });
-      batchPrompts.forEach((p, i) => expectTop5(got[i]!, refNext('base', encode(p))));
-    });
-  }
+      const feeds: Record<string, ort.Tensor> = {
+        input_ids: new ort.Tensor('int64', ids, [1, seq]),
+        attention_mask: new ort.Tensor('int64', mask, [1, seq]),
+        position_ids: new ort.Tensor('int64', pos, [1, seq]),
+      };
+      for (let i = 0; i < D.numLayers; i++)
+        for (const kind of ['key', 'value'])
+          feeds[`past_key_values.${i}.${kind}`] = new ort.Tensor('float32', new Float32Array(0), [
+            1,
+            D.numKvHeads,
+            0,
+            D.headDim,
+          ]);
+      const logits = (await session.run(feeds)).logits!.data as Float32Array;
+      const last = logits.subarray(
+        (off + short.length - 1) * D.vocabSize,
+        (off + short.length) * D.vocabSize,
+      );
+      return Math.max(...Array.from(last, (v, i) => Math.abs(v - ref.logits[0]![2]![i]!)));
+    };
+    expect(await run(false)).toBeLessThan(1e-4);
+    expect(await run(true)).toBeGreaterThan(0.1);
+    await session.release();
+  });
 });
 
 describe("genai-qkv-kvdim: the builder's symbolic KV-cache last dim", () => {
@@ -230,6 +270,90 @@ describe("genai-qkv-kvdim: the builder's symbolic KV-cache last dim", () => {
       "Non-zero status code returned while running GroupQueryAttention node. Name:'/model/layers.0/attn/GroupQueryAttention' " +
         "Status Message: Input 'past_key' dimension 3 should match the packed KV head dimension, got 0 expected 16",
     );
+  });
+});
+
+/**
+ * model_q4.onnx: MatMulNBits at accuracy level 4, as the builder's CPU int4 models on the hub. On
+ * onnxruntime-node's CPU EP level 4 quantizes each MatMul's activations to int8, so Node differs from
+ * the float64 reference over the dequantized weights by up to ~0.2 nats here: 0.3 nats is the stated
+ * tolerance. onnxruntime-web's WASM kernel ignores the level (fp32 activations) and agrees to 1e-4, as
+ * does onnxruntime-node at level 0 (the builder's default today).
+ */
+const Q4_NODE_ACC4_TOL = 0.3;
+
+describe('q4: MatMulNBits (block 32, symmetric) in the builder layout', () => {
+  it.each(['genai-qkv', 'genai-unfused'] as const)(
+    '%s: openPair dtype q4 in Node: top-5 within 0.3 nats of the q4 reference (int8 activations)',
+    async (name) => {
+      const pair = await openPair(dirPair(dirs[name]), { warmup: false, dtype: 'q4' });
+      try {
+        let worst = 0;
+        for (const prompt of PROMPTS) {
+          const ids = encode(prompt);
+          for (const kind of ['base', 'ft'] as const) {
+            const got = await pair[kind].nextTokenDist(prompt, { topK: 5 });
+            const ref = refNext(kind, ids, q4Weights);
+            worst = Math.max(worst, expectTop5(got, ref, Q4_NODE_ACC4_TOL));
+          }
+        }
+        // FINDING: level 4 is not exact on CPU (activations in int8); would be < 1e-4 at level 0.
+        expect(GENAI_Q4_ACCURACY_LEVEL).toBe(4);
+        expect(worst).toBeGreaterThan(1e-3);
+      } finally {
+        await pair.dispose();
+      }
+    },
+  );
+
+  it('accuracy level 0 on onnxruntime-node and level 4 on onnxruntime-web WASM equal the q4 reference (1e-4)', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const ids = [1, 82, 545, 17];
+    const ref = referenceForward(D, q4Weights.base, { inputIds: [ids], attentionMask: [ids.map(() => 1)] });
+    const feeds = <T>(Tensor: new (type: string, data: unknown, dims: number[]) => T) => {
+      const f: Record<string, T> = {
+        input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 4]),
+        attention_mask: new Tensor('int64', BigInt64Array.from([1n, 1n, 1n, 1n]), [1, 4]),
+      };
+      for (let i = 0; i < D.numLayers; i++)
+        for (const kind of ['key', 'value'])
+          f[`past_key_values.${i}.${kind}`] = new Tensor('float32', new Float32Array(0), [
+            1,
+            D.numKvHeads,
+            0,
+            D.headDim,
+          ]);
+      return f;
+    };
+    const level0 = encodeGenaiOnnx(
+      D,
+      fp32Weights.base,
+      { attention: 'packed', q4: { accuracyLevel: 0 } },
+      'q4 level 0',
+    );
+    const node = await ort.InferenceSession.create(level0);
+    const web = await ortWeb.InferenceSession.create(
+      new Uint8Array(readFileSync(join(dirs['genai-qkv'].base, 'onnx', 'model_q4.onnx'))),
+      { executionProviders: ['wasm'] },
+    );
+    for (const logits of [
+      (await node.run(feeds(ort.Tensor as never))).logits!.data as Float32Array,
+      (await web.run(feeds(ortWeb.Tensor as never))).logits!.data as Float32Array,
+    ]) {
+      let maxDiff = 0;
+      for (let t = 0; t < ids.length; t++)
+        for (let v = 0; v < D.vocabSize; v++)
+          maxDiff = Math.max(maxDiff, Math.abs(logits[t * D.vocabSize + v]! - ref.logits[0]![t]![v]!));
+      expect(maxDiff).toBeLessThan(1e-4);
+    }
+    // The q4 weights really are 4-bit: the fp32 model's logits are far from these.
+    const fp32 = referenceForward(D, fp32Weights.base, {
+      inputIds: [ids],
+      attentionMask: [ids.map(() => 1)],
+    });
+    expect(Math.abs(fp32.logits[0]![3]![0]! - ref.logits[0]![3]![0]!)).toBeGreaterThan(1e-3);
+    await node.release();
+    await web.release();
   });
 });
 

@@ -39,6 +39,7 @@ import {
   type OnnxValueInfo,
 } from '../onnxModelEncoder.ts';
 import { ropeTables, type LlamaDims, type LlamaWeights } from '../demoModelConfig.ts';
+import { dequantizeQ4, quantizeQ4, type Q4Options } from './matMulNBits.ts';
 
 export type GenaiAttentionLayout = 'unfused' | 'packed' | 'packedSplit';
 
@@ -50,7 +51,18 @@ export interface GenaiGraphOptions {
    * transformers.js resolves to 0 when it makes the empty first-step cache.
    */
   kvLastDim?: 'head_size' | 'kv_cache_dim';
+  /**
+   * 4-bit weights as the builder's `-p int4` writes them: every MatMul (lm_head and the packed
+   * qkv_proj included, not the embedding) replaced by onnxruntime's MatMulNBitsQuantizer with a
+   * `com.microsoft.MatMulNBits` node `<name>_Q4` reading `<W>_Q4` / `<W>_scales`; symmetric blocks
+   * of 32 (no zero points). `accuracyLevel` 0 is the builder's default now; hub models named
+   * `cpu-int4-rtn-block-32-acc-level-4` were built with 4 (int8 activations on CPU).
+   */
+  q4?: { accuracyLevel: number };
 }
+
+/** The builder's int4 block quantization: block 32, symmetric. */
+export const GENAI_Q4: Q4Options = { blockSize: 32, symmetric: true };
 
 /** The builder's opset imports: `{"": 21, "com.microsoft": 1}`, IR version 10. */
 export const GENAI_OPSET = 21;
@@ -152,11 +164,45 @@ export function buildGenaiGraph(d: LlamaDims, w: LlamaWeights, opts: GenaiGraphO
     initializers.push({ name, dims, data });
     return name;
   };
-  /** A linear layer as the builder writes it: weight `<node path with dots>.weight`, stored [in, out]. */
-  const matmul = (basename: string, input: string, hfWeight: Float32Array, outDim: number, inDim: number) => {
+  /**
+   * A linear layer as the builder writes it: weight `<node path with dots>.weight`, stored [in, out];
+   * or its MatMulNBits replacement, which keeps the MatMul's output name.
+   */
+  const matmul = (
+    basename: string,
+    input: string,
+    hfWeight: Float32Array,
+    outDim: number,
+    inDim: number,
+    output = `${basename}/output_0`,
+  ): string => {
     const wName = `${basename.slice(1).replaceAll('/', '.')}.weight`;
-    init(wName, [inDim, outDim], transpose2d(hfWeight, outDim, inDim));
-    return op(basename, 'MatMul', [input, wName]);
+    if (!opts.q4) {
+      init(wName, [inDim, outDim], transpose2d(hfWeight, outDim, inDim));
+      return node(basename, 'MatMul', [input, wName], [output]);
+    }
+    const q = quantizeQ4(hfWeight, outDim, inDim, GENAI_Q4);
+    const kBlocks = Math.ceil(inDim / GENAI_Q4.blockSize);
+    initializers.push({
+      name: `${wName}_Q4`,
+      dims: [outDim, kBlocks, GENAI_Q4.blockSize / 2],
+      data: q.packed,
+    });
+    init(`${wName}_scales`, [outDim * kBlocks], q.scales);
+    return node(
+      `${basename}_Q4`,
+      'MatMulNBits',
+      [input, `${wName}_Q4`, `${wName}_scales`],
+      [output],
+      [
+        ['K', int(inDim)],
+        ['N', int(outDim)],
+        ['accuracy_level', int(opts.q4.accuracyLevel)],
+        ['bits', int(4)],
+        ['block_size', int(GENAI_Q4.blockSize)],
+      ],
+      MS,
+    );
   };
 
   const H = d.numHeads;
@@ -332,14 +378,28 @@ export function buildGenaiGraph(d: LlamaDims, w: LlamaWeights, opts: GenaiGraphO
     skip = matmul(`${mlp}/down_proj/MatMul`, prod, weight(w, `${p}.mlp.down_proj.weight`), d.hiddenSize, I);
   }
   const normed = layerNorm(d.numLayers, 'final_norm', 'model.norm.weight', true);
-  init(
-    'lm_head.MatMul.weight',
-    [d.hiddenSize, d.vocabSize],
-    transpose2d(weight(w, 'lm_head.weight'), d.vocabSize, d.hiddenSize),
-  );
-  node('/lm_head/MatMul', 'MatMul', [normed, 'lm_head.MatMul.weight'], ['logits']);
+  matmul('/lm_head/MatMul', normed, weight(w, 'lm_head.weight'), d.vocabSize, d.hiddenSize, 'logits');
 
   return { name: 'main_graph', nodes, initializers, ...genaiGraphIo(d, opts) };
+}
+
+/**
+ * The weights a q4 graph computes with: every linear layer replaced by the dequantized values of its
+ * 4-bit blocks (blocks run along each HF row, so quantizing the packed qkv_proj equals quantizing
+ * q, k and v apart). The float64 reference over these measures the runtime, not the quantizer.
+ */
+export function genaiQ4EffectiveWeights(d: LlamaDims, w: LlamaWeights): LlamaWeights {
+  const out: LlamaWeights = new Map(w);
+  for (const [name, data] of w) {
+    if (!(name.endsWith('_proj.weight') || name === 'lm_head.weight')) continue;
+    const inDim = name.endsWith('down_proj.weight')
+      ? d.intermediateSize
+      : name.endsWith('o_proj.weight')
+        ? d.numHeads * d.headDim
+        : d.hiddenSize;
+    out.set(name, dequantizeQ4(quantizeQ4(data, data.length / inDim, inDim, GENAI_Q4)));
+  }
+  return out;
 }
 
 export function encodeGenaiOnnx(

@@ -80,7 +80,16 @@ function json(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
 
-/** Writes one model folder in the hub layout transformers.js reads. */
+/**
+ * int4 accuracy level of `onnx/model_q4.onnx`: 4, as in the builder's CPU int4 models on the hub
+ * (`cpu-int4-rtn-block-32-acc-level-4`): MatMulNBits quantizes the activations to int8 on CPU.
+ */
+export const GENAI_Q4_ACCURACY_LEVEL = 4;
+
+/**
+ * Writes one model folder in the hub layout transformers.js reads: `onnx/model.onnx` (fp32) and
+ * `onnx/model_q4.onnx` (the same graph with MatMulNBits weights, what `dtype: 'q4'` opens).
+ */
 export function writeGenaiModel(
   dir: string,
   d: LlamaDims,
@@ -93,6 +102,8 @@ export function writeGenaiModel(
   writeFileSync(join(dir, 'generation_config.json'), json(generationConfigJson()));
   for (const f of TOKENIZER_FILES) copyFileSync(join(TOKENIZER_DIR, f), join(dir, f));
   writeFileSync(join(dir, 'onnx', 'model.onnx'), encodeGenaiOnnx(d, w, opts, note));
+  const q4 = { ...opts, q4: { accuracyLevel: GENAI_Q4_ACCURACY_LEVEL } };
+  writeFileSync(join(dir, 'onnx', 'model_q4.onnx'), encodeGenaiOnnx(d, w, q4, `${note}, int4 block 32`));
 }
 
 /**
