@@ -45,11 +45,13 @@ export class InstrumentedView implements ScoringView {
       prompts,
       topK,
       async (miss) => {
-        const logits = await this.runner.forward(
-          miss.map((i) => this.encodeNonEmpty(prompts[i]!, 'prompt')),
-          'last',
-        );
-        return logits.map((row) => tokenDistFromLogits(row, topK, 0, this.runner.vocabSize));
+        const rows = miss.map((i) => this.encodeNonEmpty(prompts[i]!, 'prompt'));
+        const dists = new Array<TokenDist>(rows.length);
+        const vocab = this.runner.vocabSize;
+        await this.eachLogits(rows, 'last', (r, _position, logits) => {
+          dists[r] = tokenDistFromLogits(logits, topK, 0, vocab);
+        });
+        return dists;
       },
       { maxBatchSize: this.maxBatchSize, sortKey: (i) => prompts[i]!.length },
     );
@@ -85,12 +87,12 @@ export class InstrumentedView implements ScoringView {
           }
           return { row: [...p, ...c], promptLen: p.length };
         });
-        const logits = await this.runner.forward(
-          encoded.map((e) => e.row),
-          'all',
+        const rows = encoded.map((e) => e.row);
+        const lps = await this.logprobsOf(
+          rows,
+          encoded.map((e) => e.promptLen),
         );
-        return encoded.map(({ row, promptLen }, j) => {
-          const lp = gatherLogprobs(logits[j]!, row, promptLen, this.runner.vocabSize);
+        return lps.map((lp) => {
           let sum = 0;
           for (const v of lp) sum += v;
           return sum;
@@ -115,23 +117,15 @@ export class InstrumentedView implements ScoringView {
         const rows = new Map(miss.map((i) => [i, this.runner.encode(texts[i]!, true)]));
         // Rows of fewer than two tokens have nothing to score: sway returns an empty result.
         const scorable = miss.filter((i) => rows.get(i)!.length >= 2);
-        const logits =
+        const lps =
           scorable.length > 0
-            ? await this.runner.forward(
+            ? await this.logprobsOf(
                 scorable.map((i) => rows.get(i)!),
-                'all',
+                scorable.map(() => 1),
               )
             : [];
-        const byIndex = new Map(scorable.map((i, j) => [i, logits[j]!]));
-        return miss.map((i) => {
-          const row = rows.get(i)!;
-          const rowLogits = byIndex.get(i);
-          const lp =
-            rowLogits === undefined
-              ? new Float32Array(0)
-              : gatherLogprobs(rowLogits, row, 1, this.runner.vocabSize);
-          return makeRollingLogprob(row, lp);
-        });
+        const byIndex = new Map(scorable.map((i, j) => [i, lps[j]!]));
+        return miss.map((i) => makeRollingLogprob(rows.get(i)!, byIndex.get(i) ?? new Float32Array(0)));
       },
       { maxBatchSize: this.maxBatchSize, sortKey: (i) => texts[i]!.length },
     );
@@ -186,6 +180,36 @@ export class InstrumentedView implements ScoringView {
     return this.runner.tokenStrings(ids);
   }
 
+  /**
+   * Each row's logits as the runner hands them out: streamed where it can (post-processing then
+   * overlaps its next run, and a row run in chunks never exists whole), else from `forward`.
+   */
+  private async eachLogits(
+    rows: readonly (readonly number[])[],
+    want: 'last' | 'all',
+    consume: (row: number, position: number, logits: Float32Array) => void,
+  ): Promise<void> {
+    if (this.runner.forwardEach !== undefined) {
+      await this.runner.forwardEach(rows, want, consume);
+      return;
+    }
+    const logits = await this.runner.forward(rows, want);
+    logits.forEach((l, r) => consume(r, want === 'last' ? rows[r]!.length - 1 : 0, l));
+  }
+
+  /** Per row, log p(row[t] | row[<t]) for t = from[r] … len−1, gathered as the logits arrive. */
+  private async logprobsOf(
+    rows: readonly (readonly number[])[],
+    from: readonly number[],
+  ): Promise<Float32Array[]> {
+    const out = rows.map((row, r) => new Float32Array(Math.max(0, row.length - from[r]!)));
+    const vocab = this.runner.vocabSize;
+    await this.eachLogits(rows, 'all', (r, position, logits) =>
+      gatherLogprobsInto(out[r]!, logits, position, rows[r]!, from[r]!, vocab),
+    );
+    return out;
+  }
+
   private encodeNonEmpty(text: string, what: string): number[] {
     const ids = this.runner.encode(text, true);
     if (ids.length === 0) {
@@ -229,13 +253,31 @@ export function gatherLogprobs(
   vocab: number,
 ): Float32Array {
   const out = new Float32Array(Math.max(0, row.length - from));
-  for (let t = from; t < row.length; t++) {
-    const off = (t - 1) * vocab;
+  gatherLogprobsInto(out, logits, 0, row, from, vocab);
+  return out;
+}
+
+/**
+ * `gatherLogprobs` for a slice of the positions: `logits` holds positions `[position, position + n)`
+ * of the row, and each log-prob they predict for t = from … len−1 is written to `out[t − from]`.
+ */
+export function gatherLogprobsInto(
+  out: Float32Array,
+  logits: Float32Array,
+  position: number,
+  row: readonly number[],
+  from: number,
+  vocab: number,
+): void {
+  const n = Math.floor(logits.length / vocab);
+  const first = Math.max(from, position + 1);
+  const end = Math.min(row.length, position + n + 1);
+  for (let t = first; t < end; t++) {
+    const off = (t - 1 - position) * vocab;
     let max = -Infinity;
     for (let v = 0; v < vocab; v++) if (logits[off + v]! > max) max = logits[off + v]!;
     let sum = 0;
     for (let v = 0; v < vocab; v++) sum += Math.exp(logits[off + v]! - max);
     out[t - from] = logits[off + row[t]!]! - max - Math.log(sum);
   }
-  return out;
 }

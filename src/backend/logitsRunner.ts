@@ -15,6 +15,17 @@ export interface LogitsRunner {
    * logits at every position of that row (`[len, vocab]`, row-major), padding excluded.
    */
   forward(rows: readonly (readonly number[])[], want: 'last' | 'all'): Promise<Float32Array[]>;
+  /**
+   * The same batch, streamed: `consume(row, position, logits)` gets positions `[position, position +
+   * logits.length / vocab)` of a row as soon as the run that made them is read (a row run in chunks
+   * comes chunk by chunk, in position order), so the caller's post-processing can overlap the next run
+   * and no row's logits need to exist whole. `logits` may be a view: read it during the call.
+   */
+  forwardEach?(
+    rows: readonly (readonly number[])[],
+    want: 'last' | 'all',
+    consume: (row: number, position: number, logits: Float32Array) => void,
+  ): Promise<void>;
   /** Greedy continuation with the runtime's own KV-cached loop; returns the new token ids. */
   generateGreedy(ids: readonly number[], maxNewTokens: number): Promise<number[]>;
   /** Token ids that end generation. */

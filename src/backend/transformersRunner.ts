@@ -96,17 +96,68 @@ export class TransformersRunner implements LogitsRunner {
   }
 
   async forward(rows: readonly (readonly number[])[], want: 'last' | 'all'): Promise<Float32Array[]> {
-    this.checkDevice();
-    const held = { retained: 0 };
-    const out: Float32Array[] = [];
-    for (const run of this.planRuns(rows, want)) {
-      if (run.chunk === null) {
-        out.push(...(await this.forwardOnce(rows.slice(run.start, run.end), want, held)));
-      } else {
-        out.push(await this.forwardChunked(rows[run.start]!, want, run.chunk, held));
+    const out = new Array<Float32Array>(rows.length);
+    const vocab = this.vocabSize;
+    /** A chunked row's logits, filled chunk by chunk ('all'). */
+    let assembling: Float32Array | null = null;
+    /** Bytes the rows handed out so far keep alive (a buffer they view, or their copies). */
+    let retained = 0;
+    await this.pipeline(rows, want, (run) => {
+      const { data, fp16Bits, rawBytes } = run;
+      if (run.step.kind === 'rows') {
+        const { rows: read, copiedBytes } = readRows(data, run.deliveries, fp16Bits);
+        run.deliveries.forEach((d, j) => (out[d.row] = read[j]!));
+        this.noteHeld(retained + rawBytes + copiedBytes);
+        // Views keep the session's buffer alive with the rows; copies let it go now.
+        retained += copiedBytes > 0 || read.length === 0 ? copiedBytes : rawBytes;
+        return;
       }
-    }
+      const { row, to } = run.step;
+      const len = rows[row]!.length;
+      for (const d of run.deliveries) {
+        if (want === 'last') {
+          out[row] = copyLogits(data, d.start, d.start + d.length, fp16Bits);
+          continue;
+        }
+        assembling ??= new Float32Array(len * vocab);
+        copyLogitsInto(assembling, d.position * vocab, data, d.start, d.start + d.length, fp16Bits);
+      }
+      const kept = want === 'all' ? (assembling?.byteLength ?? 0) : (out[row]?.byteLength ?? 0);
+      this.noteHeld(retained + rawBytes + kept);
+      if (to === len) {
+        if (want === 'all') out[row] = assembling ?? new Float32Array(0);
+        assembling = null;
+        retained += out[row]!.byteLength;
+      }
+    });
     return out;
+  }
+
+  /**
+   * Runs one batch and hands each row's logits to `consume` as soon as the run that made them is read,
+   * with the next run already started: on an asynchronous device (WebGPU) the caller's top-k and
+   * log-softmax overlap the next session run instead of following it. `consume(row, position, logits)`
+   * gets positions `[position, position + logits.length / vocab)` of row `row` ('last': the row's last
+   * position alone; 'all': the whole row, or one chunk of a row run in chunks, in position order). The
+   * array may be a view into the run's buffer: read it during the call, copy what you keep.
+   */
+  async forwardEach(
+    rows: readonly (readonly number[])[],
+    want: 'last' | 'all',
+    consume: (row: number, position: number, logits: Float32Array) => void,
+  ): Promise<void> {
+    await this.pipeline(rows, want, (run) => {
+      let copied = 0;
+      for (const d of run.deliveries) {
+        const logits =
+          run.data instanceof Float32Array
+            ? run.data.subarray(d.start, d.start + d.length)
+            : copyLogits(run.data, d.start, d.start + d.length, run.fp16Bits);
+        if (!(run.data instanceof Float32Array)) copied += logits.byteLength;
+        consume(d.row, d.position, logits);
+      }
+      this.noteHeld(run.rawBytes + copied);
+    });
   }
 
   /** Peak memory of this runner's runs so far (see `RunnerMemoryStats`). */
@@ -164,142 +215,194 @@ export class TransformersRunner implements LogitsRunner {
     return want === 'last' && this.keepsLogits && (this.leftPad || alone) ? 1 : len;
   }
 
-  private async forwardOnce(
+  /**
+   * The session runs of one batch, in order, each handed to `onRun` once read: runs of whole rows, and
+   * the chunks of a row too long for the budget. A chunk feeds the previous chunk's `present.*` back
+   * as `past_key_values.*`, with the attention mask over past + current tokens and the position ids
+   * continuing, so it sees the whole prefix and its logits are those of the unsliced run; the cache it
+   * was fed is disposed as soon as its successor exists (on WebGPU the cache is GPU-resident and leaks
+   * otherwise). The next run starts before `onRun` reads the current one; at most one run is in flight.
+   */
+  private async pipeline(
     rows: readonly (readonly number[])[],
     want: 'last' | 'all',
-    held: { retained: number },
-  ): Promise<Float32Array[]> {
-    await yieldToEventLoop();
+    onRun: (run: RunRead) => void,
+  ): Promise<void> {
     this.checkDevice();
-    const batch = rows.length;
-    const seq = rows.reduce((m, r) => Math.max(m, r.length), 0);
-    const ids = new BigInt64Array(batch * seq);
+    const steps = this.steps(rows, want);
+    /** The cache of the row being run in chunks. */
+    let past: Record<string, Tensor> | null = null;
+    let inflight: Promise<Record<string, unknown>> | null = null;
+    // Submitted at once (not after a yield), so the run is under way while the caller post-processes.
+    const start = (step: Step, cache: Record<string, Tensor> | null) => {
+      this.checkDevice();
+      return this.run(this.feedsOf(rows, step, want, cache));
+    };
+    try {
+      await yieldToEventLoop();
+      if (steps.length > 0) inflight = start(steps[0]!, null);
+      for (let i = 0; i < steps.length; i++) {
+        const outputs = await inflight!;
+        inflight = null;
+        const step = steps[i]!;
+        try {
+          const fed = past;
+          past = step.kind === 'chunk' && step.to < rows[step.row]!.length ? takePresents(outputs) : null;
+          if (fed !== null) await disposeAll(Object.values(fed));
+          if (i + 1 < steps.length) {
+            const next = start(steps[i + 1]!, past);
+            // A failure surfaces where the run is awaited; until then it must not count as unhandled.
+            next.catch(() => {});
+            inflight = next;
+          }
+          onRun(this.readRun(outputs, rows, step, want));
+        } finally {
+          await disposeOutputs(outputs);
+        }
+        // ORT's WASM runs resolve through microtasks only: give queued tasks (a cancel) a turn per run.
+        await yieldToEventLoop();
+      }
+    } finally {
+      // A run started before an error: wait for it, then release everything it returned.
+      if (inflight !== null) await inflight.then(disposeOutputs, () => {});
+      if (past !== null) await disposeAll(Object.values(past));
+    }
+  }
+
+  /** The runs of a batch: each plan's rows whole, or one row's chunks of positions. */
+  private steps(rows: readonly (readonly number[])[], want: 'last' | 'all'): Step[] {
+    const steps: Step[] = [];
+    for (const plan of this.planRuns(rows, want)) {
+      if (plan.chunk === null) {
+        steps.push({ kind: 'rows', start: plan.start, end: plan.end });
+        continue;
+      }
+      this.memory.chunkedRows += 1;
+      const len = rows[plan.start]!.length;
+      for (let from = 0; from < len; from += plan.chunk) {
+        steps.push({ kind: 'chunk', row: plan.start, from, to: Math.min(len, from + plan.chunk) });
+      }
+    }
+    return steps;
+  }
+
+  /**
+   * The feeds of one run. Whole rows are padded by hand (left or right, see `leftPad`) with the
+   * attention mask and position ids built here; a chunk is one unpadded row's positions `[from, to)`.
+   */
+  private feedsOf(
+    rows: readonly (readonly number[])[],
+    step: Step,
+    want: 'last' | 'all',
+    past: Record<string, Tensor> | null,
+  ): Record<string, unknown> {
+    if (step.kind === 'chunk') {
+      const { from, to } = step;
+      const len = to - from;
+      const feeds: Record<string, unknown> = {
+        input_ids: new Tensor(
+          'int64',
+          BigInt64Array.from(rows[step.row]!.slice(from, to), (x) => BigInt(x)),
+          [1, len],
+        ),
+        attention_mask: new Tensor('int64', new BigInt64Array(to).fill(1n), [1, to]),
+        position_ids: new Tensor(
+          'int64',
+          BigInt64Array.from({ length: len }, (_, t) => BigInt(from + t)),
+          [1, len],
+        ),
+      };
+      // 'last' needs one position of the final chunk only; 'all' keeps every position (the default).
+      if (want === 'last' && this.keepsLogits) {
+        feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
+      }
+      if (past !== null) feeds.past_key_values = past;
+      return feeds;
+    }
+    const batchRows = rows.slice(step.start, step.end);
+    const batch = batchRows.length;
+    const seq = batchRows.reduce((m, r) => Math.max(m, r.length), 0);
+    const ids = new BigInt64Array(batch * seq).fill(BigInt(this.padId));
     const mask = new BigInt64Array(batch * seq);
     // Padded slots get position 1, as transformers.js's own `create_position_ids` does.
     const pos = new BigInt64Array(batch * seq).fill(1n);
-    const offsets: number[] = [];
-    rows.forEach((row, r) => {
-      const off = this.leftPad ? seq - row.length : 0;
-      offsets.push(off);
-      const base = r * seq;
-      for (let t = 0; t < seq; t++) ids[base + t] = BigInt(this.padId);
+    batchRows.forEach((row, r) => {
+      const base = r * seq + (this.leftPad ? seq - row.length : 0);
       row.forEach((tok, t) => {
-        ids[base + off + t] = BigInt(tok);
-        mask[base + off + t] = 1n;
-        pos[base + off + t] = BigInt(t);
+        ids[base + t] = BigInt(tok);
+        mask[base + t] = 1n;
+        pos[base + t] = BigInt(t);
       });
     });
-    const feeds: Record<string, Tensor> = {
+    const feeds: Record<string, unknown> = {
       input_ids: new Tensor('int64', ids, [batch, seq]),
       attention_mask: new Tensor('int64', mask, [batch, seq]),
       position_ids: new Tensor('int64', pos, [batch, seq]),
     };
-    const lastOnly = want === 'last' && this.keepsLogits && (this.leftPad || batch === 1);
     // Only the last position's logits: batch × seq × vocab would exceed WebGPU buffer limits on big vocabularies.
-    if (lastOnly) feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
-
-    const outputs = await this.run(feeds);
-    try {
-      const logits = outputs.logits as OutTensor;
-      const [, keptSeq, vocab] = logits.dims as [number, number, number];
-      const spans = rows.map((row, r) => {
-        const rowBase = r * keptSeq * vocab;
-        if (want === 'last') {
-          const at = lastOnly || this.leftPad ? keptSeq - 1 : offsets[r]! + row.length - 1;
-          return { start: rowBase + at * vocab, length: vocab };
-        }
-        return { start: rowBase + offsets[r]! * vocab, length: row.length * vocab };
-      });
-      const data = logits.data as LogitsData;
-      // fp16 exports return float16 logits: converted per row, straight into the rows handed out.
-      const { rows: out, copiedBytes } = readRows(
-        data,
-        spans,
-        logits.type === 'float16' && data instanceof Uint16Array,
-      );
-      const rawBytes = tensorBytes(logits);
-      this.noteHeld(held.retained + rawBytes + copiedBytes);
-      // Views keep the session's buffer alive with the rows; copies let it go now.
-      held.retained += copiedBytes > 0 || out.length === 0 ? copiedBytes : rawBytes;
-      return out;
-    } finally {
-      await disposeOutputs(outputs);
+    if (this.lastOnly(want, batch)) {
+      feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
     }
+    return feeds;
   }
 
-  /**
-   * One row whose logits exceed the budget, run `chunk` positions at a time: each run feeds the
-   * previous run's `present.*` back as `past_key_values.*`, with the attention mask over past +
-   * current tokens and the position ids continuing, so every chunk sees the whole prefix and its
-   * logits are those of the unsliced run. Only one chunk's logits exist at a time; 'all' copies them
-   * into the row as they come. A cache fed in is disposed as soon as its successor exists (on WebGPU
-   * the cache is GPU-resident and leaks otherwise).
-   */
-  private async forwardChunked(
-    row: readonly number[],
+  /** `num_logits_to_keep = 1` works when every row's last token sits at the final position. */
+  private lastOnly(want: 'last' | 'all', batch: number): boolean {
+    return want === 'last' && this.keepsLogits && (this.leftPad || batch === 1);
+  }
+
+  /** Where each row's wanted logits sit in one run's output buffer. */
+  private readRun(
+    outputs: Record<string, unknown>,
+    rows: readonly (readonly number[])[],
+    step: Step,
     want: 'last' | 'all',
-    chunk: number,
-    held: { retained: number },
-  ): Promise<Float32Array> {
-    const n = row.length;
-    const vocab = this.vocabSize;
-    const out = want === 'all' ? new Float32Array(n * vocab) : null;
-    let last: Float32Array | null = null;
-    let past: Record<string, Tensor> | null = null;
-    this.memory.chunkedRows += 1;
-    try {
-      for (let s = 0; s < n; s += chunk) {
-        await yieldToEventLoop();
-        this.checkDevice();
-        const e = Math.min(n, s + chunk);
-        const len = e - s;
-        const feeds: Record<string, unknown> = {
-          input_ids: new Tensor(
-            'int64',
-            BigInt64Array.from(row.slice(s, e), (x) => BigInt(x)),
-            [1, len],
-          ),
-          attention_mask: new Tensor('int64', new BigInt64Array(e).fill(1n), [1, e]),
-          position_ids: new Tensor(
-            'int64',
-            BigInt64Array.from({ length: len }, (_, t) => BigInt(s + t)),
-            [1, len],
-          ),
-        };
-        // 'last' needs one position of the final chunk only; 'all' keeps every position (the default).
-        if (want === 'last' && this.keepsLogits) {
-          feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
-        }
-        if (past !== null) feeds.past_key_values = past;
-        const outputs = await this.run(feeds);
-        const fedPast: Record<string, Tensor> | null = past;
-        past = takePresents(outputs);
-        if (fedPast !== null) await disposeAll(Object.values(fedPast));
-        try {
-          const logits = outputs.logits as OutTensor;
-          const [, keptSeq] = logits.dims as [number, number, number];
-          const data = logits.data as LogitsData;
-          const fp16Bits = logits.type === 'float16' && data instanceof Uint16Array;
-          const rawBytes = tensorBytes(logits);
-          if (out !== null) {
-            copyLogitsInto(out, s * vocab, data, 0, len * vocab, fp16Bits);
-            this.noteHeld(held.retained + out.byteLength + rawBytes);
-          } else if (e === n) {
-            last = copyLogits(data, (keptSeq - 1) * vocab, keptSeq * vocab, fp16Bits);
-            this.noteHeld(held.retained + rawBytes + last.byteLength);
-          } else {
-            this.noteHeld(held.retained + rawBytes);
-          }
-        } finally {
-          await disposeOutputs(outputs);
-        }
+  ): RunRead {
+    const logits = outputs.logits as OutTensor;
+    const [, keptSeq, vocab] = logits.dims as [number, number, number];
+    const data = logits.data as LogitsData;
+    // fp16 exports return float16 logits (raw bits in a Uint16Array where there is no Float16Array).
+    const fp16Bits = logits.type === 'float16' && data instanceof Uint16Array;
+    const rawBytes = tensorBytes(logits);
+    const deliveries: Delivery[] = [];
+    if (step.kind === 'chunk') {
+      const len = rows[step.row]!.length;
+      if (want === 'all') {
+        deliveries.push({
+          row: step.row,
+          position: step.from,
+          start: 0,
+          length: (step.to - step.from) * vocab,
+        });
+      } else if (step.to === len) {
+        deliveries.push({ row: step.row, position: len - 1, start: (keptSeq - 1) * vocab, length: vocab });
       }
-    } finally {
-      if (past !== null) await disposeAll(Object.values(past));
+      return { step, data, fp16Bits, rawBytes, deliveries };
     }
-    const result = out ?? last!;
-    held.retained += result.byteLength;
-    return result;
+    const batch = step.end - step.start;
+    const lastOnly = this.lastOnly(want, batch);
+    for (let r = 0; r < batch; r++) {
+      const row = rows[step.start + r]!;
+      const off = this.leftPad ? keptSeq - row.length : 0;
+      const rowBase = r * keptSeq * vocab;
+      if (want === 'last') {
+        const at = lastOnly || this.leftPad ? keptSeq - 1 : off + row.length - 1;
+        deliveries.push({
+          row: step.start + r,
+          position: row.length - 1,
+          start: rowBase + at * vocab,
+          length: vocab,
+        });
+      } else {
+        deliveries.push({
+          row: step.start + r,
+          position: 0,
+          start: rowBase + off * vocab,
+          length: row.length * vocab,
+        });
+      }
+    }
+    return { step, data, fp16Bits, rawBytes, deliveries };
   }
 
   /** One session run through transformers.js (which fills in an empty cache and picks the inputs). */
@@ -372,6 +475,27 @@ export interface RunPlan {
   end: number;
   /** Positions per run for a row whose logits alone exceed the budget; null for whole rows. */
   chunk: number | null;
+}
+
+/** One session run of a batch: rows `[start, end)` whole, or positions `[from, to)` of one row. */
+type Step =
+  { kind: 'rows'; start: number; end: number } | { kind: 'chunk'; row: number; from: number; to: number };
+
+/** One row's logits in a run's buffer: elements `[start, start + length)`, from row position `position`. */
+interface Delivery {
+  row: number;
+  position: number;
+  start: number;
+  length: number;
+}
+
+/** A run's logits as read: the session's buffer and where each row's part of it sits. */
+interface RunRead {
+  step: Step;
+  data: LogitsData;
+  fp16Bits: boolean;
+  rawBytes: number;
+  deliveries: Delivery[];
 }
 
 function emptyMemoryStats(logitsBudgetBytes: number): RunnerMemoryStats {

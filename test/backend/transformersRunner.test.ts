@@ -188,3 +188,52 @@ describe('TransformersRunner: a row longer than the budget, through an fp16 KV c
     expect(runs.map((r) => r.seq)).toEqual([8]);
   });
 });
+
+describe('TransformersRunner.forwardEach', () => {
+  it('starts the next session run before handing out the current one, with one run in flight at most', async () => {
+    const events: string[] = [];
+    let inflight = 0;
+    const model = async (feeds: Record<string, { dims: number[]; data: BigInt64Array }>) => {
+      const [batch, seq] = feeds.input_ids!.dims as [number, number];
+      const first = Number(feeds.input_ids!.data[0]);
+      events.push(`run ${first}`);
+      inflight += 1;
+      expect(inflight).toBe(1);
+      await new Promise((r) => setTimeout(r, 1));
+      inflight -= 1;
+      const data = new Float32Array(batch * seq * VOCAB);
+      for (let i = 0; i < batch * seq; i++)
+        for (let v = 0; v < VOCAB; v++) data[i * VOCAB + v] = Number(feeds.input_ids!.data[i]) + v / 10;
+      return { logits: new Tensor('float32', data, [batch, seq, VOCAB]) };
+    };
+    Object.assign(model, {
+      config: { vocab_size: VOCAB, eos_token_id: 2 },
+      sessions: { model: { inputNames: ['input_ids', 'attention_mask'] } },
+    });
+    // One row per run.
+    const runner = new TransformersRunner(model as unknown as PreTrainedModel, tokenizer, 2 * VOCAB * 4);
+    await runner.forwardEach(
+      [
+        [5, 6],
+        [7, 8],
+        [9, 3],
+      ],
+      'all',
+      (row, position, logits) => {
+        events.push(
+          `row ${row} at ${position}: ${Array.from(logits)
+            .filter((_, i) => i % VOCAB === 0)
+            .join(',')}`,
+        );
+      },
+    );
+    expect(events).toEqual([
+      'run 5',
+      'run 7',
+      'row 0 at 0: 5,6',
+      'run 9',
+      'row 1 at 0: 7,8',
+      'row 2 at 0: 9,3',
+    ]);
+  });
+});

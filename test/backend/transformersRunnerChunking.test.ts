@@ -10,7 +10,9 @@ import {
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
 import { TransformersRunner } from '../../src/backend/transformersRunner.ts';
-import { pairMemoryStats } from '../../src/backend/instrumentedView.ts';
+import { InstrumentedView, pairMemoryStats } from '../../src/backend/instrumentedView.ts';
+import type { LogitsRunner } from '../../src/backend/logitsRunner.ts';
+import { BackendInstrumentation, MemoryTraceSink } from '../../src/core/index.ts';
 import { openPair } from '../../src/backend/index.ts';
 import { expectClose } from './divergenceHelpers.ts';
 
@@ -262,5 +264,55 @@ describe('pairMemoryStats on a pair from openPair', () => {
     } finally {
       await Promise.all([loose.dispose(), tight.dispose()]);
     }
+  });
+});
+
+describe('InstrumentedView on streamed logits (forwardEach)', () => {
+  /** The same runner without `forwardEach`: the view falls back to `forward` and reads whole rows. */
+  const withoutStreaming = (r: TransformersRunner): LogitsRunner => ({
+    vocabSize: r.vocabSize,
+    eosTokenIds: r.eosTokenIds,
+    stuffingToken: r.stuffingToken,
+    encode: (t, s) => r.encode(t, s),
+    decode: (ids, s) => r.decode(ids, s),
+    tokenStrings: (ids) => r.tokenStrings(ids),
+    forward: (rows, want) => r.forward(rows, want),
+    generateGreedy: (ids, n) => r.generateGreedy(ids, n),
+    dispose: async () => {},
+  });
+
+  it('gives bit-identical results and the same trace events, in order, as whole-row forwards', async () => {
+    const texts = [
+      corpus.slice(0, 300),
+      corpus.slice(400, 420),
+      corpus.slice(800, 1100),
+      corpus.slice(1200, 1203),
+    ];
+    const pairs = texts.slice(0, 3).map((t, i) => [t.slice(0, 10 + i), t.slice(10 + i)] as const);
+    const run = async (runner: LogitsRunner) => {
+      const sink = new MemoryTraceSink();
+      const inst = new BackendInstrumentation({ trace: sink });
+      // Two rows per physical batch, and a budget that slices and chunks them.
+      const view = new InstrumentedView('base', runner, inst, 2);
+      const results = {
+        next: await view.nextTokenDistBatch(texts, { topK: 20 }),
+        full: await view.nextTokenDistBatch(
+          texts.map((t) => `${t} `),
+          { topK: vocab },
+        ),
+        rolling: await view.rollingLogprobBatch(texts),
+        scored: await view.logprobOfBatch(pairs),
+      };
+      const events = sink.events.map(({ ts: _ts, wall_ms: _wall, ...rest }) => rest);
+      return { results, events, stats: { ...inst.stats } };
+    };
+    const streamed = new TransformersRunner(model, tokenizer, 5 * vocab * 4);
+    const a = await run(streamed);
+    const b = await run(withoutStreaming(new TransformersRunner(model, tokenizer, 5 * vocab * 4)));
+    expect(streamed.memoryStats().chunkedRows).toBeGreaterThan(0);
+    expect(a.results).toEqual(b.results);
+    expect(a.events).toEqual(b.events);
+    expect(a.stats.batchesSent).toBe(b.stats.batchesSent);
+    expect(a.stats.forwardPasses).toBe(b.stats.forwardPasses);
   });
 });
