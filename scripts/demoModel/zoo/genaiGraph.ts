@@ -39,6 +39,7 @@ import {
   type OnnxValueInfo,
 } from '../onnxModelEncoder.ts';
 import { ropeTables, type LlamaDims, type LlamaWeights } from '../demoModelConfig.ts';
+import { float16Array, roundToFloat16 } from './float16.ts';
 import { dequantizeQ4, quantizeQ4, type Q4Options } from './matMulNBits.ts';
 
 export type GenaiAttentionLayout = 'unfused' | 'packed' | 'packedSplit';
@@ -59,6 +60,11 @@ export interface GenaiGraphOptions {
    * `cpu-int4-rtn-block-32-acc-level-4` were built with 4 (int8 activations on CPU).
    */
   q4?: { accuracyLevel: number };
+  /**
+   * fp16 as the builder writes it for CUDA / DML / WebGPU (`-p fp16`): io dtype float16, so every
+   * float initializer, the KV cache and the logits are float16 (int4 scales too, with `q4`).
+   */
+  float16?: boolean;
 }
 
 /** The builder's int4 block quantization: block 32, symmetric. */
@@ -181,7 +187,8 @@ export function buildGenaiGraph(d: LlamaDims, w: LlamaWeights, opts: GenaiGraphO
       init(wName, [inDim, outDim], transpose2d(hfWeight, outDim, inDim));
       return node(basename, 'MatMul', [input, wName], [output]);
     }
-    const q = quantizeQ4(hfWeight, outDim, inDim, GENAI_Q4);
+    // fp16 scales are rounded before the values are quantized against them, as the quantizer does.
+    const q = quantizeQ4(hfWeight, outDim, inDim, GENAI_Q4, opts.float16 ? roundToFloat16 : Math.fround);
     const kBlocks = Math.ceil(inDim / GENAI_Q4.blockSize);
     initializers.push({
       name: `${wName}_Q4`,
@@ -380,7 +387,22 @@ export function buildGenaiGraph(d: LlamaDims, w: LlamaWeights, opts: GenaiGraphO
   const normed = layerNorm(d.numLayers, 'final_norm', 'model.norm.weight', true);
   matmul('/lm_head/MatMul', normed, weight(w, 'lm_head.weight'), d.vocabSize, d.hiddenSize, 'logits');
 
-  return { name: 'main_graph', nodes, initializers, ...genaiGraphIo(d, opts) };
+  const graph: OnnxGraph = { name: 'main_graph', nodes, initializers, ...genaiGraphIo(d, opts) };
+  return opts.float16 ? toFloat16(graph) : graph;
+}
+
+/** The builder's fp16 io dtype: float32 initializers and graph inputs/outputs become float16. */
+function toFloat16(g: OnnxGraph): OnnxGraph {
+  const half = (v: OnnxValueInfo): OnnxValueInfo =>
+    v.elemType === 'float32' ? { ...v, elemType: 'float16' } : v;
+  return {
+    ...g,
+    initializers: g.initializers.map((t) =>
+      t.data instanceof Float32Array ? { name: t.name, dims: t.dims, data: float16Array(t.data) } : t,
+    ),
+    inputs: g.inputs.map(half),
+    outputs: g.outputs.map(half),
+  };
 }
 
 /**
@@ -388,7 +410,7 @@ export function buildGenaiGraph(d: LlamaDims, w: LlamaWeights, opts: GenaiGraphO
  * 4-bit blocks (blocks run along each HF row, so quantizing the packed qkv_proj equals quantizing
  * q, k and v apart). The float64 reference over these measures the runtime, not the quantizer.
  */
-export function genaiQ4EffectiveWeights(d: LlamaDims, w: LlamaWeights): LlamaWeights {
+export function genaiQ4EffectiveWeights(d: LlamaDims, w: LlamaWeights, float16 = false): LlamaWeights {
   const out: LlamaWeights = new Map(w);
   for (const [name, data] of w) {
     if (!(name.endsWith('_proj.weight') || name === 'lm_head.weight')) continue;
@@ -397,7 +419,12 @@ export function genaiQ4EffectiveWeights(d: LlamaDims, w: LlamaWeights): LlamaWei
       : name.endsWith('o_proj.weight')
         ? d.numHeads * d.headDim
         : d.hiddenSize;
-    out.set(name, dequantizeQ4(quantizeQ4(data, data.length / inDim, inDim, GENAI_Q4)));
+    out.set(
+      name,
+      dequantizeQ4(
+        quantizeQ4(data, data.length / inDim, inDim, GENAI_Q4, float16 ? roundToFloat16 : Math.fround),
+      ),
+    );
   }
   return out;
 }

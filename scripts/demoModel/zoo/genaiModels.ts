@@ -87,8 +87,10 @@ function json(value: unknown): string {
 export const GENAI_Q4_ACCURACY_LEVEL = 4;
 
 /**
- * Writes one model folder in the hub layout transformers.js reads: `onnx/model.onnx` (fp32) and
- * `onnx/model_q4.onnx` (the same graph with MatMulNBits weights, what `dtype: 'q4'` opens).
+ * Writes one model folder in the hub layout transformers.js reads: `onnx/model.onnx` (fp32),
+ * `onnx/model_q4.onnx` (the same graph with MatMulNBits weights, what `dtype: 'q4'` opens),
+ * `onnx/model_fp16.onnx` and `onnx/model_q4f16.onnx` (the builder's fp16 io dtype: float16
+ * weights, KV cache and logits).
  */
 export function writeGenaiModel(
   dir: string,
@@ -104,6 +106,14 @@ export function writeGenaiModel(
   writeFileSync(join(dir, 'onnx', 'model.onnx'), encodeGenaiOnnx(d, w, opts, note));
   const q4 = { ...opts, q4: { accuracyLevel: GENAI_Q4_ACCURACY_LEVEL } };
   writeFileSync(join(dir, 'onnx', 'model_q4.onnx'), encodeGenaiOnnx(d, w, q4, `${note}, int4 block 32`));
+  writeFileSync(
+    join(dir, 'onnx', 'model_fp16.onnx'),
+    encodeGenaiOnnx(d, w, { ...opts, float16: true }, `${note}, fp16`),
+  );
+  writeFileSync(
+    join(dir, 'onnx', 'model_q4f16.onnx'),
+    encodeGenaiOnnx(d, w, { ...q4, float16: true }, `${note}, int4 block 32, fp16`),
+  );
 }
 
 /**
