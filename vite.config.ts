@@ -27,21 +27,30 @@ function ortRuntimeFromPublic(): Plugin {
 }
 
 /**
- * `openPair` imports `nodeModelFiles.ts` (folders on disk, the package's demo location) only when it
- * runs in Node. The browser build gets a stub instead, so no `node:fs` chunk is emitted for a branch
- * the page never takes.
+ * Node-only modules that browser code imports dynamically, on a branch taken only in Node: the build
+ * gets a stub for each, so no `node:fs` chunk (and, for `nodeWebgpu.ts`, no `dawn.node`) is emitted
+ * for a branch the page never takes. `openPair` imports `nodeModelFiles.ts` (folders on disk, the
+ * package's demo location); `chooseDevice` imports `nodeWebgpu.ts` (WebGPU through Dawn).
  */
+const NODE_ONLY_STUBS: Record<string, string> = {
+  './nodeModelFiles.ts':
+    "export function nodeResolveContext() { throw new Error('Folders on disk open only in Node.'); }",
+  './nodeWebgpu.ts': [
+    "const nodeOnly = () => { throw new Error('WebGPU through Dawn is for Node; the browser has its own.'); };",
+    'export const probeNodeWebGpu = nodeOnly, installNodeWebGpu = nodeOnly, explainNoAdapter = nodeOnly;',
+  ].join('\n'),
+};
+
 function nodeOnlyModules(): Plugin {
-  const stub = '\0deltascope:node-model-files';
+  const prefix = '\0deltascope:node-only:';
   return {
     name: 'deltascope:node-only-modules',
     enforce: 'pre',
     resolveId(source, importer) {
-      return source === './nodeModelFiles.ts' && importer?.includes('/src/backend/') ? stub : null;
+      return source in NODE_ONLY_STUBS && importer?.includes('/src/backend/') ? prefix + source : null;
     },
     load(id) {
-      if (id !== stub) return null;
-      return "export function nodeResolveContext() { throw new Error('Folders on disk open only in Node.'); }";
+      return id.startsWith(prefix) ? NODE_ONLY_STUBS[id.slice(prefix.length)]! : null;
     },
   };
 }

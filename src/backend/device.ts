@@ -40,19 +40,11 @@ export function describeAdapter(adapter: GpuAdapterLike): string {
 }
 
 /**
- * WebGPU when an adapter exists, else WASM; in Node, onnxruntime-node on CPU. An explicit choice
- * that cannot be honoured is an error, not a silent fallback.
+ * WebGPU when an adapter exists, else WASM; in Node, see `chooseNodeDevice`. An explicit choice that
+ * cannot be honoured is an error, not a silent fallback.
  */
 export async function chooseDevice(pref: DevicePreference = 'auto'): Promise<DeviceChoice> {
-  if (isNode()) {
-    if (pref === 'webgpu' || pref === 'wasm') {
-      throw new ModelLoadError(
-        'model-load/unsupported',
-        `Device "${pref}" is for the browser; in Node deltascope runs on "cpu".`,
-      );
-    }
-    return { device: 'cpu', detail: 'onnxruntime-node (CPU)', shaderF16: false };
-  }
+  if (isNode()) return chooseNodeDevice(pref);
   if (pref === 'cpu') {
     throw new ModelLoadError(
       'model-load/unsupported',
@@ -76,4 +68,46 @@ export async function chooseDevice(pref: DevicePreference = 'auto'): Promise<Dev
     detail: describeAdapter(adapter),
     shaderF16: adapter.features.has('shader-f16'),
   };
+}
+
+const NODE_CPU = 'onnxruntime-node (CPU)';
+
+/**
+ * Node: "cpu" is onnxruntime-node; "webgpu" is onnxruntime-web's WebGPU provider on Dawn
+ * (`nodeWebgpu.ts`), an error naming the likely cause when Dawn finds no adapter; "auto" is WebGPU
+ * on a real GPU and onnxruntime-node otherwise, including when the only adapter is CPU-emulated
+ * (SwiftShader runs the same kernels several times slower than onnxruntime-node's CPU code, and
+ * compiles every pipeline on first use): the detail says which adapter was passed over and why.
+ */
+async function chooseNodeDevice(pref: DevicePreference): Promise<DeviceChoice> {
+  if (pref === 'wasm') {
+    throw new ModelLoadError(
+      'model-load/unsupported',
+      'Device "wasm" is for the browser; in Node choose "cpu", "webgpu" or "auto".',
+      { input: 'device' },
+    );
+  }
+  if (pref === 'cpu') return { device: 'cpu', detail: NODE_CPU, shaderF16: false };
+  const gpu = await import('./nodeWebgpu.ts');
+  const found = await gpu.probeNodeWebGpu();
+  if (found === null) {
+    if (pref === 'webgpu') {
+      throw new ModelLoadError(
+        'model-load/unsupported',
+        `WebGPU was requested but Dawn found no WebGPU adapter: ${gpu.explainNoAdapter()}`,
+        { input: 'device' },
+      );
+    }
+    return { device: 'cpu', detail: `${NODE_CPU}: no WebGPU adapter`, shaderF16: false };
+  }
+  const label = found.cpuEmulated ? `${found.adapter} (CPU-emulated)` : found.adapter;
+  if (pref === 'auto' && found.cpuEmulated) {
+    return {
+      device: 'cpu',
+      detail: `${NODE_CPU}: the only WebGPU adapter, ${label}, is slower`,
+      shaderF16: false,
+    };
+  }
+  await gpu.installNodeWebGpu();
+  return { device: 'webgpu', detail: `${label} via Dawn`, shaderF16: found.shaderF16 };
 }
