@@ -13,6 +13,7 @@ import { TransformersRunner } from '../../src/backend/transformersRunner.ts';
 import { InstrumentedView, pairMemoryStats } from '../../src/backend/instrumentedView.ts';
 import type { LogitsRunner } from '../../src/backend/logitsRunner.ts';
 import { BackendInstrumentation, MemoryTraceSink } from '../../src/core/index.ts';
+import { ensureZoo, zooDir } from '../zoo/zooReference.ts';
 import { openPair } from '../../src/backend/index.ts';
 import { expectClose } from './divergenceHelpers.ts';
 
@@ -315,4 +316,32 @@ describe('InstrumentedView on streamed logits (forwardEach)', () => {
     expect(a.stats.batchesSent).toBe(b.stats.batchesSent);
     expect(a.stats.forwardPasses).toBe(b.stats.forwardPasses);
   });
+});
+
+describe('chunked rows on the Optimum-layout zoo model, per dtype (fp16: fp16 KV cache and logits)', () => {
+  it.each(['fp32', 'fp16', 'q4', 'q4f16'])(
+    '%s: a long rolling_logprob in chunks of 3 positions equals the unsliced one',
+    async (dtype) => {
+      await ensureZoo();
+      const dir = zooDir('optimum-llama');
+      const src = { kind: 'pair', base: { kind: 'dir', path: dir }, ft: { kind: 'dir', path: dir } } as const;
+      const loose = await openPair(src, { warmup: false, dtype });
+      const budget = 3 * loose.info.vocabSize * 4;
+      const tight = await openPair(src, { warmup: false, dtype, logitsBudgetBytes: budget });
+      try {
+        const text = corpus.slice(0, 400);
+        const expected = await loose.base.rollingLogprob(text);
+        const got = await tight.base.rollingLogprob(text);
+        expect(got.numTokens).toBeGreaterThan(20);
+        expectClose(got.logprobs, expected.logprobs, 1e-4, 0);
+        const stats = pairMemoryStats(tight).base!;
+        expect(stats.chunkedRows).toBe(1);
+        expect(stats.runs).toBe(Math.ceil(got.numTokens / 3));
+        expect(stats.maxLogitsBytes).toBeLessThanOrEqual(budget);
+      } finally {
+        await Promise.all([loose.dispose(), tight.dispose()]);
+      }
+    },
+    60_000,
+  );
 });
