@@ -1,7 +1,9 @@
 // Drives the bench page (bench/browser/) in Chromium through Playwright: suite, batch scaling,
 // IndexedDB ingest, tracing overhead and JSONL export, all in the page's own worker.
 import { execFileSync } from 'node:child_process';
-import type { Page } from 'playwright';
+import { readdirSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import type { Browser, Page } from 'playwright';
 import type { BenchPage, ExportRun } from './browser/benchPage.ts';
 import type { BrowserDevice, TracedRun } from './browser/benchWorkerApi.ts';
 import { DEVICE_LABEL, benchPort, launchChromium, startPreview } from './lib/chromium.ts';
@@ -10,8 +12,11 @@ import {
   type BatchScalingResults,
   type ExportResults,
   type PersistenceResults,
+  type ScaleDeviceResults,
   type SuiteResults,
 } from './lib/results.ts';
+import { BENCH_MODELS_DIR } from './vite.bench.config.ts';
+import { scaleModelInfo } from './scale.bench.ts';
 import { ratio, summarize } from './lib/stats.ts';
 import {
   BATCH_SIZES,
@@ -198,6 +203,101 @@ export async function browserBench(device: BrowserDevice, quick: boolean): Promi
     const persistence = device === 'wasm' ? await persistenceBench(page, quick) : null;
     const exp = device === 'wasm' ? await exportBench(page, quick) : null;
     return { suite, scaling, persistence, export: exp };
+  } finally {
+    await browser.close();
+    await preview.stop();
+  }
+}
+
+/**
+ * Peak resident memory (VmHWM) of the browser's largest child process, MB: the renderer that hosts the
+ * page and its worker, wasm heap included. Linux only (reads /proc); null elsewhere.
+ */
+function peakChildRssMb(browser: Browser): number | null {
+  const root = (browser as unknown as { process?: () => { pid?: number } | null }).process?.()?.pid;
+  if (root === undefined) return null;
+  try {
+    const parent = new Map<number, number>();
+    for (const d of readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        // Fields after the parenthesised command: state, ppid, …
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      } catch {
+        // The process ended while we listed it.
+      }
+    }
+    const descends = (pid: number): boolean => {
+      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+      return false;
+    };
+    let peak: number | null = null;
+    for (const pid of parent.keys()) {
+      if (!descends(pid)) continue;
+      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m !== null) peak = Math.max(peak ?? 0, Number(m[1]) / 1024);
+    }
+    return peak;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The 135M pair in Chromium (WASM, or WebGPU on SwiftShader): the same measurement as Node's
+ * `scaleBench`, run in the bench page's worker on the model served from the bench-models cache.
+ */
+export async function browserScaleBench(
+  device: BrowserDevice,
+  modelDir: string,
+  dtype: 'fp32' | 'q4',
+  quick: boolean,
+  log: (line: string) => void = (l) => console.log(l),
+): Promise<ScaleDeviceResults> {
+  const rel = relative(BENCH_MODELS_DIR, modelDir);
+  if (rel.startsWith('..'))
+    throw new Error(`browser scale bench: ${modelDir} is not under ${BENCH_MODELS_DIR}`);
+  const preview = await startPreview(
+    ['--config', 'bench/vite.bench.config.ts'],
+    benchPort(device === 'wasm' ? 3 : 4),
+  );
+  // Immediate measureUserAgentSpecificMemory() (it otherwise waits for a GC, up to 20 s).
+  const browser = await launchChromium(device, ['--enable-blink-features=ForceEagerMeasureMemory']);
+  try {
+    const page = await (await browser.newContext()).newPage();
+    page.on('console', (m) => {
+      if (m.text().startsWith('[scale] ')) log(m.text().slice('[scale] '.length));
+    });
+    await page.goto(preview.url);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true');
+    const model = scaleModelInfo(modelDir, dtype);
+    const notes =
+      device === 'webgpu'
+        ? [
+            'SwiftShader emulates the GPU on the CPU: these WebGPU figures say the path works at this size, not how fast a GPU is; the workload is cut to a minimum.',
+          ]
+        : [
+            'onnxruntime-web runs WASM with its default thread count (half the cores, here 1 thread) where onnxruntime-node uses both cores.',
+          ];
+    if (model.sameFolderForBoth)
+      notes.push(
+        'base and ft are the same folder (two sessions of the same weights): right for speed, the divergences are 0.',
+      );
+    const req = {
+      device,
+      modelUrl: `${preview.url}/bench-models/${rel.split('\\').join('/')}/`,
+      dtype,
+      quick,
+      model,
+      label: DEVICE_LABEL[device],
+      notes,
+    };
+    const r = await page.evaluate((q) => (window as unknown as W).bench.scale(q), req);
+    r.memory.peakRssMb = peakChildRssMb(browser);
+    r.memory.note +=
+      ' In Chromium, peak RSS is the VmHWM of the browser’s largest process (the renderer with the page’s worker and its wasm heap).';
+    return r;
   } finally {
     await browser.close();
     await preview.stop();

@@ -1,14 +1,19 @@
-// `npm run bench [-- --quick] [-- --only=cache,node,wasm,webgpu,ui] [-- --render]`: runs the benchmarks and writes
-// bench/results.json and bench/RESULTS.md. A part that fails is recorded in `errors`, the rest go on.
+// `npm run bench [-- --quick] [-- --only=cache,node,wasm,webgpu,ui,scale-node,scale-node-q4,scale-wasm,scale-webgpu]
+// [-- --render]`: runs the benchmarks and writes bench/results.json and bench/RESULTS.md. The scale-* parts
+// measure the 135M-class pair (built into .cache/bench-models/ first if absent); the others the demo pair.
+// A part that fails is recorded in `errors`, the rest go on.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, platform, release } from 'node:os';
-import { browserBench, buildBenchPage } from './browser.bench.ts';
+import { browserBench, browserScaleBench, buildBenchPage } from './browser.bench.ts';
 import { cacheBench } from './cache.bench.ts';
 import { chromiumVersion } from './lib/chromium.ts';
 import { renderReport } from './lib/report.ts';
 import type { BenchResults } from './lib/results.ts';
 import { nodeSuiteBench } from './nodeSuite.bench.ts';
+import { scaleBench } from './scale.bench.ts';
+import { BENCH_MODELS_DIR } from './vite.bench.config.ts';
 import { buildApp, uiBench } from './ui.bench.ts';
 
 const args = process.argv.slice(2);
@@ -47,6 +52,7 @@ const results: BenchResults = {
     chromium: await chromiumVersion(),
     totalS: 0,
   },
+  scale: [],
   cache: null,
   suite: [],
   batchScaling: [],
@@ -100,7 +106,75 @@ await part('ui', async () => {
   results.ui = await uiBench(quick);
 });
 
+const SCALE_PARTS = ['scale-node', 'scale-node-q4', 'scale-wasm', 'scale-webgpu'] as const;
+let benchModelDir: string | null = null;
+/** The 135M-class model folder, generated on first use (a few minutes, with a progress line). */
+async function benchModel(): Promise<string> {
+  if (benchModelDir !== null) return benchModelDir;
+  const { buildBenchModels, BENCH_MODEL_NAME } = await import('../scripts/demoModel/zoo/benchModels.ts');
+  const ready = ['model.onnx', 'model_q4.onnx'].every((f) =>
+    existsSync(join(BENCH_MODELS_DIR, BENCH_MODEL_NAME, 'onnx', f)),
+  );
+  if (!ready) console.log(`[bench] building the 135M-class bench models into ${BENCH_MODELS_DIR}`);
+  let last = 0;
+  const { dir } = await buildBenchModels({
+    outDir: BENCH_MODELS_DIR,
+    onProgress: (line) => {
+      // Up to date is one line; a build prints at most one line every 5 s.
+      if (Date.now() - last > 5000 || line.includes('up to date')) {
+        last = Date.now();
+        console.log(`  ${line}`);
+      }
+    },
+  });
+  benchModelDir = dir;
+  return dir;
+}
+const scaleLog = (line: string) => console.log(line);
+await part('scale-node', async () => {
+  const r = await scaleBench({
+    device: 'cpu',
+    modelDir: await benchModel(),
+    dtype: 'fp32',
+    quick,
+    log: scaleLog,
+  });
+  results.scale!.push({ ...r, part: 'scale-node' });
+});
+await part('scale-node-q4', async () => {
+  const r = await scaleBench({
+    device: 'cpu',
+    modelDir: await benchModel(),
+    dtype: 'q4',
+    quick,
+    log: scaleLog,
+  });
+  results.scale!.push({ ...r, part: 'scale-node-q4' });
+});
+if (wants('scale-wasm')) buildBenchPage();
+await part('scale-wasm', async () => {
+  const r = await browserScaleBench('wasm', await benchModel(), 'fp32', quick, scaleLog);
+  results.scale!.push({ ...r, part: 'scale-wasm' });
+});
+await part('scale-webgpu', async () => {
+  // Dawn in Node, on SwiftShader here (VK_ICD_FILENAMES); the smallest workload, fp32 only.
+  const r = await scaleBench({
+    device: 'webgpu',
+    modelDir: await benchModel(),
+    dtype: 'fp32',
+    quick,
+    log: scaleLog,
+  });
+  results.scale!.push({ ...r, part: 'scale-webgpu' });
+});
+
 results.env.totalS = (performance.now() - started) / 1000;
+if (only === null) {
+  const stamp = `${results.env.gitCommit} (${results.env.date.slice(0, 16)}Z)`;
+  results.env.partsFrom = Object.fromEntries(
+    ['cache', 'node', 'wasm', 'webgpu', 'ui', ...SCALE_PARTS].map((p) => [p, stamp]),
+  );
+}
 const dir = new URL('./', import.meta.url);
 if (only !== null) mergeRecorded(results, new URL('results.json', dir));
 writeFileSync(new URL('results.json', dir), JSON.stringify(results, null, 2) + '\n');
@@ -120,6 +194,9 @@ function mergeRecorded(into: BenchResults, file: URL): void {
       (wants(part) ? mine : old).filter((r) => deviceOf(r.device) === part),
     );
   into.suite = keep(into.suite, prev.suite);
+  into.scale = SCALE_PARTS.flatMap((p) =>
+    (wants(p) ? (into.scale ?? []) : (prev.scale ?? [])).filter((r) => r.part === p),
+  );
   into.batchScaling = keep(into.batchScaling, prev.batchScaling);
   if (!wants('cache')) into.cache = prev.cache;
   if (!wants('wasm') && !wants('webgpu')) {
@@ -128,5 +205,8 @@ function mergeRecorded(into: BenchResults, file: URL): void {
   }
   if (!wants('ui')) into.ui = prev.ui;
   into.errors = [...prev.errors.filter((e) => !wants(e.part)), ...into.errors];
-  into.env.partial = `re-ran ${[...only!].join(', ')} at ${into.env.gitCommit}; other parts from ${prev.env.partial ?? prev.env.gitCommit}`;
+  const stamp = `${into.env.gitCommit} (${into.env.date.slice(0, 16)}Z)`;
+  into.env.partsFrom = { ...(prev.env.partsFrom ?? {}) };
+  for (const p of only!) into.env.partsFrom[p] = stamp;
+  into.env.partial = `re-ran ${[...only!].join(', ')} at ${stamp}; the other parts keep their recorded figures`;
 }

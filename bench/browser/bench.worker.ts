@@ -12,6 +12,7 @@ import {
   runNaiveSuite,
   suitePrompts,
 } from '../lib/suiteWorkload.ts';
+import { measureScale, scalePlan } from '../lib/scaleWorkload.ts';
 import { syntheticEvents } from '../lib/traceEvents.ts';
 import { BENCH_DB, type BenchWorkerApi, type LoadInfo, type TracedRun } from './benchWorkerApi.ts';
 
@@ -99,6 +100,35 @@ const api: BenchWorkerApi = {
     } finally {
       inst.trace = noopTraceSink;
     }
+  },
+
+  async scale(req, origin, log, memory) {
+    // The 135M pair replaces the demo pair in this worker: one wasm heap holds both sessions.
+    await backend?.dispose();
+    backend = null;
+    return measureScale(
+      {
+        label: req.label,
+        device: req.device,
+        quick: req.quick,
+        model: req.model,
+        plan: scalePlan(req.device, req.quick, req.device === 'webgpu'),
+        notes: req.notes,
+      },
+      {
+        open: () =>
+          openPair(
+            {
+              kind: 'pair',
+              base: { kind: 'url', url: req.modelUrl },
+              ft: { kind: 'url', url: req.modelUrl },
+            },
+            { device: req.device, dtype: req.dtype, warmup: false, ortBaseUrl: `${origin}/ort/` },
+          ),
+        memory,
+        log,
+      },
+    );
   },
 
   async seedRun(n) {

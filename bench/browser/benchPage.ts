@@ -3,7 +3,8 @@ import { encodeTraceLine } from '../../src/core/index.ts';
 import { openTraceDb } from '../../src/store/traceDb.ts';
 import { blobFromChunks, jsonlChunks } from '../../src/store/traceStore.ts';
 import { syntheticEvents } from '../lib/traceEvents.ts';
-import { BENCH_DB, type BenchWorkerApi } from './benchWorkerApi.ts';
+import type { MemorySample } from '../lib/scaleWorkload.ts';
+import { BENCH_DB, type BenchWorkerApi, type ScaleRequest } from './benchWorkerApi.ts';
 
 export interface ExportRun {
   ms: number;
@@ -51,6 +52,26 @@ const worker = Comlink.wrap<BenchWorkerApi>(
   new Worker(new URL('./bench.worker.ts', import.meta.url), { type: 'module', name: 'deltascope-bench' }),
 );
 
+/**
+ * The page's memory as Chromium reports it: the JS heap (performance.memory) and, cross-origin
+ * isolated as this page is, measureUserAgentSpecificMemory(), which counts the worker's wasm heap.
+ */
+async function pageMemory(): Promise<MemorySample> {
+  const heap = heapUsed();
+  const p = performance as unknown as {
+    measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }>;
+  };
+  let ua: number | null = null;
+  if (crossOriginIsolated && p.measureUserAgentSpecificMemory !== undefined) {
+    try {
+      ua = (await p.measureUserAgentSpecificMemory()).bytes / 2 ** 20;
+    } catch {
+      ua = null;
+    }
+  }
+  return { rssMb: null, peakRssMb: null, heapUsedMb: heap === null ? null : heap / 2 ** 20, uaMemoryMb: ua };
+}
+
 /** Everything Playwright drives; plain data in, plain data out. */
 const bench = {
   load: (device: 'wasm' | 'webgpu') => worker.load(device, location.origin),
@@ -60,6 +81,14 @@ const bench = {
   ingest: (kind: 'writeBehind' | 'perEvent', n: number) => worker.ingest(kind, n),
   tracedSuite: (perProbe: number, tracing: boolean) => worker.tracedSuite(perProbe, tracing),
   seedRun: (n: number) => worker.seedRun(n),
+  /** The 135M run; its log lines go to the console, where the Node driver picks them up. */
+  scale: (req: ScaleRequest) =>
+    worker.scale(
+      req,
+      location.origin,
+      Comlink.proxy((line: string) => console.log(`[scale] ${line}`)),
+      Comlink.proxy(pageMemory),
+    ),
 
   /** The app's export path (stored run → JSONL chunks → Blob → download), on the page's main thread. */
   async exportJsonl(runId: string): Promise<ExportRun> {

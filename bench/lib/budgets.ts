@@ -9,6 +9,46 @@ export interface BudgetCheck {
 
 const f = (x: number, d = 2) => x.toFixed(d);
 
+/** Issue 11's budgets at the 135M scale: ≥ 5× the naive loop on CPU and WASM, own work ≤ 15% of the wall. */
+export const SCALE_SPEEDUP_BUDGET = 5;
+export const SCALE_OWN_WORK_BUDGET_PCT = 15;
+
+function checkScaleBudgets(r: BenchResults): BudgetCheck[] {
+  const out: BudgetCheck[] = [];
+  const scale = r.scale ?? [];
+  for (const d of scale) {
+    const tag = `135M ${d.model.dtype}, ${d.device}`;
+    out.push({
+      budget: `forward passes = distinct keys (${tag})`,
+      measured: `${d.suite.forwardPasses.deltascope} passes, ${d.suite.distinctKeys} distinct keys`,
+      ok: d.suite.forwardPasses.deltascope === d.suite.distinctKeys,
+    });
+    // The speed goal is set for the CPU devices; an emulated or real GPU is reported, not budgeted.
+    const speed = `${f(d.suite.speedup.median)}× (range ${f(d.suite.speedup.min)}–${f(d.suite.speedup.max)})`;
+    if (!d.device.includes('WebGPU'))
+      out.push({
+        budget: `suite ≥ ${SCALE_SPEEDUP_BUDGET}× faster than the naive loop (${tag})`,
+        measured: speed,
+        ok: d.suite.speedup.median >= SCALE_SPEEDUP_BUDGET,
+      });
+    const own = d.overhead.ownPct;
+    out.push({
+      budget: `deltascope’s own work ≤ ${SCALE_OWN_WORK_BUDGET_PCT}% of the suite’s wall time (${tag})`,
+      measured: `${f(own.median, 1)}% (range ${f(own.min, 1)}–${f(own.max, 1)}%)`,
+      ok: own.median <= SCALE_OWN_WORK_BUDGET_PCT,
+    });
+  }
+  for (const [what, match] of [
+    ['Node CPU', (d: string) => d.startsWith('Node') && !d.includes('WebGPU')],
+    ['Chromium WASM', (d: string) => d.includes('WASM')],
+    ['WebGPU', (d: string) => d.includes('WebGPU')],
+  ] as const) {
+    if (!scale.some((d) => match(d.device)))
+      out.push({ budget: `135M pair on ${what}`, measured: 'missing', ok: null });
+  }
+  return out;
+}
+
 /** The budgets of the benchmarks issue; `ok: null` when the figure is missing from this run. */
 export function checkBudgets(r: BenchResults): BudgetCheck[] {
   const out: BudgetCheck[] = [];
@@ -40,6 +80,7 @@ export function checkBudgets(r: BenchResults): BudgetCheck[] {
     if (!r.suite.some((s) => s.device.includes(d)))
       out.push({ budget: `suite on ${d}`, measured: 'missing', ok: null });
   }
+  out.push(...checkScaleBudgets(r));
   if (r.persistence !== null) {
     const p = r.persistence;
     out.push({

@@ -15,12 +15,12 @@ const BASE_ARGS = [
 ];
 
 /** The same flags as playwright.config.ts's projects: SwiftShader WebGPU, or WebGPU off for WASM. */
-export function launchChromium(device: BrowserDevice): Promise<Browser> {
+export function launchChromium(device: BrowserDevice, more: string[] = []): Promise<Browser> {
   const extra =
     device === 'webgpu'
       ? ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-features=Vulkan']
       : ['--disable-features=WebGPU,Vulkan', '--disable-gpu'];
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...BASE_ARGS, ...extra] });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...BASE_ARGS, ...extra, ...more] });
 }
 
 export const DEVICE_LABEL: Record<BrowserDevice, string> = {

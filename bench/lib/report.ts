@@ -1,35 +1,11 @@
 import { checkBudgets } from './budgets.ts';
 import type { BenchResults, Compared } from './results.ts';
-import type { Summary } from './stats.ts';
-
-/** Significant-figure formatting, so µs and events/s read alike. */
-function num(x: number): string {
-  if (!Number.isFinite(x)) return '—';
-  const a = Math.abs(x);
-  if (a >= 10_000) return Math.round(x).toLocaleString('en');
-  if (a >= 100) return x.toFixed(0);
-  if (a >= 10) return x.toFixed(1);
-  if (a >= 1) return x.toFixed(2);
-  return x.toPrecision(2);
-}
-
-/** "median (min–max, n=…)". */
-function sum(s: Summary, unit = ''): string {
-  const u = unit === '' ? '' : ` ${unit}`;
-  return `${num(s.median)}${u} (${num(s.min)}–${num(s.max)}, n=${s.n})`;
-}
+import { num, sum, table } from './reportFormat.ts';
+import { renderScaleMarkdown } from './scaleReport.ts';
 
 function ratioCell(c: Compared): string {
   if (!Number.isFinite(c.ratio.median)) return 'n/a (baseline 0)';
   return `**${num(c.ratio.median)}×** (${num(c.ratio.min)}–${num(c.ratio.max)})`;
-}
-
-function row(cells: string[]): string {
-  return `| ${cells.join(' | ')} |`;
-}
-
-function table(head: string[], rows: string[][]): string[] {
-  return [row(head), row(head.map(() => '---')), ...rows.map(row)];
 }
 
 /** RESULTS.md: every figure below comes from `results.json` of the same run. */
@@ -43,6 +19,13 @@ export function renderReport(r: BenchResults): string {
       '`npm run bench:check` compares the same file with the budgets. Do not edit by hand.',
   );
   if (e.partial !== undefined) L.push('', `Partial run: ${e.partial}.`);
+  if (e.partsFrom !== undefined)
+    L.push(
+      '',
+      `Measured at, per part: ${Object.entries(e.partsFrom)
+        .map(([p, at]) => `${p} ${at}`)
+        .join('; ')}.`,
+    );
   L.push('');
   L.push(
     `- Machine: ${e.cpus}; ${e.os}; Node ${e.node}; Chromium ${e.chromium ?? 'not found'}. A shared, noisy 2-core box: read the min–max ranges, not just the medians.`,
@@ -68,6 +51,14 @@ export function renderReport(r: BenchResults): string {
     ),
   );
   L.push('');
+
+  if ((r.scale ?? []).length > 0) {
+    L.push(renderScaleMarkdown(r.scale ?? []));
+    L.push(
+      'Sections 1–7 below are the demo pair (2 layers, 768-token vocabulary, ~1 ms per forward), kept for comparison with earlier runs.',
+    );
+    L.push('');
+  }
 
   if (r.cache !== null) {
     L.push('## 1. Forward cache');

@@ -103,10 +103,98 @@ export interface Environment {
   totalS: number;
   /** Set when `--only` re-ran some parts and kept the others from the recorded run. */
   partial?: string;
+  /** Per part, the commit and date its figures were measured at (kept across `--only` re-runs). */
+  partsFrom?: Record<string, string>;
+}
+
+/**
+ * One device's figures for the 135M-class pair (issue 11): everything measured side by side in one
+ * run of `scaleBench`, so each ratio compares against a baseline from the same process and load.
+ */
+export interface ScaleDeviceResults {
+  /** The `npm run bench` part that measured it (scale-node, scale-wasm, …), for partial re-runs. */
+  part?: string;
+  /** e.g. 'Node · onnxruntime-node (CPU)' or 'Node · WebGPU via Dawn on SwiftShader (CPU-emulated GPU)'. */
+  device: string;
+  /** What the backend reported as its device detail (adapter name on WebGPU). */
+  deviceDetail: string;
+  quick: boolean;
+  model: ScaleModelInfo;
+  /** `openPair` of both views, warm-up pass off (so the first pass is measured on its own), ms. */
+  loadMs: number;
+  /** The first forward of each view after load (WebGPU: shader compilation), ms, base then ft. */
+  firstPassMs: number[];
+  /** The same forward again, warm, ms. */
+  warmPassMs: Summary;
+  suite: SuiteResults;
+  overhead: ScaleOverhead;
+  scaling: ScaleScaling;
+  memory: ScaleMemory;
+  /** What this device's run could not measure, or measured with a caveat. */
+  notes: string[];
+}
+
+export interface ScaleModelInfo {
+  /** Folder name, e.g. 'smollm2-135m-shape'. */
+  name: string;
+  dtype: 'fp32' | 'q4';
+  /** Bytes of the ONNX file(s) of one view. */
+  onnxBytes: number;
+  vocabSize: number;
+  layers: number;
+  hidden: number;
+  heads: string;
+  /** True when base and ft are the same folder (fine for speed; divergences are then 0). */
+  sameFolderForBoth: boolean;
+}
+
+/** Suite wall time against the time ORT itself spent in `session.run` during it. */
+export interface ScaleOverhead {
+  /** ms of the deltascope suite run (value) against ms inside ORT's session.run (baseline). */
+  wallVsOrt: Compared;
+  /** (wall − ORT) / wall, %: deltascope's own work (tokenize, pad, copy, top-k, softmax, cache, trace). */
+  ownPct: Summary;
+  /** session.run calls per suite run (the physical batches, sliced runs counted one by one). */
+  sessionRuns: number;
+  /** The naive loop's own work in %, measured the same way, for comparison. */
+  naiveOwnPct: Summary;
+  note: string;
+}
+
+export interface ScaleScaling {
+  prompts: number;
+  /** Tokens of those prompts (unpadded), as fed. */
+  tokens: number;
+  points: {
+    batch: number;
+    promptsPerS: Summary;
+    tokensPerS: Summary;
+    vsBatch1: Summary;
+  }[];
+  flattensAt: number | null;
+  note: string;
+}
+
+export interface ScaleMemory {
+  /** Node: process RSS before the pair was opened, after, and the process's peak (maxRSS), MB. */
+  rssBeforeMb: number | null;
+  rssAfterLoadMb: number | null;
+  peakRssMb: number | null;
+  /** JS heap used after load, MB (Node: process.memoryUsage; Chromium: performance.memory). */
+  heapUsedMb: number | null;
+  /** Chromium: performance.measureUserAgentSpecificMemory() after load (wasm memory included), MB. */
+  uaMemoryMb: number | null;
+  /** Largest logits tensor one session.run returned during the whole device run, bytes. */
+  peakLogitsBytes: number;
+  /** The runner's own peak-logits counter, where the runner exposes one. */
+  runnerPeakLogitsBytes: number | null;
+  note: string;
 }
 
 export interface BenchResults {
   env: Environment;
+  /** The 135M-class pair, one entry per device; absent in results recorded before issue 11. */
+  scale?: ScaleDeviceResults[];
   cache: CacheResults | null;
   suite: SuiteResults[];
   batchScaling: BatchScalingResults[];

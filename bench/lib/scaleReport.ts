@@ -1,0 +1,142 @@
+// Markdown for the 135M-scale figures: a section of RESULTS.md, and on its own for `bench:gpu`.
+import type { ScaleDeviceResults } from './results.ts';
+import { num, sum, table } from './reportFormat.ts';
+
+const mb = (bytes: number) => bytes / 2 ** 20;
+
+export interface ScaleMarkdownOptions {
+  /** Heading level of the section title (2 in RESULTS.md); sub-headings go one deeper. */
+  level?: number;
+  title?: string;
+}
+
+/** The 135M section: one summary table, the suite and overhead detail, batch scaling per device. */
+export function renderScaleMarkdown(
+  devices: readonly ScaleDeviceResults[],
+  opts: ScaleMarkdownOptions = {},
+): string {
+  const h = '#'.repeat(opts.level ?? 2);
+  const hh = `${h}#`;
+  const L: string[] = [];
+  L.push(`${h} ${opts.title ?? 'The 135M-class pair (SmolLM2-135M shape)'}`);
+  L.push('');
+  if (devices.length === 0) {
+    L.push('No 135M figures in this run.', '');
+    return L.join('\n');
+  }
+  const m = devices[0]!.model;
+  L.push(
+    `Model: \`${m.name}\` — vocabulary ${m.vocabSize.toLocaleString('en')}, ${m.layers} layers, hidden ${m.hidden}, ${m.heads} heads; seeded random weights in the layout of an Optimum export (logits at every position, no \`num_logits_to_keep\`). ` +
+      'Suite: the real suite runner over 4 `delta_kl` probes (30% of each later probe’s prompts repeat earlier ones), deltascope as the app ships it (cache 256, batches ≤ 16, length-sorted). ' +
+      'Naive: `model(tokenizer(prompt))` per prompt per view at batch 1, no cache, the same divergences computed. Own work = the suite’s wall time not spent inside ORT’s `session.run`.',
+  );
+  L.push('');
+  L.push(
+    ...table(
+      [
+        'device',
+        'dtype (ONNX MB)',
+        'load s',
+        'first pass ms (base/ft)',
+        'warm pass ms',
+        'suite vs naive',
+        'own work',
+        'peak RSS MB',
+        'peak logits MB',
+      ],
+      devices.map((d) => [
+        d.device,
+        `${d.model.dtype} (${num(mb(d.model.onnxBytes))})`,
+        num(d.loadMs / 1000),
+        d.firstPassMs.map((x) => num(x)).join(' / '),
+        sum(d.warmPassMs),
+        `**${num(d.suite.speedup.median)}×** (${num(d.suite.speedup.min)}–${num(d.suite.speedup.max)})`,
+        `**${num(d.overhead.ownPct.median)}%** (${num(d.overhead.ownPct.min)}–${num(d.overhead.ownPct.max)})`,
+        d.memory.peakRssMb === null
+          ? d.memory.uaMemoryMb === null
+            ? '—'
+            : `${num(d.memory.uaMemoryMb)} (page)`
+          : num(d.memory.peakRssMb),
+        num(mb(d.memory.peakLogitsBytes)),
+      ]),
+    ),
+  );
+  L.push('');
+
+  L.push(`${hh} Suite against the naive loop, and deltascope’s own work against ORT`);
+  L.push('');
+  L.push(
+    ...table(
+      [
+        'device',
+        'prompts',
+        'forward passes: deltascope / ideal / naive',
+        'session runs',
+        'deltascope ms',
+        'of which in ORT ms',
+        'naive ms',
+        'speedup',
+        'own work (naive’s)',
+      ],
+      devices.map((d) => [
+        d.device,
+        `${d.suite.probes} × ${d.suite.promptsPerProbe}`,
+        `${d.suite.forwardPasses.deltascope} / ${d.suite.distinctKeys} / ${d.suite.forwardPasses.naive}`,
+        String(d.overhead.sessionRuns),
+        sum(d.suite.wallMs.value),
+        sum(d.overhead.wallVsOrt.baseline),
+        sum(d.suite.wallMs.baseline),
+        `**${num(d.suite.speedup.median)}×** (${num(d.suite.speedup.min)}–${num(d.suite.speedup.max)})`,
+        `${num(d.overhead.ownPct.median)}% (${num(d.overhead.naiveOwnPct.median)}%)`,
+      ]),
+    ),
+  );
+  L.push('');
+  for (const d of devices) {
+    L.push(
+      `- ${d.device}: ${d.suite.note} Largest per-probe |Δ mean JS| between the two paths: ${d.suite.maxMeanDiff.toExponential(1)}.`,
+    );
+  }
+  L.push(`- ${devices[0]!.overhead.note}`);
+  L.push('');
+
+  L.push(`${hh} Batch scaling, load and memory`);
+  L.push('');
+  for (const d of devices) {
+    const s = d.scaling;
+    L.push(
+      `**${d.device}** (${d.deviceDetail}) — ${s.prompts} prompts, ${s.tokens} tokens per point; flattens at ${s.flattensAt === null ? 'no point measured' : `batch ${s.flattensAt}`}. ${s.note}`,
+    );
+    L.push('');
+    L.push(
+      ...table(
+        ['batch', 'prompts/s', 'tokens/s', 'vs batch 1'],
+        s.points.map((p) => [
+          String(p.batch),
+          sum(p.promptsPerS),
+          sum(p.tokensPerS),
+          `**${num(p.vsBatch1.median)}×** (${num(p.vsBatch1.min)}–${num(p.vsBatch1.max)})`,
+        ]),
+      ),
+    );
+    L.push('');
+    const mem = d.memory;
+    const parts: string[] = [];
+    if (mem.rssBeforeMb !== null && mem.rssAfterLoadMb !== null)
+      parts.push(`RSS ${num(mem.rssBeforeMb)} → ${num(mem.rssAfterLoadMb)} MB with the pair loaded`);
+    if (mem.peakRssMb !== null) parts.push(`peak RSS ${num(mem.peakRssMb)} MB`);
+    if (mem.uaMemoryMb !== null)
+      parts.push(`page memory (measureUserAgentSpecificMemory, wasm included) ${num(mem.uaMemoryMb)} MB`);
+    if (mem.heapUsedMb !== null) parts.push(`JS heap ${num(mem.heapUsedMb)} MB after load`);
+    parts.push(`largest logits tensor ${num(mb(mem.peakLogitsBytes))} MB`);
+    if (mem.runnerPeakLogitsBytes !== null)
+      parts.push(`runner’s peak logits ${num(mb(mem.runnerPeakLogitsBytes))} MB`);
+    L.push(
+      `- Load ${num(d.loadMs / 1000)} s (both views, no warm-up pass); first pass ${d.firstPassMs.map((x) => num(x)).join(' / ')} ms (base / ft), warm ${sum(d.warmPassMs, 'ms')}.`,
+    );
+    L.push(`- Memory: ${parts.join('; ')}. ${mem.note}`);
+    for (const n of d.notes) L.push(`- ${n}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
