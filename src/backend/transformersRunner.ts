@@ -95,6 +95,11 @@ export class TransformersRunner implements LogitsRunner {
     if (this.lostMessage !== null) throw new DeviceLostError(this.lostMessage);
   }
 
+  /**
+   * One batch's logits per row, with no second full copy: fp32 rows are views into the session's
+   * buffer when they cover most of it ('all'), small copies otherwise ('last', so the buffer is freed
+   * with the run); fp16 is converted row by row; a row run in chunks is assembled from its chunks.
+   */
   async forward(rows: readonly (readonly number[])[], want: 'last' | 'all'): Promise<Float32Array[]> {
     const out = new Array<Float32Array>(rows.length);
     const vocab = this.vocabSize;
