@@ -5,7 +5,7 @@ import {
   type PreTrainedModel,
   type PreTrainedTokenizer,
 } from '@huggingface/transformers';
-import { throwIfCancelled } from '../core/index.ts';
+import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
 import { chooseDevice, type DeviceChoice, type DevicePreference } from './device.ts';
 import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { ModelLoadError } from './errors.ts';
@@ -264,11 +264,38 @@ async function warmUp(
   runner: TransformersRunner,
   device: string,
 ): Promise<void> {
-  await backend.instrumentation.uncached(
-    'warmup',
-    view,
-    WARMUP_PROMPT,
-    () => runner.forward([runner.encode(WARMUP_PROMPT, true)], 'last'),
-    { device },
+  try {
+    await backend.instrumentation.uncached(
+      'warmup',
+      view,
+      WARMUP_PROMPT,
+      () => runner.forward([runner.encode(WARMUP_PROMPT, true)], 'last'),
+      { device },
+    );
+  } catch (e) {
+    throw warmUpError(e, view, device);
+  }
+}
+
+/**
+ * A failed first forward pass as a `model-load/failed` error naming the model and the device: the
+ * files parsed and the sessions were created, but the graph does not run here (an op the execution
+ * provider lacks, a cache shape transformers.js cannot size). Errors that already carry a code
+ * (device lost, cancelled) pass through.
+ */
+export function warmUpError(e: unknown, view: string, device: string): unknown {
+  if (e instanceof DeltascopeError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  // transformers.js sizes the empty first-step KV cache from the export's dims, turning every
+  // symbolic one except batch_size into 0: GroupQueryAttention then refuses a head size of 0.
+  const hint = /past_key.*got 0/i.test(msg)
+    ? " The export declares its KV cache's head size symbolically (as newer ORT GenAI builder exports do " +
+      'with kv_cache_dim); transformers.js sizes that dimension as 0. Re-export with a fixed head size ' +
+      '(e.g. Optimum, or the builder without kv_cache_dim).'
+    : '';
+  return new ModelLoadError(
+    'model-load/failed',
+    `The ${view} model opened, but its first forward pass on ${device} failed: ${msg}.${hint}`,
+    { input: view, cause: e },
   );
 }

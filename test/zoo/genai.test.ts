@@ -255,21 +255,24 @@ describe('why the runner must not left-pad GroupQueryAttention exports', () => {
 });
 
 describe("genai-qkv-kvdim: the builder's symbolic KV-cache last dim", () => {
-  it('FINDING: transformers.js makes the empty cache [b, kv, 0, 0] and GroupQueryAttention refuses it', async () => {
+  it('is refused: transformers.js makes the empty cache [b, kv, 0, 0], GroupQueryAttention refuses it, and the error says so', async () => {
     // transformers.js resolves every symbolic cache dim but batch_size to 0 (resolveCacheShape).
     const run = openPair(dirPair(dirs['genai-qkv-kvdim']));
     const err = await run.then(
       () => null,
       (e: unknown) => e,
     );
-    expect(err).toBeInstanceOf(Error);
-    // It surfaces from the warm-up forward as a plain onnxruntime error: code `internal`, not model-load/*.
-    expect(err).not.toBeInstanceOf(DeltascopeError);
-    expect(errorCode(err)).toBe('internal');
-    expect((err as Error).message).toBe(
+    // The warm-up forward fails inside onnxruntime; openPair reports it as a model-load error naming
+    // the model, the device, onnxruntime's message and what to do.
+    expect(err).toBeInstanceOf(DeltascopeError);
+    expect(errorCode(err)).toBe('model-load/failed');
+    const message = (err as Error).message;
+    expect(message).toContain('The base model opened, but its first forward pass on cpu failed: ');
+    expect(message).toContain(
       "Non-zero status code returned while running GroupQueryAttention node. Name:'/model/layers.0/attn/GroupQueryAttention' " +
         "Status Message: Input 'past_key' dimension 3 should match the packed KV head dimension, got 0 expected 16",
     );
+    expect(message).toContain('kv_cache_dim');
   });
 });
 
