@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { DevicePreference } from '../backend/index.ts';
 import { errorCode, errorMessage } from '../core/errors.ts';
 import { DELTASCOPE_VERSION } from '../suite/runner.ts';
 import { EXIT, UsageError, exitCodeFor } from './errors.ts';
@@ -18,6 +19,7 @@ import { TOP_USAGE, usageFor } from './usage.ts';
 export { processIo };
 
 const OUTPUT_OPTIONS = {
+  device: { type: 'string' },
   json: { type: 'string' },
   markdown: { type: 'string' },
   junit: { type: 'string' },
@@ -54,6 +56,25 @@ function onePositional(command: string, positionals: string[], what: string): st
   return positionals[0]!;
 }
 
+/** What `--device` may name in Node, and what it means when it is not given. */
+export type CliDevice = Extract<DevicePreference, 'cpu' | 'webgpu' | 'auto'>;
+const CLI_DEVICES: readonly CliDevice[] = ['cpu', 'webgpu', 'auto'];
+export const DEFAULT_CLI_DEVICE: CliDevice = 'cpu';
+
+/**
+ * `--device cpu|webgpu|auto`: onnxruntime-node, onnxruntime-web's WebGPU provider on Dawn, or WebGPU
+ * when a real GPU adapter exists. CPU unless given: it is the fastest where there is no GPU, and the
+ * CLI's figures stay comparable from run to run.
+ */
+function parseDevice(command: string, value: unknown): CliDevice {
+  if (value === undefined) return DEFAULT_CLI_DEVICE;
+  if (typeof value === 'string' && (CLI_DEVICES as readonly string[]).includes(value))
+    return value as CliDevice;
+  throw new UsageError(`--device must be ${CLI_DEVICES.join(', ')}, got "${String(value)}"`, command, {
+    input: '--device',
+  });
+}
+
 function suiteOptions(command: string, specPath: string, values: Record<string, unknown>): SuiteRunOptions {
   const outputs: SuiteOutputs = {};
   for (const key of ['json', 'markdown', 'junit', 'trace'] as const) {
@@ -64,6 +85,7 @@ function suiteOptions(command: string, specPath: string, values: Record<string, 
     specPath,
     outputs,
     quiet: values.quiet === true,
+    device: parseDevice(command, values.device),
     ...(typeof values.weights === 'string' ? { weights: parseWeights(values.weights, command) } : {}),
   };
 }
@@ -145,6 +167,7 @@ async function probeCmd(args: string[], io: CliIo): Promise<number> {
     prompt: { type: 'string', multiple: true },
     'top-k': { type: 'string', default: '10' },
     json: { type: 'boolean' },
+    device: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -170,6 +193,7 @@ async function probeCmd(args: string[], io: CliIo): Promise<number> {
       prompts: values.prompt ?? [],
       topK,
       json: values.json === true,
+      device: parseDevice('probe', values.device),
     },
     io,
   );

@@ -1,4 +1,10 @@
-import { openPair, type DifferentialBackend, type ModelDtype, type ModelSource } from '../backend/index.ts';
+import {
+  openPair,
+  type DevicePreference,
+  type DifferentialBackend,
+  type ModelDtype,
+  type ModelSource,
+} from '../backend/index.ts';
 import { compare } from '../worker/interactiveOps.ts';
 import type { TokenRow } from '../worker/workbenchApi.ts';
 import { UsageError } from './errors.ts';
@@ -15,6 +21,8 @@ export interface ProbeOptions {
   prompts: string[];
   topK: number;
   json: boolean;
+  /** `--device` (default cpu); anything but cpu says on stderr which device was used. */
+  device?: DevicePreference;
 }
 
 /** One view's next-token distribution as `deltascope probe --json` writes it. */
@@ -95,7 +103,7 @@ function renderText(r: ProbePromptJson): string {
 
 /**
  * `deltascope probe`: the Compare panel from the command line. Opens the pair (from a spec's
- * `models` or `--base`/`--ft`) on CPU and prints, per prompt, the token ids fed to the model, each
+ * `models` or `--base`/`--ft`) on `--device` (CPU by default) and prints, per prompt, the token ids fed to the model, each
  * view's top-k and the exact full-vocabulary divergences; `--json` writes them as one object.
  */
 export async function probeCommand(opts: ProbeOptions, io: CliIo): Promise<void> {
@@ -105,7 +113,9 @@ export async function probeCommand(opts: ProbeOptions, io: CliIo): Promise<void>
   if (opts.prompts.length === 0)
     throw new UsageError('give at least one --prompt', 'probe', { input: '--prompt' });
   const { source, dtype } = sourceOf(opts, io);
-  const pair = await openPair(source, { device: 'cpu', dtype, warmup: false });
+  const device = opts.device ?? 'cpu';
+  const pair = await openPair(source, { device, dtype, warmup: false });
+  if (device !== 'cpu') io.err(`probe on ${pair.info.device}: ${pair.info.deviceDetail}\n`);
   try {
     const results: ProbePromptJson[] = [];
     for (const prompt of opts.prompts) results.push(await probePrompt(pair, prompt, opts.topK));

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { openPair, type DifferentialBackend } from '../backend/index.ts';
+import { openPair, type DevicePreference, type DifferentialBackend } from '../backend/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
 import { CATEGORIES, type Category, type DocSection } from '../probes/types.ts';
 import {
@@ -29,6 +29,8 @@ export interface SuiteRunOptions {
   specPath: string;
   outputs: SuiteOutputs;
   quiet: boolean;
+  /** `--device`: cpu (default), webgpu or auto. */
+  device?: DevicePreference;
   /** Category weights from `--weights`, merged over the spec's `defaults.score_weights`. */
   weights?: Partial<Record<Category, number>>;
 }
@@ -85,7 +87,7 @@ function writeOutput(path: string, text: string, cwd: string): void {
 }
 
 /**
- * Validate → resolve models → load on CPU → run → print the terminal report → write the requested
+ * Validate → resolve models → load on `--device` (CPU by default) → run → print the terminal report → write the requested
  * files. Everything that can be checked without a model (spec, model paths, dlm_source, dtype) is
  * checked before the load starts.
  */
@@ -109,25 +111,27 @@ export async function executeSuite(
   const log = (t: string) => {
     if (!opts.quiet) io.err(t);
   };
+  const device = opts.device ?? 'cpu';
   for (const side of ['base', 'ft'] as const) {
-    const device = spec.models[side].device;
-    if (device !== 'auto' && device !== 'cpu') {
-      log(`note: models.${side}.device "${device}" ignored; the CLI runs on CPU (onnxruntime-node)\n`);
+    const named = spec.models[side].device;
+    if (named !== 'auto' && named !== device) {
+      log(`note: models.${side}.device "${named}" ignored; the CLI runs on --device (${device})\n`);
     }
   }
   const sink =
     opts.outputs.trace !== undefined ? new JsonlFileTraceSink(resolve(io.cwd, opts.outputs.trace)) : null;
   let backend: DifferentialBackend | null = null;
   try {
-    log(`loading models (${dtype}, cpu)…\n`);
+    log(`loading models (${dtype}, ${device})…\n`);
     const t0 = performance.now();
     backend = await openPair(source, {
-      device: 'cpu',
+      device,
       dtype,
       ...(sink !== null ? { trace: sink } : {}),
     });
     log(
-      `loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${backend.info.baseModel} | ${backend.info.ftModel}\n`,
+      `loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${backend.info.deviceDetail}: ` +
+        `${backend.info.baseModel} | ${backend.info.ftModel}\n`,
     );
     const count = spec.suite.length;
     const result = await runSuite(spec, backend, {

@@ -1,15 +1,15 @@
 export const TOP_USAGE = `deltascope — does a fine-tune change a causal LM, where, and by how much?
 
 Usage:
-  deltascope run <spec.yaml> [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
-  deltascope gate <spec.yaml> [--threshold X] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
+  deltascope run <spec.yaml> [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
+  deltascope gate <spec.yaml> [--threshold X] [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
-  deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [--prompt TEXT …] [--top-k K] [--json]
+  deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [--prompt TEXT …] [--top-k K] [--device D] [--json]
   deltascope <command> --help
   deltascope --version
 
 Commands:
-  run     run a suite (sway.yaml format) on CPU and print the report
+  run     run a suite (sway.yaml format) and print the report
   gate    run a suite and exit 1 on any FAIL or a score below the threshold
   trace   analyse a trace JSONL file (per probe, view, op; slowest events; hot prompts)
   probe   the Compare panel on the command line: top-k per view and exact full-vocabulary divergences
@@ -18,7 +18,15 @@ Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 
 4 unexpected error (a bug: please report it), 130 cancelled.
 `;
 
-const OUTPUTS = `  --json FILE       write the JSON report (sway's schema_version 1)
+/** --device, shared by run, gate and probe. */
+const DEVICE = `  --device D        cpu (default: onnxruntime-node), webgpu (onnxruntime-web on a WebGPU adapter
+                    from Dawn; exit 3 with the reason when there is none) or auto (webgpu on a
+                    real GPU, else cpu). Linux needs the Vulkan loader (libvulkan1) and a driver:
+                    the one VK_DRIVER_FILES / VK_ICD_FILENAMES names, else those installed, else
+                    Chromium's SwiftShader (CPU-emulated, slow: for tests)`;
+
+const OUTPUTS = `${DEVICE}
+  --json FILE       write the JSON report (sway's schema_version 1)
   --markdown FILE   write the markdown report
   --junit FILE      write JUnit XML (one testcase per probe)
   --trace FILE      write every cache lookup as sway trace JSONL
@@ -29,8 +37,8 @@ const OUTPUTS = `  --json FILE       write the JSON report (sway's schema_versio
 export const RUN_USAGE = `Usage: deltascope run <spec.yaml> [options]
 
 Validates the spec (every problem at once, with line:column), loads the base and fine-tuned models
-on CPU (onnxruntime-node), runs every probe in order and prints the report. Model paths in the spec
-are relative to the spec file's folder; a base that is not a folder is a hub id
+on --device (CPU by default), runs every probe in order and prints the report. Model paths in the
+spec are relative to the spec file's folder; a base that is not a folder is a hub id
 (host: $DELTASCOPE_HUB_HOST, default https://huggingface.co).
 
 Options:
@@ -61,8 +69,8 @@ Options:
 
 export const PROBE_USAGE = `Usage: deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [options]
 
-Opens the pair on CPU (a spec's models, or two folders / hub ids) and prints, for each prompt, its
-token ids as fed to the model (special tokens included), each view's top-k next tokens (id, text,
+Opens the pair (a spec's models, or two folders / hub ids) on --device and prints, for each prompt,
+its token ids as fed to the model (special tokens included), each view's top-k next tokens (id, text,
 logprob) and the exact divergences over the full vocabulary: JS, KL(ft‖base), KL(base‖ft) and both
 entropies, in nats.
 
@@ -71,6 +79,7 @@ Options:
   --base B, --ft F  the two models: folders (relative to the current folder) or hub ids
   --prompt TEXT     a prompt to probe (repeat for several)
   --top-k K         rows per view (default 10); the divergences never depend on it
+${DEVICE}
   --json            one JSON object: {prompts: [{prompt, token_ids, views: {base, ft}, js, kl_ft_base, kl_base_ft}]}
   -h, --help        this help
 `;
