@@ -17,7 +17,11 @@ export interface PairBackendOptions {
 
 const boundPair = new WeakMap<BackendInstrumentation, string>();
 
-/** Binds an instrumentation to a pair identity; a different identity empties its cache first. */
+/**
+ * Binds an instrumentation to a pair identity; a different identity empties its cache first. The
+ * identity is what was loaded and how: the same repo in another dtype, or on another device, computes
+ * other numbers and must not answer from the first one's cache.
+ */
 export function bindInstrumentation(inst: BackendInstrumentation, pairId: string): void {
   const previous = boundPair.get(inst);
   if (previous !== undefined && previous !== pairId) inst.cache.clear();
@@ -49,7 +53,7 @@ export class PairBackend implements DifferentialBackend {
       });
     if (opts.instrumentation !== undefined && opts.trace !== undefined)
       this.instrumentation.trace = opts.trace;
-    bindInstrumentation(this.instrumentation, info.pairId);
+    bindInstrumentation(this.instrumentation, `${info.pairId}|${info.dtype}|${info.device}`);
     this.base = new InstrumentedView('base', baseRunner, this.instrumentation, info.maxBatchSize);
     this.ft = new InstrumentedView('ft', ftRunner, this.instrumentation, info.maxBatchSize);
   }

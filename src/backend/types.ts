@@ -43,7 +43,7 @@ export interface ScoringView {
 export type DeviceKind = 'webgpu' | 'wasm' | 'cpu' | 'fake';
 
 export interface BackendInfo {
-  /** What was loaded, e.g. `demo:deltascope-demo` or `hub:org/base@main`. Part of the cache identity. */
+  /** What was loaded, e.g. `demo:deltascope-demo` or `hub:org/base@main`. With dtype and device, the cache identity. */
   pairId: string;
   baseModel: string;
   ftModel: string;
