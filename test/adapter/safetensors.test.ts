@@ -153,7 +153,7 @@ describe('decodeSafetensors', () => {
       refusal(() => decodeSafetensors(bytes.subarray(0, cut)));
   });
 
-  const withHeader = (header: unknown, data = new Uint8Array(0), pad = true): Uint8Array => {
+  const withHeader = (header: unknown, data: Uint8Array = new Uint8Array(0), pad = true): Uint8Array => {
     let json = JSON.stringify(header);
     while (pad && json.length % 8 !== 0) json += ' ';
     const h = new TextEncoder().encode(json);
