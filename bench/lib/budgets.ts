@@ -18,6 +18,14 @@ function checkScaleBudgets(r: BenchResults): BudgetCheck[] {
   const scale = r.scale ?? [];
   for (const d of scale) {
     const tag = `135M ${d.model.dtype}, ${d.device}`;
+    if (d.suite.speedup.n === 0) {
+      out.push({
+        budget: `135M suite (${tag})`,
+        measured: 'not measured on this device (see the report)',
+        ok: null,
+      });
+      continue;
+    }
     out.push({
       budget: `forward passes = distinct keys (${tag})`,
       measured: `${d.suite.forwardPasses.deltascope} passes, ${d.suite.distinctKeys} distinct keys`,

@@ -1,8 +1,15 @@
 // Markdown for the 135M-scale figures: a section of RESULTS.md, and on its own for `bench:gpu`.
 import type { ScaleDeviceResults } from './results.ts';
 import { num, sum, table } from './reportFormat.ts';
+import type { Summary } from './stats.ts';
 
 const mb = (bytes: number) => bytes / 2 ** 20;
+
+/** "**m×** (min–max)", or "not measured" for an empty summary. */
+const times = (s: Summary) =>
+  s.n === 0 ? 'not measured' : `**${num(s.median)}×** (${num(s.min)}–${num(s.max)})`;
+const pct = (s: Summary) =>
+  s.n === 0 ? 'not measured' : `**${num(s.median)}%** (${num(s.min)}–${num(s.max)})`;
 
 export interface ScaleMarkdownOptions {
   /** Heading level of the section title (2 in RESULTS.md); sub-headings go one deeper. */
@@ -50,8 +57,8 @@ export function renderScaleMarkdown(
         num(d.loadMs / 1000),
         d.firstPassMs.map((x) => num(x)).join(' / '),
         sum(d.warmPassMs),
-        `**${num(d.suite.speedup.median)}×** (${num(d.suite.speedup.min)}–${num(d.suite.speedup.max)})`,
-        `**${num(d.overhead.ownPct.median)}%** (${num(d.overhead.ownPct.min)}–${num(d.overhead.ownPct.max)})`,
+        times(d.suite.speedup),
+        pct(d.overhead.ownPct),
         d.memory.peakRssMb === null
           ? d.memory.uaMemoryMb === null
             ? '—'
@@ -63,6 +70,7 @@ export function renderScaleMarkdown(
   );
   L.push('');
 
+  const measured = devices.filter((d) => d.suite.speedup.n > 0);
   L.push(`${hh} Suite against the naive loop, and deltascope’s own work against ORT`);
   L.push('');
   L.push(
@@ -78,7 +86,7 @@ export function renderScaleMarkdown(
         'speedup',
         'own work (naive’s)',
       ],
-      devices.map((d) => [
+      measured.map((d) => [
         d.device,
         `${d.suite.probes} × ${d.suite.promptsPerProbe}`,
         `${d.suite.forwardPasses.deltascope} / ${d.suite.distinctKeys} / ${d.suite.forwardPasses.naive}`,
@@ -86,39 +94,42 @@ export function renderScaleMarkdown(
         sum(d.suite.wallMs.value),
         sum(d.overhead.wallVsOrt.baseline),
         sum(d.suite.wallMs.baseline),
-        `**${num(d.suite.speedup.median)}×** (${num(d.suite.speedup.min)}–${num(d.suite.speedup.max)})`,
+        times(d.suite.speedup),
         `${num(d.overhead.ownPct.median)}% (${num(d.overhead.naiveOwnPct.median)}%)`,
       ]),
     ),
   );
   L.push('');
   for (const d of devices) {
+    if (d.suite.speedup.n === 0) {
+      L.push(`- ${d.device}: suite ${d.suite.note}`);
+      continue;
+    }
     L.push(
       `- ${d.device}: ${d.suite.note} Largest per-probe |Δ mean JS| between the two paths: ${d.suite.maxMeanDiff.toExponential(1)}.`,
     );
   }
-  L.push(`- ${devices[0]!.overhead.note}`);
+  if (measured.length > 0) L.push(`- ${measured[0]!.overhead.note}`);
   L.push('');
 
   L.push(`${hh} Batch scaling, load and memory`);
   L.push('');
   for (const d of devices) {
     const s = d.scaling;
-    L.push(
-      `**${d.device}** (${d.deviceDetail}) — ${s.prompts} prompts, ${s.tokens} tokens per point; flattens at ${s.flattensAt === null ? 'no point measured' : `batch ${s.flattensAt}`}. ${s.note}`,
-    );
-    L.push('');
-    L.push(
-      ...table(
-        ['batch', 'prompts/s', 'tokens/s', 'vs batch 1'],
-        s.points.map((p) => [
-          String(p.batch),
-          sum(p.promptsPerS),
-          sum(p.tokensPerS),
-          `**${num(p.vsBatch1.median)}×** (${num(p.vsBatch1.min)}–${num(p.vsBatch1.max)})`,
-        ]),
-      ),
-    );
+    if (s.points.length === 0) {
+      L.push(`**${d.device}** (${d.deviceDetail}) — batch scaling ${s.note}`);
+    } else {
+      L.push(
+        `**${d.device}** (${d.deviceDetail}) — ${s.prompts} prompts, ${s.tokens} tokens per point; flattens at ${s.flattensAt === null ? 'no point measured' : `batch ${s.flattensAt}`}. ${s.note}`,
+      );
+      L.push('');
+      L.push(
+        ...table(
+          ['batch', 'prompts/s', 'tokens/s', 'vs batch 1'],
+          s.points.map((p) => [String(p.batch), sum(p.promptsPerS), sum(p.tokensPerS), times(p.vsBatch1)]),
+        ),
+      );
+    }
     L.push('');
     const mem = d.memory;
     const parts: string[] = [];
