@@ -41,6 +41,8 @@ export interface OnnxNodeInfo {
   domain: string;
   inputs: string[];
   outputs: string[];
+  /** The node's int attributes (`K`, `N`, `bits`, `block_size` of a MatMulNBits…). */
+  intAttributes: Map<string, number>;
   /** The NodeProto's bytes. */
   raw: Uint8Array;
 }
@@ -81,8 +83,26 @@ export interface OnnxModel {
 }
 
 function readNode(f: PbField, index: number): OnnxNodeInfo {
-  const n: OnnxNodeInfo = { index, name: '', opType: '', domain: '', inputs: [], outputs: [], raw: f.bytes };
+  const n: OnnxNodeInfo = {
+    index,
+    name: '',
+    opType: '',
+    domain: '',
+    inputs: [],
+    outputs: [],
+    intAttributes: new Map(),
+    raw: f.bytes,
+  };
   for (const g of pbFields(f.bytes)) {
+    if (g.field === NODE.attribute) {
+      let name = '';
+      let value: number | null = null;
+      for (const a of pbFields(g.bytes)) {
+        if (a.field === 1) name = pbString(a);
+        else if (a.field === 3 && a.wire === 0) value = pbInt(a);
+      }
+      if (value !== null) n.intAttributes.set(name, value);
+    }
     if (g.field === NODE.input) n.inputs.push(pbString(g));
     else if (g.field === NODE.output) n.outputs.push(pbString(g));
     else if (g.field === NODE.name) n.name = pbString(g);
