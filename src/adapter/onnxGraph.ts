@@ -322,6 +322,8 @@ export function renameNodeIo(
 export interface OnnxEdit {
   /** Node index → its replacement (e.g. from `renameNodeIo`). */
   replaceNodes?: Map<number, PbWriter>;
+  /** Nodes inserted before the first node (e.g. shared preparation of a new graph input). */
+  prepend?: PbWriter[];
   /** Node index → nodes inserted right after it, in order. */
   insertAfter?: Map<number, PbWriter[]>;
   initializers?: PbWriter[];
@@ -345,6 +347,7 @@ export function writeOnnxChunks(model: OnnxModel, edit: OnnxEdit = {}): PbWriter
   const newInputs = edit.inputs ?? [];
   model.graphFields.forEach((f, i) => {
     if (f.field === GRAPH.node) {
+      if (nodeIndex === 0) for (const extra of edit.prepend ?? []) graph.message(GRAPH.node, extra);
       const replacement = edit.replaceNodes?.get(nodeIndex);
       if (replacement) graph.message(GRAPH.node, replacement);
       else graph.raw(f.raw);

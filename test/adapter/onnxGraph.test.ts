@@ -14,31 +14,13 @@ import { float16ToFloat32 } from '../../scripts/demoModel/zoo/float16.ts';
 import { readOnnxGraphSummary } from '../../scripts/demoModel/onnxModelReader.ts';
 import { readOnnxNames } from '../zoo/onnxNames.ts';
 import { ensureZoo, zooLayouts } from './zooLayouts.ts';
+import { zooFeeds } from './ortFeeds.ts';
 
 beforeAll(async () => {
   await ensureZoo();
 }, 120_000);
 
 const LAYOUTS = zooLayouts();
-
-/** Feeds for one 5-token row with an empty KV cache, in the model's float type. */
-function feeds(model: ReturnType<typeof readOnnxModel>): Record<string, ort.Tensor> {
-  const ids = [1n, 17n, 42n, 7n, 99n];
-  const f: Record<string, ort.Tensor> = {};
-  for (const v of model.inputs) {
-    if (v.name === 'input_ids') f[v.name] = new ort.Tensor('int64', BigInt64Array.from(ids), [1, ids.length]);
-    else if (v.name === 'attention_mask')
-      f[v.name] = new ort.Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, ids.length]);
-    else if (v.name === 'position_ids')
-      f[v.name] = new ort.Tensor('int64', BigInt64Array.from(ids.map((_, i) => BigInt(i))), [1, ids.length]);
-    else if (v.name.startsWith('past_key_values.')) {
-      const dims = v.shape.map((d, i) => (i === 0 ? 1 : typeof d === 'number' ? d : 0));
-      const type = v.elemType === ONNX_DTYPE.float16 ? 'float16' : 'float32';
-      f[v.name] = new ort.Tensor(type, type === 'float16' ? new Uint16Array(0) : new Float32Array(0), dims);
-    }
-  }
-  return f;
-}
 
 describe('readOnnxModel / writeOnnxModel', () => {
   it.each(LAYOUTS.map((l) => [l.label, l] as const))(
@@ -146,7 +128,7 @@ describe('readOnnxModel / writeOnnxModel', () => {
       expect(re.opsets.get('')).toBe(model.opsets.get('')); // an imported domain is left alone
 
       // Inserting nothing but a zero: onnxruntime's logits must be bit-identical.
-      const f = feeds(model);
+      const f = zooFeeds(model, [[1, 17, 42, 7, 99]]);
       const base = await ort.InferenceSession.create(bytes);
       const edit = await ort.InferenceSession.create(edited);
       const a = (await base.run(f)).logits!.data as Float32Array | Uint16Array;
