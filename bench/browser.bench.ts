@@ -209,34 +209,67 @@ export async function browserBench(device: BrowserDevice, quick: boolean): Promi
   }
 }
 
+/** The browser's descendant processes (Linux /proc), with each one's parent. */
+function descendants(browser: Browser): number[] {
+  const root = (browser as unknown as { process?: () => { pid?: number } | null }).process?.()?.pid;
+  if (root === undefined) return [];
+  const parent = new Map<number, number>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      // Fields after the parenthesised command: state, ppid, …
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // The process ended while we listed it.
+    }
+  }
+  const descends = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+    return false;
+  };
+  return [...parent.keys()].filter(descends);
+}
+
+/**
+ * CPU ms (user + system) used so far by the browser's renderer processes, where the page's worker and
+ * its wasm threads run; NaN where /proc cannot be read.
+ */
+function rendererCpuMs(browser: Browser): number {
+  try {
+    let ticks = 0;
+    for (const pid of descendants(browser)) {
+      try {
+        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command.
+        ticks += Number(f[11]) + Number(f[12]);
+      } catch {
+        // Gone.
+      }
+    }
+    // USER_HZ is 100 on every Linux Node runs on.
+    return ticks * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /**
  * Peak resident memory (VmHWM) of the browser's largest child process, MB: the renderer that hosts the
  * page and its worker, wasm heap included. Linux only (reads /proc); null elsewhere.
  */
 function peakChildRssMb(browser: Browser): number | null {
-  const root = (browser as unknown as { process?: () => { pid?: number } | null }).process?.()?.pid;
-  if (root === undefined) return null;
   try {
-    const parent = new Map<number, number>();
-    for (const d of readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue;
-      try {
-        // Fields after the parenthesised command: state, ppid, …
-        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-        parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      } catch {
-        // The process ended while we listed it.
-      }
-    }
-    const descends = (pid: number): boolean => {
-      for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
-      return false;
-    };
     let peak: number | null = null;
-    for (const pid of parent.keys()) {
-      if (!descends(pid)) continue;
-      const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m !== null) peak = Math.max(peak ?? 0, Number(m[1]) / 1024);
+    for (const pid of descendants(browser)) {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+        if (m !== null) peak = Math.max(peak ?? 0, Number(m[1]) / 1024);
+      } catch {
+        // Gone.
+      }
     }
     return peak;
   } catch {
@@ -269,6 +302,7 @@ export async function browserScaleBench(
     page.on('console', (m) => {
       if (m.text().startsWith('[scale] ')) log(m.text().slice('[scale] '.length));
     });
+    await page.exposeFunction('benchRendererCpuMs', () => rendererCpuMs(browser));
     await page.goto(preview.url);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
     const model = scaleModelInfo(modelDir, dtype);

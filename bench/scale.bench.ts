@@ -107,6 +107,10 @@ export async function scaleBench(opts: ScaleBenchOptions): Promise<ScaleDeviceRe
           { device: opts.device, dtype: opts.dtype, warmup: false },
         ),
       memory: async () => nodeMemory(),
+      cpuMs: () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      },
       log,
     },
   );

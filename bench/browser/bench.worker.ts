@@ -102,7 +102,7 @@ const api: BenchWorkerApi = {
     }
   },
 
-  async scale(req, origin, log, memory) {
+  async scale(req, origin, log, memory, cpuMs) {
     // The 135M pair replaces the demo pair in this worker: one wasm heap holds both sessions.
     await backend?.dispose();
     backend = null;
@@ -126,6 +126,7 @@ const api: BenchWorkerApi = {
             { device: req.device, dtype: req.dtype, warmup: false, ortBaseUrl: `${origin}/ort/` },
           ),
         memory,
+        cpuMs,
         log,
       },
     );

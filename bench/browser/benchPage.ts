@@ -88,6 +88,10 @@ const bench = {
       location.origin,
       Comlink.proxy((line: string) => console.log(`[scale] ${line}`)),
       Comlink.proxy(pageMemory),
+      // Exposed by the Node driver: CPU ms of Chromium's renderer processes, from /proc.
+      Comlink.proxy(() =>
+        (window as unknown as { benchRendererCpuMs: () => Promise<number> }).benchRendererCpuMs(),
+      ),
     ),
 
   /** The app's export path (stored run → JSONL chunks → Blob → download), on the page's main thread. */

@@ -50,6 +50,7 @@ export interface ScaleWorkerApi {
     origin: string,
     log: (line: string) => void,
     memory: () => Promise<MemorySample>,
+    cpuMs: () => Promise<number>,
   ): Promise<ScaleDeviceResults>;
 }
 

@@ -130,8 +130,23 @@ export interface ScaleDeviceResults {
   overhead: ScaleOverhead;
   scaling: ScaleScaling;
   memory: ScaleMemory;
+  /**
+   * The same suite runs in CPU time (process user + system, ORT's threads included) where the
+   * platform reports it: far less sensitive than wall time to other work on a shared machine.
+   */
+  cpu?: ScaleCpu | null;
   /** What this device's run could not measure, or measured with a caveat. */
   notes: string[];
+}
+
+export interface ScaleCpu {
+  /** CPU ms of the deltascope suite (value) against the naive loop's (baseline), same paired runs. */
+  suiteCpuMs: Compared;
+  /** naive CPU ms / deltascope CPU ms, per pair. */
+  speedup: Summary;
+  /** Batch scaling in prompts per CPU-second, per batch size (same passes as the wall-time curve). */
+  scalingPromptsPerCpuS: { batch: number; promptsPerCpuS: Summary }[];
+  note: string;
 }
 
 export interface ScaleModelInfo {

@@ -46,7 +46,8 @@ export function renderScaleMarkdown(
         'load s',
         'first pass ms (base/ft)',
         'warm pass ms',
-        'suite vs naive',
+        'suite vs naive (wall)',
+        'suite vs naive (CPU time)',
         'own work',
         'peak RSS MB',
         'peak logits MB',
@@ -58,6 +59,7 @@ export function renderScaleMarkdown(
         d.firstPassMs.map((x) => num(x)).join(' / '),
         sum(d.warmPassMs),
         times(d.suite.speedup),
+        d.cpu === undefined || d.cpu === null ? '—' : times(d.cpu.speedup),
         pct(d.overhead.ownPct),
         d.memory.peakRssMb === null
           ? d.memory.uaMemoryMb === null
@@ -110,6 +112,11 @@ export function renderScaleMarkdown(
     );
   }
   if (measured.length > 0) L.push(`- ${measured[0]!.overhead.note}`);
+  const withCpu = measured.filter((d) => d.cpu !== undefined && d.cpu !== null);
+  for (const d of withCpu)
+    L.push(
+      `- ${d.device}, CPU time: deltascope ${sum(d.cpu!.suiteCpuMs.value, 'ms')}, naive ${sum(d.cpu!.suiteCpuMs.baseline, 'ms')}. ${d.cpu!.note}`,
+    );
   L.push('');
 
   L.push(`${hh} Batch scaling, load and memory`);
@@ -125,8 +132,17 @@ export function renderScaleMarkdown(
       L.push('');
       L.push(
         ...table(
-          ['batch', 'prompts/s', 'tokens/s', 'vs batch 1'],
-          s.points.map((p) => [String(p.batch), sum(p.promptsPerS), sum(p.tokensPerS), times(p.vsBatch1)]),
+          ['batch', 'prompts/s', 'tokens/s', 'vs batch 1', 'prompts per CPU-second'],
+          s.points.map((p) => {
+            const c = d.cpu?.scalingPromptsPerCpuS.find((q) => q.batch === p.batch)?.promptsPerCpuS;
+            return [
+              String(p.batch),
+              sum(p.promptsPerS),
+              sum(p.tokensPerS),
+              times(p.vsBatch1),
+              c === undefined || c.n === 0 ? '—' : sum(c),
+            ];
+          }),
         ),
       );
     }

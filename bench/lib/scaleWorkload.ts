@@ -14,6 +14,7 @@ import {
 import { OrtClock } from './ortClock.ts';
 import {
   compared,
+  type ScaleCpu,
   type ScaleDeviceResults,
   type ScaleMemory,
   type ScaleModelInfo,
@@ -88,6 +89,8 @@ export interface ScaleHooks {
   memory(): Promise<MemorySample>;
   log(line: string): void;
   now?: () => number;
+  /** CPU ms used so far by the process running the model (absent where it cannot be read). */
+  cpuMs?: () => Promise<number> | number;
 }
 
 export interface ScaleRunOptions {
@@ -210,10 +213,10 @@ export async function measureScale(opts: ScaleRunOptions, hooks: ScaleHooks): Pr
       `first pass ${firstPassMs.map((m) => m.toFixed(0)).join('/')} ms, warm ${summarize(warm).median.toFixed(0)} ms`,
     );
 
-    const { suite, overhead, scaling } =
+    const { suite, overhead, scaling, cpu } =
       plan.perProbe === 0
         ? unmeasured(label, plan.skipReason ?? 'not measured on this device.')
-        : await measureSuiteAndScaling(backend, pair, clock, opts, now, log);
+        : await measureSuiteAndScaling(backend, pair, clock, opts, now, log, hooks.cpuMs);
     const end = await hooks.memory();
     const runnerPeak = runnerHeldLogits(backend);
     const memory: ScaleMemory = {
@@ -238,6 +241,7 @@ export async function measureScale(opts: ScaleRunOptions, hooks: ScaleHooks): Pr
       overhead,
       scaling,
       memory,
+      cpu,
       notes: [...(opts.notes ?? [])],
     };
   } finally {
@@ -260,8 +264,10 @@ async function measureSuiteAndScaling(
   opts: ScaleRunOptions,
   now: () => number,
   log: (s: string) => void,
-): Promise<{ suite: SuiteResults; overhead: ScaleOverhead; scaling: ScaleScaling }> {
+  cpuMs?: () => Promise<number> | number,
+): Promise<{ suite: SuiteResults; overhead: ScaleOverhead; scaling: ScaleScaling; cpu: ScaleCpu | null }> {
   const { plan, label } = opts;
+  const cpuNow = async () => (cpuMs === undefined ? Number.NaN : await cpuMs());
   // Suite against the naive loop, paired repeats in alternating order, ORT time clocked per run.
   const probes = suitePrompts(plan.perProbe);
   const shape = suiteShape(probes);
@@ -270,10 +276,13 @@ async function measureSuiteAndScaling(
   const ortOurs: number[] = [];
   const ortNaive: number[] = [];
   let sessionRuns = 0;
-  const clocked = async (fn: () => Promise<SuiteRun>): Promise<[SuiteRun, number, number]> => {
+  const cpuOurs: number[] = [];
+  const cpuNaive: number[] = [];
+  const clocked = async (fn: () => Promise<SuiteRun>): Promise<[SuiteRun, number, number, number]> => {
     clock.reset();
+    const c0 = await cpuNow();
     const r = await fn();
-    return [r, clock.busyMs, clock.runs];
+    return [r, clock.busyMs, clock.runs, (await cpuNow()) - c0];
   };
   const oursOnce = () => clocked(() => runDeltascopeSuite(backend, probes, now));
   const naiveOnce = () => clocked(() => runNaiveTransformersSuite(pair, probes, now));
@@ -290,8 +299,10 @@ async function measureSuiteAndScaling(
     sessionRuns = o[2];
     naive.push(n[0]);
     ortNaive.push(n[1]);
+    cpuOurs.push(o[3]);
+    cpuNaive.push(n[3]);
     log(
-      `suite ${o[0].wallMs.toFixed(0)} ms (ORT ${o[1].toFixed(0)}) vs naive ${n[0].wallMs.toFixed(0)} ms (ORT ${n[1].toFixed(0)})`,
+      `suite ${o[0].wallMs.toFixed(0)} ms (ORT ${o[1].toFixed(0)}, CPU ${o[3].toFixed(0)}) vs naive ${n[0].wallMs.toFixed(0)} ms (ORT ${n[1].toFixed(0)}, CPU ${n[3].toFixed(0)})`,
     );
   }
   const suite = suiteResults(
@@ -311,17 +322,29 @@ async function measureSuiteAndScaling(
     note: 'ORT time is the union of intervals spent inside the loaded sessions’ `run` (wrapped for the bench); own work is everything else in the suite’s wall time: tokenizing, padding and tensor building, copying logits out, log-softmax and sorting 49k entries per row, divergences, cache, stats. No trace sink is attached (tracing overhead is measured on the demo pair).',
   };
 
-  const scaling = await measureScaling(pair.base.runner, plan, now, log);
-  return { suite, overhead, scaling };
+  const { scaling, perCpuS } = await measureScaling(pair.base.runner, plan, now, log, cpuNow);
+  const oc = summarize(cpuOurs);
+  const nc = summarize(cpuNaive);
+  const cpu: ScaleCpu | null =
+    cpuMs === undefined
+      ? null
+      : {
+          suiteCpuMs: compared(oc, nc, ratio(oc, nc)),
+          speedup: summarize(cpuNaive.map((n, i) => n / cpuOurs[i]!)),
+          scalingPromptsPerCpuS: perCpuS,
+          note: 'CPU time of the process running the model (user + system, ORT’s threads included), read around each run of the same paired repeats.',
+        };
+  return { suite, overhead, scaling, cpu };
 }
 
 /** What a skipped suite leaves: empty summaries (n = 0), which reports print as "not measured". */
 function unmeasured(
   label: string,
   reason: string,
-): { suite: SuiteResults; overhead: ScaleOverhead; scaling: ScaleScaling } {
+): { suite: SuiteResults; overhead: ScaleOverhead; scaling: ScaleScaling; cpu: null } {
   const none = summarize([]);
   return {
+    cpu: null,
     suite: {
       device: label,
       probes: 0,
@@ -352,19 +375,25 @@ async function measureScaling(
   plan: ScalePlan,
   now: () => number,
   log: (s: string) => void,
-): Promise<ScaleScaling> {
+  cpuNow: () => Promise<number>,
+): Promise<{ scaling: ScaleScaling; perCpuS: ScaleCpu['scalingPromptsPerCpuS'] }> {
   // Prompts beyond the suite's, so no row repeats what the suite just ran.
   const rows = Array.from({ length: plan.scalePrompts }, (_, i) =>
     runner.encode(freshPrompt(1000 + i), true),
   );
   const tokens = rows.reduce((n, r) => n + r.length, 0);
+  const cpu = new Map<number, number[]>(plan.batchSizes.map((b) => [b, []]));
   const pass = async (batch: number): Promise<number> => {
+    const c0 = await cpuNow();
     const t0 = now();
     for (let i = 0; i < rows.length; i += batch) await runner.forward(rows.slice(i, i + batch), 'last');
-    return now() - t0;
+    const ms = now() - t0;
+    cpu.get(batch)?.push((await cpuNow()) - c0);
+    return ms;
   };
   const largest = plan.batchSizes[plan.batchSizes.length - 1]!;
   await pass(largest);
+  cpu.get(largest)!.length = 0;
   const ms = new Map<number, number[]>(plan.batchSizes.map((b) => [b, []]));
   for (let r = 0; r < plan.scaleRepeats; r++) for (const b of plan.batchSizes) ms.get(b)!.push(await pass(b));
   const per = (b: number, n: number) => summarize(ms.get(b)!.map((m) => (n * 1000) / m));
@@ -374,11 +403,16 @@ async function measureScaling(
     return { batch, promptsPerS: p, tokensPerS: per(batch, tokens), vsBatch1: ratio(p, b1) };
   });
   log(`scaling ${points.map((p) => `${p.batch}:${p.promptsPerS.median.toFixed(1)}`).join(' ')} prompts/s`);
-  return {
+  const perCpuS = plan.batchSizes.map((batch) => ({
+    batch,
+    promptsPerCpuS: summarize(cpu.get(batch)!.map((c) => (rows.length * 1000) / c)),
+  }));
+  const scaling: ScaleScaling = {
     prompts: rows.length,
     tokens,
     points,
     flattensAt: flattensAt(points.map((p) => ({ batch: p.batch, median: p.promptsPerS.median }))),
-    note: `base view, deltascope's runner (left-padded batches, next-token logits); ${plan.scaleRepeats} repeat(s) per batch size, sizes interleaved, after one unmeasured pass at batch ${largest}.`,
+    note: `base view, deltascope's runner (padded batches, next-token logits); ${plan.scaleRepeats} repeat(s) per batch size, sizes interleaved, after one unmeasured pass at batch ${largest}.`,
   };
+  return { scaling, perCpuS };
 }
