@@ -1,0 +1,86 @@
+/**
+ * Runtime LoRA, from files to a rewritten base graph: `adapter_config.json` + `adapter_model.safetensors`
+ * + the base's ONNX bytes (and its config.json for fused projections) → one ONNX model that computes
+ * base (λ = 0), ft (λ = 1) and `scaled_λ` from the graph input `lora_scale`.
+ *
+ * Not wired into `openPair` yet: the caller (a later step) opens the rewritten bytes as the single
+ * session of both views and feeds `lora_scale` per row.
+ */
+import { parseAdapterConfig, type LoraConfig } from './adapterConfig.ts';
+import { loraModules, type LoraModule } from './adapterWeights.ts';
+import { rewriteWithLora, type LoraBranch, type LoraRewriteOptions } from './loraRewrite.ts';
+import { mapModules, type ModuleTarget, type ProjectionDims } from './moduleMap.ts';
+import { readOnnxModel } from './onnxGraph.ts';
+import { decodeSafetensors } from './safetensors.ts';
+
+export * from './adapterConfig.ts';
+export * from './adapterWeights.ts';
+export * from './loraRewrite.ts';
+export * from './moduleMap.ts';
+export * from './onnxGraph.ts';
+export * from './safetensors.ts';
+
+export interface AdapterFiles {
+  /** `adapter_config.json`, JSON-parsed. */
+  config: unknown;
+  /** `adapter_model.safetensors`. */
+  safetensors: Uint8Array;
+  /** How errors name the files (default: the bare file names). */
+  configLabel?: string;
+  safetensorsLabel?: string;
+}
+
+export interface LoraBaseModel {
+  /** The rewritten ONNX model. */
+  bytes: Uint8Array;
+  scaleInput: string;
+  config: LoraConfig;
+  modules: LoraModule[];
+  targets: ModuleTarget[];
+  branches: LoraBranch[];
+}
+
+/**
+ * The sizes a fused projection is split by, from a transformers `config.json` (null when it lacks
+ * them; then only unfused projections can be adapted).
+ */
+export function projectionDims(configJson: unknown): ProjectionDims | null {
+  const c = (configJson ?? {}) as Record<string, unknown>;
+  const num = (k: string): number | null => (typeof c[k] === 'number' ? (c[k] as number) : null);
+  const numHeads = num('num_attention_heads');
+  const hidden = num('hidden_size');
+  const intermediateSize = num('intermediate_size');
+  if (numHeads === null || hidden === null || intermediateSize === null) return null;
+  return {
+    numHeads,
+    numKvHeads: num('num_key_value_heads') ?? numHeads,
+    headDim: num('head_dim') ?? hidden / numHeads,
+    intermediateSize,
+  };
+}
+
+/**
+ * Validates the adapter against itself and the base, and rewrites the base. Every refusal is a
+ * `DeltascopeError` naming its file and the problem; nothing is returned half-done.
+ */
+export function rewriteBaseWithAdapter(
+  baseOnnx: Uint8Array,
+  adapter: AdapterFiles,
+  dims: ProjectionDims | null,
+  opts: LoraRewriteOptions & { baseLabel?: string } = {},
+): LoraBaseModel {
+  const config = parseAdapterConfig(adapter.config, adapter.configLabel);
+  const { tensors } = decodeSafetensors(adapter.safetensors, adapter.safetensorsLabel);
+  const modules = loraModules(config, tensors, adapter.safetensorsLabel);
+  const model = readOnnxModel(baseOnnx, opts.baseLabel);
+  const targets = mapModules(model, modules, dims, opts.baseLabel);
+  const rw = rewriteWithLora(model, targets, modules, opts);
+  return {
+    bytes: rw.model.finish(),
+    scaleInput: rw.scaleInput,
+    config,
+    modules,
+    targets,
+    branches: rw.branches,
+  };
+}
