@@ -17,6 +17,7 @@ export * from './adapterConfig.ts';
 export * from './adapterWeights.ts';
 export * from './loraRewrite.ts';
 export * from './moduleMap.ts';
+export * from './nullAdapter.ts';
 export * from './onnxGraph.ts';
 export * from './safetensors.ts';
 

@@ -158,6 +158,47 @@ export function branchWeights(
   };
 }
 
+/** The targets grouped per projection node, in graph order, each with its modules' weights. */
+function nodeGroups(
+  targets: readonly ModuleTarget[],
+  modules: readonly LoraModule[],
+): {
+  index: number;
+  group: ModuleTarget[];
+  parts: { module: LoraModule; columns: ModuleTarget['columns'] }[];
+}[] {
+  const byKey = new Map(modules.map((m) => [m.key, m]));
+  const perNode = new Map<number, ModuleTarget[]>();
+  for (const t of targets)
+    perNode.set(t.projection.node.index, [...(perNode.get(t.projection.node.index) ?? []), t]);
+  return [...perNode]
+    .sort((x, y) => x[0] - y[0])
+    .map(([index, group]) => ({
+      index,
+      group,
+      parts: group.map((t) => {
+        const m = byKey.get(t.module);
+        if (!m) throw new DeltascopeError('internal', `no LoRA weights for mapped module ${t.module}`);
+        return { module: m, columns: t.columns };
+      }),
+    }));
+}
+
+/**
+ * The branch tensors for `modules` on the same targets, in the order of `rewriteWithLora`'s
+ * branches: what to feed a model rewritten with `weights: 'inputs'` to run another adapter of the
+ * same structure (a null view) without a new session.
+ */
+export function loraBranchWeights(
+  targets: readonly ModuleTarget[],
+  modules: readonly LoraModule[],
+): BranchWeights[] {
+  return nodeGroups(targets, modules).map(({ group, parts }) => {
+    const p = group[0]!.projection;
+    return branchWeights(p.node.name, p.inFeatures, p.outFeatures, parts);
+  });
+}
+
 /**
  * Rewrites `model` with a LoRA branch beside every target (`mapModules`' answer for `modules`,
  * `loraModules`' answer). The model's own nodes, initializers and inputs are kept byte for byte,
@@ -169,10 +210,6 @@ export function rewriteWithLora(
   modules: readonly LoraModule[],
   opts: LoraRewriteOptions = {},
 ): LoraRewrite {
-  const byKey = new Map(modules.map((m) => [m.key, m]));
-  const perNode = new Map<number, ModuleTarget[]>();
-  for (const t of targets)
-    perNode.set(t.projection.node.index, [...(perNode.get(t.projection.node.index) ?? []), t]);
   if (model.inputs.some((v) => v.name === LORA_SCALE_INPUT))
     throw new DeltascopeError(
       'model-load/unsupported',
@@ -195,16 +232,11 @@ export function rewriteWithLora(
   const scaleRowsHalf = `${LORA_SCALE_INPUT}/rows_f16`;
   let needHalf = false;
 
-  for (const [index, group] of [...perNode].sort((x, y) => x[0] - y[0])) {
+  for (const { index, group, parts } of nodeGroups(targets, modules)) {
     const projection = group[0]!.projection;
     const node = projection.node;
     const dtype = projectionDtype(model, group[0]!);
     needHalf ||= dtype === 'float16';
-    const parts = group.map((t) => {
-      const m = byKey.get(t.module);
-      if (!m) throw new DeltascopeError('internal', `no LoRA weights for mapped module ${t.module}`);
-      return { module: m, columns: t.columns };
-    });
     const w = branchWeights(node.name, projection.inFeatures, projection.outFeatures, parts);
     const elem = ONNX_DTYPE[dtype];
     if (opts.weights === 'inputs') {
