@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { PEFT_PREFIX, type LoraModule } from '../../src/adapter/adapterWeights.ts';
+import type { LoraModule } from '../../src/adapter/adapterWeights.ts';
 import { loraScale } from '../../src/adapter/adapterConfig.ts';
 import { rewriteWithLora, LORA_SCALE_INPUT } from '../../src/adapter/loraRewrite.ts';
 import { mapModules } from '../../src/adapter/moduleMap.ts';
