@@ -332,7 +332,7 @@ function routeWebGpuSessions(web: OrtModuleLike): void {
   const serial = <T>(work: () => Promise<T>): Promise<T> => {
     const next = chain.then(work, work);
     chain = next.catch(() => {});
-    return next;
+    return keepLoopBusy(next);
   };
   session.create = (...args: unknown[]) => {
     const [model, options] = args;
@@ -351,6 +351,29 @@ function routeWebGpuSessions(web: OrtModuleLike): void {
   };
   session[MARK] = true;
   exposeWebGpuDevice(node, web);
+}
+
+let inFlight = 0;
+let keepAlive: ReturnType<typeof setInterval> | null = null;
+
+/**
+ * Holds a timer while onnxruntime-web work is in flight. V8 compiles the 27 MB wasm's hot code
+ * again, optimised, on background threads for a minute or more; whenever Node's event loop finds
+ * nothing to wait for (as between two awaited steps of ORT or Dawn, whose completions come as
+ * V8 tasks, not loop events), it blocks until all those background jobs are done. Measured: the
+ * demo pair's load 70-140 s without this, 5-11 s with it, on two loaded cores. The timer does
+ * nothing but keep the loop waiting, so promises keep resolving while V8 compiles.
+ */
+function keepLoopBusy<T>(work: Promise<T>): Promise<T> {
+  if (inFlight++ === 0) keepAlive = setInterval(() => {}, 1000);
+  const done = () => {
+    if (--inFlight === 0 && keepAlive !== null) {
+      clearInterval(keepAlive);
+      keepAlive = null;
+    }
+  };
+  work.then(done, done);
+  return work;
 }
 
 /**
