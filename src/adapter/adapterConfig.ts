@@ -109,8 +109,8 @@ export interface LoraConfig {
   excludeModules: { kind: 'none' } | { kind: 'list'; names: string[] } | { kind: 'regex'; pattern: Pattern };
   /** Layer indices the list form of `target_modules` is limited to; null: every layer. */
   layersToTransform: number[] | null;
-  /** Names of the layer container (`layers`, `h`…); null: any `<name>.<index>.` segment. */
-  layersPattern: string[] | null;
+  /** `.*\.<layers_pattern>\.(\d+)\.` per name of the layer container (`layers`, `h`…); null: any `<name>.<index>.` segment. */
+  layersPattern: Pattern[] | null;
   /** In the file's key order: PEFT takes the first key that matches. */
   rankPattern: [Pattern, number][];
   alphaPattern: [Pattern, number][];
@@ -147,7 +147,8 @@ function invalid(input: string, field: string, problem: string): never {
 function compile(input: string, field: string, source: string, wrap: (s: string) => string): Pattern {
   const js = source.replaceAll('(?P<', '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
   try {
-    return { source, regex: new RegExp(wrap(js), 'u') };
+    // No 'u' flag: Python accepts identity escapes such as `\-` that unicode mode rejects.
+    return { source, regex: new RegExp(wrap(js)) };
   } catch (e) {
     return invalid(
       input,
@@ -273,6 +274,9 @@ export function parseAdapterConfig(json: unknown, input = ADAPTER_CONFIG_FILE): 
         : lp.length
           ? lp
           : null;
+  // As PEFT builds it: the pattern spliced in without a group, and the layer index read as group 1.
+  const layersPatternRes =
+    layersPattern?.map((p) => compile(input, 'layers_pattern', p, (s) => `^.*\\.${s}\\.(\\d+)\\.`)) ?? null;
 
   const patterns = (field: string, rec: Record<string, number> | null | undefined): [Pattern, number][] =>
     Object.entries(rec ?? {}).map(([key, v]) => [
@@ -287,7 +291,7 @@ export function parseAdapterConfig(json: unknown, input = ADAPTER_CONFIG_FILE): 
     targetModules,
     excludeModules,
     layersToTransform,
-    layersPattern,
+    layersPattern: layersPatternRes,
     rankPattern: patterns('rank_pattern', c.rank_pattern),
     alphaPattern: patterns('alpha_pattern', c.alpha_pattern),
     baseModel: typeof c.base_model_name_or_path === 'string' ? c.base_model_name_or_path : null,
@@ -316,11 +320,11 @@ export function isTargeted(config: LoraConfig, key: string, isOutputHead = key =
   if (config.layersToTransform === null) return true;
   let index: number | null = null;
   if (config.layersPattern === null) {
-    const m = /^.*\.[^.]*\.(\d+)\./su.exec(key);
+    const m = /^.*\.[^.]*\.(\d+)\./.exec(key);
     if (m) index = Number(m[1]);
   } else {
     for (const p of config.layersPattern) {
-      const m = new RegExp(`^.*\\.${p}\\.(\\d+)\\.`, 'su').exec(key);
+      const m = p.regex.exec(key);
       if (m) {
         index = Number(m[1]);
         break;

@@ -246,6 +246,17 @@ describe('parseAdapterConfig', () => {
       'rank_pattern["["]',
     );
     refusal(() => parseAdapterConfig([1]), 'model-load/invalid-file', 'the file');
+    refusal(
+      () => parseAdapterConfig(cfg({ layers_to_transform: [0], layers_pattern: 'layers(' })),
+      'model-load/invalid-file',
+      'layers_pattern',
+    );
+    // Python's identity escapes (`\-`, `\_`) are fine: the pattern is compiled without unicode mode.
+    const escaped = parseAdapterConfig(cfg({ target_modules: '.*\\.self\\_attn\\.(q|v)\\_proj' }));
+    expect(targeted(escaped, LLAMA_KEYS(1))).toEqual([
+      'model.layers.0.self_attn.q_proj',
+      'model.layers.0.self_attn.v_proj',
+    ]);
   });
 });
 
