@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
-import type { Browser, Page } from 'playwright';
+import type { Page } from 'playwright';
 import type { BenchPage, ExportRun } from './browser/benchPage.ts';
 import type { BrowserDevice, TracedRun } from './browser/benchWorkerApi.ts';
 import { DEVICE_LABEL, benchPort, launchChromium, startPreview } from './lib/chromium.ts';
@@ -209,10 +209,11 @@ export async function browserBench(device: BrowserDevice, quick: boolean): Promi
   }
 }
 
-/** The browser's descendant processes (Linux /proc), with each one's parent. */
-function descendants(browser: Browser): number[] {
-  const root = (browser as unknown as { process?: () => { pid?: number } | null }).process?.()?.pid;
-  if (root === undefined) return [];
+/**
+ * Chromium's renderer processes started by this Node process (Playwright launches the browser as our
+ * child), from Linux /proc: where the page, its worker and the wasm threads run.
+ */
+function rendererPids(): number[] {
   const parent = new Map<number, number>();
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
@@ -224,23 +225,30 @@ function descendants(browser: Browser): number[] {
       // The process ended while we listed it.
     }
   }
-  const descends = (pid: number): boolean => {
-    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p)) if (p === root) return true;
+  const ours = (pid: number): boolean => {
+    for (let p = parent.get(pid); p !== undefined && p > 1; p = parent.get(p))
+      if (p === process.pid) return true;
     return false;
   };
-  return [...parent.keys()].filter(descends);
+  return [...parent.keys()].filter((pid) => {
+    if (!ours(pid)) return false;
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer');
+    } catch {
+      return false;
+    }
+  });
 }
 
 /**
  * CPU ms (user + system) used so far by the browser's renderer processes, where the page's worker and
  * its wasm threads run; NaN where /proc cannot be read.
  */
-function rendererCpuMs(browser: Browser): number {
+function rendererCpuMs(): number {
   try {
     let ticks = 0;
-    for (const pid of descendants(browser)) {
+    for (const pid of rendererPids()) {
       try {
-        if (!readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         // utime and stime are fields 14 and 15 of stat, i.e. 11 and 12 after the command.
@@ -257,13 +265,13 @@ function rendererCpuMs(browser: Browser): number {
 }
 
 /**
- * Peak resident memory (VmHWM) of the browser's largest child process, MB: the renderer that hosts the
- * page and its worker, wasm heap included. Linux only (reads /proc); null elsewhere.
+ * Peak resident memory (VmHWM) of the largest renderer, MB: the page and its worker, wasm heap
+ * included. Linux only (reads /proc); null elsewhere.
  */
-function peakChildRssMb(browser: Browser): number | null {
+function peakRendererRssMb(): number | null {
   try {
     let peak: number | null = null;
-    for (const pid of descendants(browser)) {
+    for (const pid of rendererPids()) {
       try {
         const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
         if (m !== null) peak = Math.max(peak ?? 0, Number(m[1]) / 1024);
@@ -302,7 +310,7 @@ export async function browserScaleBench(
     page.on('console', (m) => {
       if (m.text().startsWith('[scale] ')) log(m.text().slice('[scale] '.length));
     });
-    await page.exposeFunction('benchRendererCpuMs', () => rendererCpuMs(browser));
+    await page.exposeFunction('benchRendererCpuMs', () => rendererCpuMs());
     await page.goto(preview.url);
     await page.waitForFunction(() => document.body.dataset.ready === 'true');
     const model = scaleModelInfo(modelDir, dtype);
@@ -328,9 +336,9 @@ export async function browserScaleBench(
       notes,
     };
     const r = await page.evaluate((q) => (window as unknown as W).bench.scale(q), req);
-    r.memory.peakRssMb = peakChildRssMb(browser);
+    r.memory.peakRssMb = peakRendererRssMb();
     r.memory.note +=
-      ' In Chromium, peak RSS is the VmHWM of the browser’s largest process (the renderer with the page’s worker and its wasm heap).';
+      ' In Chromium, peak RSS is the VmHWM of the largest renderer process (the page, its worker and the wasm heap).';
     return r;
   } finally {
     await browser.close();

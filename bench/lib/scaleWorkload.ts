@@ -325,8 +325,10 @@ async function measureSuiteAndScaling(
   const { scaling, perCpuS } = await measureScaling(pair.base.runner, plan, now, log, cpuNow);
   const oc = summarize(cpuOurs);
   const nc = summarize(cpuNaive);
+  // A reader that saw no CPU time at all (a process it could not find) gives no figure, not 0/0.
+  const cpuSeen = [...cpuOurs, ...cpuNaive].every((c) => Number.isFinite(c) && c > 0);
   const cpu: ScaleCpu | null =
-    cpuMs === undefined
+    cpuMs === undefined || !cpuSeen
       ? null
       : {
           suiteCpuMs: compared(oc, nc, ratio(oc, nc)),
