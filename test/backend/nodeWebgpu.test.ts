@@ -134,6 +134,32 @@ describe.skipIf(!RUN)('device: webgpu in Node (onnxruntime-web on Dawn)', () => 
     GPU_TEST_TIMEOUT,
   );
 
+  it(
+    'feeds its KV cache back on the GPU: a row sliced to 4 positions per run scores as one run on CPU',
+    async () => {
+      // 4 positions of logits per run: the text runs in chunks, each fed the previous chunk's
+      // present.* outputs, which stay GPU buffers (re-wrapped as onnxruntime-node Tensors).
+      const sliced = await openPair(
+        { kind: 'demo' },
+        { device: 'webgpu', warmup: false, logitsBudgetBytes: 768 * 4 * 4 },
+      );
+      try {
+        const text = 'It was a sunny day and the keeper walked to the shore, where the boats lay.';
+        const [c, g] = [await cpu.base.rollingLogprob(text), await sliced.base.rollingLogprob(text)];
+        expect(g.numTokens).toBeGreaterThan(8);
+        expect(g.logprobs.length).toBe(c.logprobs.length);
+        c.logprobs.forEach((lp, i) => expect(Math.abs(lp - g.logprobs[i]!)).toBeLessThanOrEqual(1e-3));
+        const prompt = 'It was a sunny day and the';
+        expect(await sliced.ft.generate(prompt, { maxNewTokens: 6 })).toBe(
+          await cpu.ft.generate(prompt, { maxNewTokens: 6 }),
+        );
+      } finally {
+        await sliced.dispose();
+      }
+    },
+    GPU_TEST_TIMEOUT,
+  );
+
   it('uploads from shared memory: writeBuffer takes a view of a SharedArrayBuffer (dawn.node alone refuses it)', async () => {
     const gpuApi = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
     const device = await (await gpuApi.requestAdapter())!.requestDevice();
