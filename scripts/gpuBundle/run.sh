@@ -21,7 +21,11 @@
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 
-ldcache() { { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; } | grep -F "$1 (" | head -n 1 | sed 's/.*=> //'; }
+# DSB_BUNDLED_LIBS=1 takes the packed libraries even where the system has its own (to test them).
+ldcache() {
+  if [ "${DSB_BUNDLED_LIBS:-0}" = 1 ]; then return 0; fi
+  { ldconfig -p 2>/dev/null || /sbin/ldconfig -p 2>/dev/null || true; } | grep -F "$1 (" | head -n 1 | sed 's/.*=> //'
+}
 
 lib_path=""
 add_lib() { lib_path="${lib_path:+$lib_path:}$1"; }
