@@ -1,3 +1,4 @@
+import { DeltascopeError } from '../core/errors.ts';
 import { ModelLoadError } from './errors.ts';
 import { httpModelFiles, indexPickedFiles, pickedModelFiles, type ModelFiles } from './modelFiles.ts';
 
@@ -21,16 +22,20 @@ export type ModelLocation =
   | { kind: 'custom'; files: ModelFiles; localDir?: string };
 
 /**
- * What to open. `demo` is the bundled pair; `pair` is any two locations; `fake` is the deterministic
- * fake (tests, benchmarks). The ft side may later be a base plus a PEFT adapter (runtime LoRA):
- * `{ kind: 'adapter', base, adapter }` is accepted by the type and refused by `openPair` until then.
+ * What to open. `demo` is the bundled pair (`adapter: true`: its base plus its shipped PEFT adapter,
+ * runtime LoRA); `pair` is any two locations, the ft side possibly a base plus a PEFT adapter
+ * (`{ kind: 'adapter', base, adapter }`, whose base must be the pair's base); `fake` is the
+ * deterministic fake (tests, benchmarks).
  */
 export type ModelSource =
-  | { kind: 'demo' }
+  | { kind: 'demo'; adapter?: boolean }
   | { kind: 'pair'; base: ModelLocation; ft: ModelLocation | AdapterLocation }
   | { kind: 'fake'; ftShift?: number; adapterViews?: boolean; pairId?: string };
 
-/** A base model with a PEFT LoRA adapter on top (runtime LoRA; not implemented yet). */
+/**
+ * A base model with a PEFT LoRA adapter on top (runtime LoRA): `adapter` is the folder holding
+ * `adapter_config.json` and `adapter_model.safetensors` (any location kind, a hub repo included).
+ */
 export interface AdapterLocation {
   kind: 'adapter';
   base: ModelLocation;
@@ -137,14 +142,18 @@ export function resolveLocation(loc: ModelLocation, ctx: ResolveContext): { id: 
   }
 }
 
-function demoPair(ctx: ResolveContext): PairRef {
-  const root = ctx.demoRoot;
-  if (root === undefined) {
+function demoRootOf(ctx: ResolveContext): DemoRoot {
+  if (ctx.demoRoot === undefined) {
     throw new ModelLoadError(
       'model-load/bad-source',
       'The demo pair has no location here: pass `demoRoot` (the app URL in the browser, a folder in Node).',
     );
   }
+  return ctx.demoRoot;
+}
+
+function demoPair(ctx: ResolveContext): PairRef {
+  const root = demoRootOf(ctx);
   if ('url' in root) {
     const base = new URL(`${DEMO_PAIR_PATH}/`, root.url).href;
     return {
@@ -165,19 +174,78 @@ function demoPair(ctx: ResolveContext): PairRef {
   return { ...pair, pairId: 'demo:deltascope-demo' };
 }
 
+/** A base plus PEFT adapter resolved to files: one model, every view (runtime LoRA). */
+export interface AdapterPairRef {
+  /** Identity of base + adapter (the forward cache's and the null-stats cache's key). */
+  pairId: string;
+  base: ModelRef;
+  /** The adapter folder: `adapter_config.json`, `adapter_model.safetensors`. */
+  adapter: ModelFiles;
+}
+
+/** Whether a source is a base plus a PEFT adapter (opened as one rewritten model). */
+export function isAdapterSource(source: ModelSource): boolean {
+  return (
+    (source.kind === 'demo' && source.adapter === true) ||
+    (source.kind === 'pair' && source.ft.kind === 'adapter')
+  );
+}
+
+/**
+ * Resolves a base + adapter source (`isAdapterSource`). The ft side's base must be the pair's base:
+ * one loaded model serves both views, so an adapter on another base is refused, naming both.
+ */
+export function resolveAdapterPair(
+  source: Exclude<ModelSource, { kind: 'fake' }>,
+  ctx: ResolveContext,
+): AdapterPairRef {
+  if (source.kind === 'demo') {
+    const root = demoRootOf(ctx);
+    if ('url' in root) {
+      const demo = new URL(`${DEMO_PAIR_PATH}/`, root.url).href;
+      return {
+        pairId: 'demo:deltascope-demo+adapter',
+        base: { files: httpModelFiles('demo model base', `${demo}base/`) },
+        adapter: httpModelFiles('demo adapter', `${demo}adapter/`),
+      };
+    }
+    const dir = `${root.dir.replace(/\/*$/, '')}/${DEMO_PAIR_PATH}`;
+    const base = resolveLocation({ kind: 'dir', path: `${dir}/base`, label: 'demo model base' }, ctx);
+    const adapter = resolveLocation({ kind: 'dir', path: `${dir}/adapter`, label: 'demo adapter' }, ctx);
+    return { pairId: 'demo:deltascope-demo+adapter', base: base.ref, adapter: adapter.ref.files };
+  }
+  if (source.ft.kind !== 'adapter') {
+    throw new DeltascopeError('internal', 'resolveAdapterPair: the ft side is not an adapter', {
+      input: 'ft',
+    });
+  }
+  const base = resolveLocation(source.base, ctx);
+  const ftBase = resolveLocation(source.ft.base, ctx);
+  if (ftBase.id !== base.id) {
+    throw new ModelLoadError(
+      'model-load/mismatch',
+      `The adapter's base (${describeLocation(source.ft.base)}) is not the pair's base (${describeLocation(source.base)}); ` +
+        'runtime LoRA serves both views from one base model, so open the adapter on the base it compares against.',
+      { input: 'ft.base' },
+    );
+  }
+  const adapter = resolveLocation(source.ft.adapter, ctx);
+  return { pairId: `${base.id}+adapter:${adapter.id}`, base: base.ref, adapter: adapter.ref.files };
+}
+
 /** Resolves a file-backed source (`demo` or `pair`) to the files the loader reads. */
 export function resolvePair(source: Exclude<ModelSource, { kind: 'fake' }>, ctx: ResolveContext): PairRef {
   if (source.kind === 'demo') return demoPair(ctx);
-  if (source.ft.kind === 'adapter') {
-    throw new ModelLoadError(
-      'model-load/unsupported',
-      'Runtime LoRA adapters are not supported yet: merge the adapter into the base (PEFT merge_and_unload), ' +
-        'export the merged model to ONNX, and open base and merged as a pair.',
+  const ftLoc = source.ft;
+  if (ftLoc.kind === 'adapter') {
+    throw new DeltascopeError(
+      'internal',
+      'A base + adapter source is one rewritten model, not a pair of folders: resolve it with resolveAdapterPair.',
       { input: 'adapter' },
     );
   }
   const base = resolveLocation(source.base, ctx);
-  const ft = resolveLocation(source.ft, ctx);
+  const ft = resolveLocation(ftLoc, ctx);
   return { pairId: `${base.id}|${ft.id}`, base: base.ref, ft: ft.ref };
 }
 

@@ -1,5 +1,11 @@
 import { createFakeBackend } from './fakeBackend.ts';
-import { resolvePair, type ModelSource, type ResolveContext } from './modelSource.ts';
+import {
+  isAdapterSource,
+  resolveAdapterPair,
+  resolvePair,
+  type ModelSource,
+  type ResolveContext,
+} from './modelSource.ts';
 import { loadTransformersPair, type LoadOptions } from './transformersPair.ts';
 import type { DifferentialBackend } from './types.ts';
 
@@ -30,6 +36,11 @@ export async function openPair(source: ModelSource, opts: OpenOptions = {}): Pro
   if (isNode() && (opts.readDirectory === undefined || opts.demoRoot === undefined)) {
     const { nodeResolveContext } = await import('./nodeModelFiles.ts');
     ctx = { ...nodeResolveContext(), ...definedOnly(opts) };
+  }
+  if (isAdapterSource(source)) {
+    // Runtime LoRA: base + adapter as one rewritten model (loaded on demand: it pulls in the rewriter).
+    const { loadAdapterPair } = await import('./adapterPair.ts');
+    return loadAdapterPair(resolveAdapterPair(source, ctx), opts);
   }
   return loadTransformersPair(resolvePair(source, ctx), opts);
 }

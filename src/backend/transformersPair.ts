@@ -53,9 +53,9 @@ export interface LoadOptions extends PairBackendOptions {
   onWaiting?: () => void;
 }
 
-const CANCELLED = 'Loading cancelled.';
+export const CANCELLED = 'Loading cancelled.';
 
-function configureRuntime(opts: LoadOptions): void {
+export function configureRuntime(opts: LoadOptions): void {
   env.allowLocalModels = false;
   env.allowRemoteModels = true;
   if (opts.cacheDir !== undefined) env.cacheDir = opts.cacheDir;
@@ -69,14 +69,14 @@ function configureRuntime(opts: LoadOptions): void {
   }
 }
 
-interface LoadedModel {
+export interface LoadedModel {
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
   mount: Mount | null;
 }
 
 /** Points transformers.js at one model (hub, folder on disk, or a virtual mount) and opens it. */
-async function loadOne(
+export async function loadOne(
   ref: ModelRef,
   view: 'base' | 'ft',
   device: DeviceChoice,
@@ -258,7 +258,7 @@ const WARMUP_PROMPT = 'hello';
  * `warmup` event: on WebGPU the first run compiles shaders and would otherwise inflate the first
  * real pass.
  */
-async function warmUp(
+export async function warmUp(
   backend: PairBackend,
   view: string,
   runner: TransformersRunner,

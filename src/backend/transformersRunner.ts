@@ -49,6 +49,7 @@ export class TransformersRunner implements LogitsRunner {
      * run in slices: batch × sequence × a 150k vocabulary easily passes WebGPU's 1 GiB buffer limit.
      */
     private readonly logitsBudgetBytes = DEFAULT_LOGITS_BUDGET,
+    private readonly options: TransformersRunnerOptions = {},
   ) {
     const config = model.config as unknown as { vocab_size?: number; eos_token_id?: number | number[] };
     this.vocabSize = config.vocab_size ?? 0;
@@ -322,7 +323,7 @@ export class TransformersRunner implements LogitsRunner {
         feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
       }
       if (past !== null) feeds.past_key_values = past;
-      return feeds;
+      return { ...feeds, ...this.options.extraFeeds?.(1) };
     }
     const batchRows = rows.slice(step.start, step.end);
     const batch = batchRows.length;
@@ -348,7 +349,7 @@ export class TransformersRunner implements LogitsRunner {
     if (this.lastOnly(want, batch)) {
       feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
     }
-    return feeds;
+    return { ...feeds, ...this.options.extraFeeds?.(batch) };
   }
 
   /** `num_logits_to_keep = 1` works when every row's last token sits at the final position. */
@@ -459,6 +460,7 @@ export class TransformersRunner implements LogitsRunner {
       attention_mask: attention,
       max_new_tokens: maxNewTokens,
       do_sample: false,
+      ...this.options.extraFeeds?.(1),
     } as unknown as Parameters<PreTrainedModel['generate']>[0])) as unknown as OutTensor;
     const all = Array.from(out.data as ArrayLike<bigint>, (x) => Number(x));
     return all.slice(n);
@@ -470,8 +472,19 @@ export class TransformersRunner implements LogitsRunner {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    await this.model.dispose();
+    if (this.options.sharedModel !== true) await this.model.dispose();
   }
+}
+
+/** How a runner shares its model with other views (runtime LoRA: one session, several runners). */
+export interface TransformersRunnerOptions {
+  /**
+   * Inputs added to every session run and to `generate` (whose model must list them among its
+   * `forward_params`), for a batch of `batch` rows: a LoRA view's `lora_scale` and adapter tensors.
+   */
+  extraFeeds?: (batch: number) => Record<string, unknown>;
+  /** The model belongs to someone else (who disposes it): `dispose` only marks this runner disposed. */
+  sharedModel?: boolean;
 }
 
 /** One session run's share of a batch: rows `[start, end)` whole, or one row in chunks of positions. */

@@ -84,11 +84,12 @@ function checkSupported(side: Side, m: ModelSpec): void {
       { input: `models.${side}.kind` },
     );
   }
-  if (m.adapter !== null) {
+  if (side === 'base' && m.adapter !== null) {
     throw new ModelLoadError(
       'model-load/unsupported',
-      `models.${side}.adapter (${m.adapter}): runtime LoRA adapters are not supported yet; point ${side}.base at the merged model folder.`,
-      { input: `models.${side}.adapter` },
+      `models.base.adapter (${m.adapter}): the base view is the plain base model; put the adapter on models.ft ` +
+        '(ft: {base: <the same base>, adapter: <adapter folder or hub id>}).',
+      { input: 'models.base.adapter' },
     );
   }
 }
@@ -96,8 +97,10 @@ function checkSupported(side: Side, m: ModelSpec): void {
 /**
  * Turns a spec's models into the source `openPair` opens: an existing folder (relative to the spec
  * file's folder, or absolute) loads from disk; anything else is a hub id, fetched from
- * `$DELTASCOPE_HUB_HOST` or huggingface.co. Kinds other than `hf`, runtime adapters and malformed
- * hub ids are refused here, before anything loads, with the spec field at fault.
+ * `$DELTASCOPE_HUB_HOST` or huggingface.co. `models.ft.adapter` (a PEFT adapter folder or hub id)
+ * makes ft its base plus that adapter, opened as one model (runtime LoRA). Kinds other than `hf`, an
+ * adapter on the base side and malformed hub ids are refused here, before anything loads, with the
+ * spec field at fault.
  */
 export function resolveSpecModels(
   spec: SuiteSpec,
@@ -108,7 +111,13 @@ export function resolveSpecModels(
     checkSupported(side, m);
     return modelLocation(`models.${side}.base`, m.base, specDir, env, "the spec file's folder");
   };
-  return { kind: 'pair', base: location('base', spec.models.base), ft: location('ft', spec.models.ft) };
+  const base = location('base', spec.models.base);
+  const ft = location('ft', spec.models.ft);
+  const adapter = spec.models.ft.adapter;
+  if (adapter === null) return { kind: 'pair', base, ft };
+  // sway's runtime LoRA: ft is its base plus a PEFT adapter (a folder or a hub repo).
+  const where = modelLocation('models.ft.adapter', adapter, specDir, env, "the spec file's folder");
+  return { kind: 'pair', base, ft: { kind: 'adapter', base: ft, adapter: where } };
 }
 
 /** The ONNX dtype for the spec's `dtype`: `auto` is fp32 on CPU (sway's rule); bf16 has no ONNX export here. */

@@ -176,17 +176,20 @@ describe('model folder errors', () => {
 });
 
 describe('sources openPair refuses', () => {
-  it('a base + adapter ft (runtime LoRA is not there yet), naming the adapter', async () => {
+  it('a base + adapter ft whose adapter folder has no adapter_config.json, naming the file', async () => {
     const run = openPair({
       kind: 'pair',
       base: { kind: 'dir', path: `${DEMO}/base` },
       ft: {
         kind: 'adapter',
         base: { kind: 'dir', path: `${DEMO}/base` },
-        adapter: { kind: 'dir', path: `${DEMO}/adapter` },
+        adapter: { kind: 'dir', path: `${DEMO}/ft` },
       },
     });
-    await expect(run).rejects.toMatchObject({ code: 'model-load/unsupported', input: 'adapter' });
+    await expect(run).rejects.toMatchObject({
+      code: 'model-load/missing-file',
+      input: 'adapter_config.json',
+    });
   });
 
   it('the fake needs no files and honours its options', async () => {

@@ -40,17 +40,34 @@ describe('resolveSpecModels', () => {
     });
   });
 
-  it('refuses runtime adapters, other kinds and missing folders with what to do instead', () => {
-    const adapter = parseSuiteSpec(
-      'version: 1\nmodels:\n  base: {base: org/m}\n  ft: {base: org/m, adapter: ./adapter}\nsuite: []\n',
+  it('opens models.ft.adapter as ft = its base + the adapter (runtime LoRA), a folder or a hub id', () => {
+    const spec = (models: string) => parseSuiteSpec(`version: 1\nmodels:\n${models}suite: []\n`);
+    expect(
+      resolveSpecModels(
+        spec('  base: {base: org/m}\n  ft: {base: org/m, adapter: org/lora}\n'),
+        EXAMPLES,
+        {},
+      ),
+    ).toEqual({
+      kind: 'pair',
+      base: { kind: 'hub', id: 'org/m' },
+      ft: { kind: 'adapter', base: { kind: 'hub', id: 'org/m' }, adapter: { kind: 'hub', id: 'org/lora' } },
+    });
+    const local = resolveSpecModels(
+      spec('  base: {base: org/m}\n  ft: {base: org/m, adapter: .}\n'),
+      EXAMPLES,
+      {},
     );
-    expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(ModelLoadError);
-    expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(
-      expect.objectContaining({ code: 'model-load/unsupported', input: 'models.ft.adapter' }),
-    );
-    expect(() => resolveSpecModels(adapter, EXAMPLES)).toThrow(
-      'models.ft.adapter (./adapter): runtime LoRA adapters are not supported yet; point ft.base at the merged model folder.',
-    );
+    expect(local.ft).toMatchObject({ kind: 'adapter', adapter: { kind: 'dir', path: EXAMPLES } });
+    expect(() =>
+      resolveSpecModels(spec('  base: {base: org/m}\n  ft: {base: org/m, adapter: ./adapter}\n'), EXAMPLES),
+    ).toThrow(`models.ft.adapter: folder ${join(EXAMPLES, 'adapter')} does not exist`);
+    expect(() =>
+      resolveSpecModels(spec('  base: {base: org/m, adapter: org/lora}\n  ft: {base: org/m}\n'), EXAMPLES),
+    ).toThrow(expect.objectContaining({ code: 'model-load/unsupported', input: 'models.base.adapter' }));
+  });
+
+  it('refuses other kinds and missing folders with what to do instead', () => {
     expect(() => resolveSpecModels(specWith('org/m', 'org/m', ', kind: api'), EXAMPLES)).toThrow(
       /models\.base\.kind is "api"; the deltascope CLI loads kind "hf" models only/,
     );

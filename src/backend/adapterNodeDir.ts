@@ -1,0 +1,69 @@
+// Node only: imported by `adapterPair.ts` only when it runs in Node (it writes to the file system).
+/**
+ * In Node, transformers.js hands onnxruntime-node ONNX files by path (it cannot open one from a
+ * fetched buffer), so the rewritten base must exist as a model folder on disk: a fresh temporary
+ * folder holding the rewritten ONNX file, with every other file of the base linked (a base on disk)
+ * or copied (a base over HTTP: config, tokenizer, external weight data). Removed with the model.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ModelRef } from './modelSource.ts';
+
+/** The files transformers.js may read from a causal-LM folder besides the ONNX graph. */
+const SIDE_FILES = [
+  'config.json',
+  'generation_config.json',
+  'tokenizer.json',
+  'tokenizer_config.json',
+  'special_tokens_map.json',
+];
+
+export interface RewrittenFolder {
+  dir: string;
+  remove(): void;
+}
+
+/** A temporary model folder: `base`'s files with `onnxPath` replaced by `bytes`. */
+export async function writeRewrittenFolder(
+  base: ModelRef,
+  onnxPath: string,
+  bytes: Uint8Array,
+  parent = tmpdir(),
+): Promise<RewrittenFolder> {
+  const dir = mkdtempSync(join(parent, 'deltascope-lora-'));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    mkdirSync(join(dir, dirname(onnxPath)), { recursive: true });
+    if (base.localDir !== undefined) {
+      linkAllBut(base.localDir, dir, onnxPath);
+    } else {
+      const wanted = [...SIDE_FILES, `${onnxPath}_data`];
+      for (let i = 1; i < 64; i++) wanted.push(`${onnxPath}_data_${i}`);
+      for (const path of wanted) {
+        const res = await base.files.fetch(path);
+        if (!res.ok) continue;
+        writeFileSync(join(dir, path), new Uint8Array(await res.arrayBuffer()));
+      }
+    }
+    writeFileSync(join(dir, onnxPath), bytes);
+    return { dir, remove };
+  } catch (e) {
+    remove();
+    throw e;
+  }
+}
+
+/** Symlinks every file under `from` into `to` (folders recreated), except `skip` (relative). */
+function linkAllBut(from: string, to: string, skip: string, rel = ''): void {
+  for (const entry of readdirSync(join(from, rel), { withFileTypes: true })) {
+    const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+    if (path === skip) continue;
+    if (entry.isDirectory()) {
+      if (!existsSync(join(to, path))) mkdirSync(join(to, path));
+      linkAllBut(from, to, skip, path);
+    } else {
+      symlinkSync(join(from, path), join(to, path));
+    }
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * Runtime LoRA behind `openPair`: a base model plus a PEFT adapter opened as ONE session that serves
+ * every view. The base graph is rewritten once at load (`rewriteBaseWithAdapter`, A and B as graph
+ * inputs) and each view is a runner over the same transformers.js model that feeds its own
+ * `lora_scale` (λ) and adapter tensors on every run:
+ *
+ *  - `base`: λ = 0; `ft`: λ = 1 (each module's PEFT scale is folded into B);
+ *  - `scaledView(λ)`: `scaled_<λ>`, the adapter's delta times λ (adapter_ablation);
+ *  - `nullView(seed)`: `null_<seed>`, λ = 1 with seeded Gaussian A, B of the adapter's shapes
+ *    (null_adapter). Only these adapter-sized tensors are built, never a session; the last few sets
+ *    are kept, and an evicted set is drawn again (deterministically) when its view runs next.
+ *
+ * Every view has its own id, so the forward cache keeps their results apart, and no view ever
+ * creates a session. `generate` works on every view: `lora_scale` and the adapter inputs are
+ * registered among the model's `forward_params` (transformers.js's `generate` keeps only those).
+ */
+import { Tensor, type PreTrainedModel } from '@huggingface/transformers';
+import {
+  ADAPTER_CONFIG_FILE,
+  loraBranchWeights,
+  nullAdapterModules,
+  projectionDims,
+  rewriteBaseWithAdapter,
+  type BranchWeights,
+  type LoraBaseModel,
+} from '../adapter/index.ts';
+import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
+import {
+  nullViewId,
+  scaledViewId,
+  type NullAdapterOptions,
+  type NullCalibratedBackend,
+  type ScalableBackend,
+} from './capabilities.ts';
+import { chooseDevice } from './device.ts';
+import { watchDeviceLoss } from './deviceLossWatch.ts';
+import { ModelLoadError } from './errors.ts';
+import { InstrumentedView } from './instrumentedView.ts';
+import { queueLoad } from './loadQueue.ts';
+import {
+  checkDtype,
+  notFound,
+  onnxFileFor,
+  readTextFile,
+  validateModelFiles,
+  type ModelFiles,
+} from './modelFiles.ts';
+import type { AdapterPairRef } from './modelSource.ts';
+import { DEFAULT_MAX_BATCH, PairBackend, type PairBackendOptions } from './pairBackend.ts';
+import {
+  CANCELLED,
+  configureRuntime,
+  loadOne,
+  warmUp,
+  type LoadedModel,
+  type LoadOptions,
+} from './transformersPair.ts';
+import { TransformersRunner } from './transformersRunner.ts';
+import type { BackendInfo, ScoringView } from './types.ts';
+import { bindFetchSignal } from './virtualFetch.ts';
+
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+/** sway's default null-adapter init scale (a null view with another one gets a longer id). */
+const DEFAULT_INIT_SCALE = 0.02;
+/** Null views whose adapter tensors stay built (each is adapter-sized; an evicted one is redrawn). */
+const NULL_WEIGHT_SETS_KEPT = 4;
+
+/** Input name → tensor, for one adapter (real or null) in the rewritten graph's input layout. */
+type WeightFeeds = Record<string, Tensor>;
+
+/**
+ * Opens a base + adapter (`resolveAdapterPair`'s answer) as one rewritten model on one device.
+ * Loads queue with every other load (transformers.js's configuration is global).
+ */
+export function loadAdapterPair(ref: AdapterPairRef, opts: LoadOptions = {}): Promise<AdapterPairBackend> {
+  return queueLoad(() => loadNow(ref, opts), {
+    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+    ...(opts.onWaiting !== undefined ? { onWaiting: opts.onWaiting } : {}),
+    cancelledMessage: CANCELLED,
+  });
+}
+
+async function loadNow(ref: AdapterPairRef, opts: LoadOptions): Promise<AdapterPairBackend> {
+  throwIfCancelled(opts.signal, CANCELLED);
+  const unbind = bindFetchSignal(opts.signal);
+  try {
+    return await loadSteps(ref, opts);
+  } catch (e) {
+    throwIfCancelled(opts.signal, CANCELLED);
+    throw e;
+  } finally {
+    unbind();
+  }
+}
+
+const isNode = (): boolean =>
+  typeof process !== 'undefined' &&
+  typeof process.versions?.node === 'string' &&
+  typeof window === 'undefined';
+
+/** A file's bytes, or a `model-load/missing-file` error naming the folder and the file. */
+async function readBytes(
+  files: ModelFiles,
+  path: string,
+  why: string,
+  signal?: AbortSignal,
+): Promise<Uint8Array> {
+  const res = await files.fetch(path, signal ? { signal } : {});
+  if (!res.ok)
+    throw new ModelLoadError('model-load/missing-file', `${files.label}: ${path} is missing; ${why}.`, {
+      input: path,
+    });
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** `adapter_config.json` (parsed) and `adapter_model.safetensors`, each missing or malformed file named. */
+async function readAdapter(
+  files: ModelFiles,
+  signal?: AbortSignal,
+): Promise<{ config: unknown; safetensors: Uint8Array }> {
+  const text = await readTextFile(files, ADAPTER_CONFIG_FILE);
+  if (text === null)
+    throw new ModelLoadError(
+      'model-load/missing-file',
+      `${files.label}: ${ADAPTER_CONFIG_FILE} is missing; a PEFT adapter folder holds ${ADAPTER_CONFIG_FILE} and ${ADAPTER_WEIGHTS_FILE}.`,
+      { input: ADAPTER_CONFIG_FILE },
+    );
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    throw new ModelLoadError(
+      'model-load/invalid-file',
+      `${files.label}: ${ADAPTER_CONFIG_FILE} is not valid JSON (${(e as Error).message}).`,
+      { input: ADAPTER_CONFIG_FILE },
+    );
+  }
+  const safetensors = await readBytes(
+    files,
+    ADAPTER_WEIGHTS_FILE,
+    'runtime LoRA reads safetensors only (re-save a .bin adapter with save_pretrained(safe_serialization=True))',
+    signal,
+  );
+  return { config, safetensors };
+}
+
+/** `files` with `path` answered from `bytes` (the rewritten ONNX) until `release()`. */
+function overlayFiles(
+  files: ModelFiles,
+  path: string,
+  bytes: Uint8Array,
+): { files: ModelFiles; release(): void } {
+  let held: Uint8Array | null = bytes;
+  return {
+    files: {
+      label: files.label,
+      async fetch(p, init) {
+        if (p !== path) return files.fetch(p, init);
+        if (held === null) return notFound(p);
+        const headers = { 'Content-Length': String(held.byteLength) };
+        return new Response(init?.method === 'HEAD' ? null : (held as Uint8Array<ArrayBuffer>), {
+          status: 200,
+          headers,
+        });
+      },
+    },
+    release: () => void (held = null),
+  };
+}
+
+async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<AdapterPairBackend> {
+  const signal = opts.signal;
+  const dtype = checkDtype(opts.dtype ?? 'fp32');
+  const baseFiles = ref.base.files;
+  await validateModelFiles(baseFiles, dtype);
+  // Everything about the adapter is checked before any session exists: a refusal loads nothing.
+  const adapter = await readAdapter(ref.adapter, signal);
+  const configJson = JSON.parse((await readTextFile(baseFiles, 'config.json')) ?? '{}') as unknown;
+  const onnxPath = onnxFileFor(dtype);
+  throwIfCancelled(signal, CANCELLED);
+  const lora = rewriteBaseWithAdapter(
+    await readBytes(baseFiles, onnxPath, 'the base model needs it', signal),
+    {
+      config: adapter.config,
+      safetensors: adapter.safetensors,
+      configLabel: `${ref.adapter.label}: ${ADAPTER_CONFIG_FILE}`,
+      safetensorsLabel: `${ref.adapter.label}: ${ADAPTER_WEIGHTS_FILE}`,
+    },
+    projectionDims(configJson),
+    { weights: 'inputs', baseLabel: `${baseFiles.label}: ${onnxPath}` },
+  );
+  const device = await chooseDevice(opts.device ?? 'auto');
+  if ((dtype === 'fp16' || dtype === 'q4f16') && device.device === 'webgpu' && !device.shaderF16) {
+    throw new ModelLoadError(
+      'model-load/unsupported',
+      `dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter (${device.detail}) lacks; use fp32 or q8.`,
+      { input: 'dtype' },
+    );
+  }
+  configureRuntime(opts);
+  throwIfCancelled(signal, CANCELLED);
+  // The rewritten graph replaces the base's ONNX file; transformers.js reads every other file
+  // (config, tokenizer, external data) from the base. In the browser it is served from memory; in
+  // Node onnxruntime-node needs a path, so it is written to a temporary folder (removed with the model).
+  let folder: { dir: string; remove(): void } | null = null;
+  let loaded: LoadedModel;
+  if (isNode()) {
+    const { writeRewrittenFolder } = await import('./adapterNodeDir.ts');
+    folder = await writeRewrittenFolder(ref.base, onnxPath, lora.bytes, opts.cacheDir);
+    const files = folder.dir;
+    try {
+      loaded = await loadOne({ files: baseFiles, localDir: files }, 'base', device, dtype, opts);
+    } catch (e) {
+      folder.remove();
+      throw e;
+    }
+  } else {
+    const overlay = overlayFiles(baseFiles, onnxPath, lora.bytes);
+    loaded = await loadOne({ files: overlay.files }, 'base', device, dtype, opts);
+    overlay.release();
+  }
+  let backend: AdapterPairBackend | null = null;
+  try {
+    throwIfCancelled(signal, CANCELLED);
+    backend = new AdapterPairBackend(loaded.model, loaded.tokenizer, lora, opts, {
+      pairId: ref.pairId,
+      baseModel: baseFiles.label,
+      ftModel: `${baseFiles.label} + ${ref.adapter.label}`,
+      device: device.device,
+      deviceDetail: device.detail,
+      dtype,
+      vocabSize: 0,
+      maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+    });
+    backend.onDispose(() => loaded.mount?.unmount());
+    if (folder !== null) backend.onDispose(folder.remove);
+    if (device.device === 'webgpu')
+      backend.onDispose(await watchDeviceLoss([backend.sessionRunner], opts.onDeviceLost));
+    // One session: one warm-up (the base view) compiles everything every view runs.
+    if (opts.warmup ?? true) await warmUp(backend, 'base', backend.sessionRunner, device.device);
+    throwIfCancelled(signal, CANCELLED);
+    return backend;
+  } catch (e) {
+    if (backend !== null) await backend.dispose().catch(() => {});
+    else {
+      loaded.mount?.unmount();
+      await loaded.model.dispose().catch(() => {});
+      folder?.remove();
+    }
+    throw e;
+  }
+}
+
+/** One adapter's branch tensors as the graph inputs' feeds, in each branch's own float type. */
+function weightFeeds(
+  weights: readonly BranchWeights[],
+  dtypes: readonly ('float32' | 'float16')[],
+): WeightFeeds {
+  const feeds: WeightFeeds = {};
+  weights.forEach((w, i) => {
+    const dtype = dtypes[i] ?? 'float32';
+    feeds[w.aName] = floatTensor(dtype, w.a, w.aDims);
+    feeds[w.bName] = floatTensor(dtype, w.b, w.bDims);
+  });
+  return feeds;
+}
+
+function floatTensor(dtype: 'float32' | 'float16', data: Float32Array, dims: readonly number[]): Tensor {
+  if (dtype === 'float32') return new Tensor('float32', data, [...dims]);
+  const F16 = (globalThis as { Float16Array?: new (src: ArrayLike<number>) => ArrayLike<number> })
+    .Float16Array;
+  if (F16 !== undefined) return new Tensor('float16', new F16(data) as never, [...dims]);
+  const bits = new Uint16Array(data.length);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < data.length; i++) {
+    f[0] = data[i]!;
+    bits[i] = halfBits(u[0]!);
+  }
+  return new Tensor('float16', bits, [...dims]);
+}
+
+/** float32 bits → IEEE half bits, round to nearest even (subnormals included). */
+function halfBits(x: number): number {
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = m >>> shift;
+    const rem = m & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
+  }
+  const half = (e << 10) | (mant >>> 13);
+  const rem = mant & 0x1fff;
+  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
+}
+
+/**
+ * base + adapter behind one instrumentation: every view (base, ft, scaled_λ, null_seed) is a runner
+ * over the one rewritten model. Disposing the backend disposes the model once.
+ */
+export class AdapterPairBackend extends PairBackend implements ScalableBackend, NullCalibratedBackend {
+  /** The base view's runner: the one warm-up and the device-loss watch go through it. */
+  readonly sessionRunner: TransformersRunner;
+  private readonly views = new Map<string, ScoringView>();
+  private readonly runners: TransformersRunner[] = [];
+  private readonly adapterFeeds: WeightFeeds;
+  /** Built null adapters, least recently used first. */
+  private readonly nullFeeds = new Map<string, WeightFeeds>();
+  private readonly branchDtypes: ('float32' | 'float16')[];
+
+  constructor(
+    private readonly model: PreTrainedModel,
+    private readonly tokenizer: ConstructorParameters<typeof TransformersRunner>[1],
+    private readonly lora: LoraBaseModel,
+    private readonly loadOpts: LoadOptions & PairBackendOptions,
+    info: BackendInfo,
+  ) {
+    const dtypes = lora.branches.map((b) => b.dtype);
+    const adapterFeeds = weightFeeds(lora.branches, dtypes);
+    const make = (lambda: number, feeds: () => WeightFeeds) =>
+      new TransformersRunner(model, tokenizer, loadOpts.logitsBudgetBytes, {
+        sharedModel: true,
+        extraFeeds: (batch) => ({ ...feeds(), [lora.scaleInput]: scaleTensor(lambda, batch) }),
+      });
+    const base = make(0, () => adapterFeeds);
+    const ft = make(1, () => adapterFeeds);
+    super(base, ft, { ...info, vocabSize: base.vocabSize }, loadOpts);
+    this.sessionRunner = base;
+    this.runners.push(base, ft);
+    this.adapterFeeds = adapterFeeds;
+    this.branchDtypes = dtypes;
+    // generate() keeps only the model's forward_params: register the LoRA inputs there.
+    const params = (model as unknown as { forward_params: string[] }).forward_params;
+    for (const name of [lora.scaleInput, ...Object.keys(adapterFeeds)])
+      if (!params.includes(name)) params.push(name);
+  }
+
+  /** The adapter modules, their ranks and the graph nodes they adapt (for reports). */
+  get adapter(): Pick<LoraBaseModel, 'config' | 'modules' | 'targets' | 'branches'> {
+    return this.lora;
+  }
+
+  private viewFor(id: string, lambda: number, feeds: () => WeightFeeds): ScoringView {
+    let v = this.views.get(id);
+    if (v === undefined) {
+      const runner = new TransformersRunner(this.model, this.tokenizer, this.loadOpts.logitsBudgetBytes, {
+        sharedModel: true,
+        extraFeeds: (batch) => ({ ...feeds(), [this.lora.scaleInput]: scaleTensor(lambda, batch) }),
+      });
+      this.runners.push(runner);
+      v = new InstrumentedView(id, runner, this.instrumentation, this.info.maxBatchSize);
+      this.views.set(id, v);
+    }
+    return v;
+  }
+
+  scaledView(lambda: number): ScoringView {
+    if (!Number.isFinite(lambda))
+      throw new DeltascopeError('input/invalid', `a scaled view needs a finite λ (got ${lambda})`);
+    // The id has two decimals (sway's); λ is rounded to it so the id always means one model.
+    const rounded = Number(lambda.toFixed(2));
+    return this.viewFor(scaledViewId(rounded), rounded, () => this.adapterFeeds);
+  }
+
+  nullView(seed: number, opts: NullAdapterOptions = {}): ScoringView {
+    const initScale = opts.initScale ?? DEFAULT_INIT_SCALE;
+    const rankScale = opts.rankScale ?? 1;
+    const id = nullViewId(seed, rankScale) + (initScale === DEFAULT_INIT_SCALE ? '' : `_init${initScale}`);
+    // Draw once now, so a bad seed or scale fails here rather than inside a forward pass.
+    this.nullWeights(id, seed, initScale, rankScale);
+    return this.viewFor(id, 1, () => this.nullWeights(id, seed, initScale, rankScale));
+  }
+
+  private nullWeights(id: string, seed: number, initScale: number, rankScale: number): WeightFeeds {
+    let feeds = this.nullFeeds.get(id);
+    if (feeds !== undefined) {
+      this.nullFeeds.delete(id);
+    } else {
+      const modules = nullAdapterModules(this.lora.modules, seed, { initScale, rankScale });
+      feeds = weightFeeds(loraBranchWeights(this.lora.targets, modules), this.branchDtypes);
+    }
+    this.nullFeeds.set(id, feeds);
+    while (this.nullFeeds.size > NULL_WEIGHT_SETS_KEPT)
+      this.nullFeeds.delete(this.nullFeeds.keys().next().value!);
+    return feeds;
+  }
+
+  override async dispose(): Promise<void> {
+    await super.dispose();
+    await Promise.all(this.runners.map((r) => r.dispose()));
+    this.nullFeeds.clear();
+    await this.model.dispose();
+  }
+}
+
+function scaleTensor(lambda: number, batch: number): Tensor {
+  return new Tensor('float32', new Float32Array(batch).fill(lambda), [batch]);
+}
