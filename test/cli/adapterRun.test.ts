@@ -1,0 +1,44 @@
+// `deltascope run` on a spec whose ft is the demo base plus its PEFT adapter (sway's
+// `ft: {kind: hf, base, adapter}`), in-process: null_adapter and adapter_ablation run instead of
+// SKIPping, and the calibrated delta_kl gets its z-score.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.ts';
+import { runCli } from '../../src/cli/main.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SPEC = join(ROOT, 'examples/demo-adapter.yaml');
+const dir = mkdtempSync(join(tmpdir(), 'deltascope-adapter-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('deltascope run on base + adapter', () => {
+  it('runs null_adapter and adapter_ablation on the demo base + adapter, and z-scores delta_kl', async () => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd: dir, env: {} };
+    const code = await runCli(['run', SPEC, '--json', 'report.json'], io);
+    expect(stderr).not.toMatch(/Error|error:/);
+    expect(code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+      probes: {
+        name: string;
+        verdict: string;
+        z_score: number | null;
+        evidence: Record<string, unknown>;
+      }[];
+    };
+    const byName = Object.fromEntries(report.probes.map((p) => [p.name, p]));
+    expect(byName.nulls!.verdict).toBe('pass');
+    expect(byName.nulls!.evidence.calibrated_kinds).toEqual(['delta_kl']);
+    expect(byName.lambda_sweep!.verdict).not.toBe('skip');
+    expect(byName.lambda_sweep!.verdict).not.toBe('error');
+    // The curve grows with λ from the λ=0 view (the adapter is on lm_head only: a smooth rise).
+    const divs = byName.lambda_sweep!.evidence.mean_divergence_per_lambda as number[];
+    expect(divs[0]).toBe(0);
+    for (let i = 1; i < divs.length; i++) expect(divs[i]!).toBeGreaterThan(divs[i - 1]!);
+    expect(byName.topic_shift!.z_score).not.toBeNull();
+    expect(stdout).toMatch(/lambda_sweep +adapter_ablation/);
+  }, 120_000);
+});
