@@ -104,10 +104,19 @@ async function chooseNodeDevice(pref: DevicePreference): Promise<DeviceChoice> {
   if (pref === 'auto' && found.cpuEmulated) {
     return {
       device: 'cpu',
-      detail: `${NODE_CPU}: the only WebGPU adapter, ${label}, is slower`,
+      detail: `${NODE_CPU}: the WebGPU adapter, ${label}, would be slower`,
       shaderF16: false,
     };
   }
-  await gpu.installNodeWebGpu();
+  try {
+    await gpu.installNodeWebGpu();
+  } catch (e) {
+    throw new ModelLoadError(
+      'model-load/failed',
+      `Dawn found the WebGPU adapter ${label}, but onnxruntime-web could not be set up on it ` +
+        `(${e instanceof Error ? e.message : String(e)}); use --device cpu.`,
+      { input: 'device', cause: e },
+    );
+  }
   return { device: 'webgpu', detail: `${label} via Dawn`, shaderF16: found.shaderF16 };
 }

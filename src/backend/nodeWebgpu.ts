@@ -100,6 +100,8 @@ interface Probe {
 }
 
 let probing: Promise<Probe | null> | null = null;
+/** Why the `webgpu` package itself could not be used, when that was the problem. */
+let dawnLoadFailure: string | null = null;
 let installing: Promise<NodeWebGpuInfo | null> | null = null;
 
 /**
@@ -115,12 +117,22 @@ export function probeNodeWebGpu(opts: NodeWebGpuOptions = {}): Promise<NodeWebGp
 function probe(opts: NodeWebGpuOptions): Promise<Probe | null> {
   probing ??= (async () => {
     prepareVulkanEnv(opts.icdPath);
-    const { create, globals } = (await import('webgpu')) as unknown as {
-      create(flags: string[]): GpuLike;
-      globals: Record<string, unknown>;
-    };
-    const gpu = create([]);
-    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    let gpu: GpuLike;
+    let globals: Record<string, unknown>;
+    let adapter: GpuAdapterLike | null;
+    try {
+      const dawn = (await import('webgpu')) as unknown as {
+        create(flags: string[]): GpuLike;
+        globals: Record<string, unknown>;
+      };
+      globals = dawn.globals;
+      gpu = dawn.create([]);
+      adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    } catch (e) {
+      // No dawn.node for this platform, or it failed to load: as good as no adapter, for `auto`.
+      dawnLoadFailure = e instanceof Error ? e.message : String(e);
+      return null;
+    }
     // Without an adapter the instance is dropped here, so nothing of Dawn's is kept.
     if (adapter === null) return null;
     const info: NodeWebGpuInfo = {
@@ -197,6 +209,7 @@ function vulkanLoaderDirs(env: NodeJS.ProcessEnv): string[] {
  * Vulkan loader, a driver variable naming a missing file, no driver at all, or drivers Dawn refused.
  */
 export function explainNoAdapter(env: NodeJS.ProcessEnv = process.env): string {
+  if (dawnLoadFailure !== null) return `the webgpu package (Dawn) could not be loaded: ${dawnLoadFailure}`;
   if (process.platform === 'linux') {
     if (!vulkanLoaderDirs(env).some((d) => existsSync(join(d, 'libvulkan.so.1')))) {
       return 'no Vulkan loader (libvulkan.so.1): install it (Debian: apt-get install libvulkan1) or put its folder on LD_LIBRARY_PATH.';

@@ -98,6 +98,18 @@ describe('--device', () => {
     600_000,
   );
 
+  it.skipIf(!RUN_WEBGPU || !!process.env.VK_ICD_FILENAMES || !!process.env.VK_DRIVER_FILES)(
+    'auto passes over a CPU-emulated adapter (SwiftShader) for onnxruntime-node, and says so',
+    async () => {
+      const io = memoryIo();
+      expect(await runCli([...PROBE_ARGS, '--device', 'auto'], io), io.stderr).toBe(EXIT.ok);
+      expect(io.stderr).toMatch(
+        /^probe on cpu: onnxruntime-node \(CPU\): the WebGPU adapter, SwiftShader.* \(CPU-emulated\), would be slower\n$/,
+      );
+    },
+    120_000,
+  );
+
   describe('without a usable Vulkan driver (child processes)', () => {
     const noDriver: NodeJS.ProcessEnv = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/vk_icd.json' };
     delete noDriver.VK_DRIVER_FILES;
