@@ -3,8 +3,8 @@
  * + the base's ONNX bytes (and its config.json for fused projections) → one ONNX model that computes
  * base (λ = 0), ft (λ = 1) and `scaled_λ` from the graph input `lora_scale`.
  *
- * Not wired into `openPair` yet: the caller (a later step) opens the rewritten bytes as the single
- * session of both views and feeds `lora_scale` per row.
+ * `openPair` uses it for a base + adapter source (`src/backend/adapterPair.ts`): the rewritten bytes
+ * (A and B as graph inputs) are the one session of every view, each view feeding its own `lora_scale`.
  */
 import { parseAdapterConfig, type LoraConfig } from './adapterConfig.ts';
 import { loraModules, type LoraModule } from './adapterWeights.ts';

@@ -18,6 +18,8 @@ export interface ProbeOptions {
   /** …the two models directly (folder or hub id). */
   base?: string;
   ft?: string;
+  /** Instead of `ft`: ft is `base` plus this PEFT adapter (folder or hub id), runtime LoRA. */
+  adapter?: string;
   prompts: string[];
   topK: number;
   json: boolean;
@@ -48,12 +50,13 @@ function sourceOf(opts: ProbeOptions, io: CliIo): { source: ModelSource; dtype: 
     const { spec, specDir } = loadSpec(opts.specPath, io.cwd);
     return { source: resolveSpecModels(spec, specDir, io.env), dtype: dtypeForSpec(spec) };
   }
+  const base = modelLocation('--base', opts.base!, io.cwd, io.env);
+  if (opts.adapter !== undefined) {
+    const adapter = modelLocation('--adapter', opts.adapter, io.cwd, io.env);
+    return { source: { kind: 'pair', base, ft: { kind: 'adapter', base, adapter } }, dtype: 'fp32' };
+  }
   return {
-    source: {
-      kind: 'pair',
-      base: modelLocation('--base', opts.base!, io.cwd, io.env),
-      ft: modelLocation('--ft', opts.ft!, io.cwd, io.env),
-    },
+    source: { kind: 'pair', base, ft: modelLocation('--ft', opts.ft!, io.cwd, io.env) },
     dtype: 'fp32',
   };
 }
@@ -107,8 +110,13 @@ function renderText(r: ProbePromptJson): string {
  * view's top-k and the exact full-vocabulary divergences; `--json` writes them as one object.
  */
 export async function probeCommand(opts: ProbeOptions, io: CliIo): Promise<void> {
-  if ((opts.specPath === undefined) === (opts.base === undefined || opts.ft === undefined)) {
-    throw new UsageError('give either --spec FILE or both --base and --ft', 'probe', { input: '--spec' });
+  if (opts.ft !== undefined && opts.adapter !== undefined)
+    throw new UsageError('give --ft or --adapter, not both', 'probe', { input: '--adapter' });
+  const ftSide = opts.ft ?? opts.adapter;
+  if ((opts.specPath === undefined) === (opts.base === undefined || ftSide === undefined)) {
+    throw new UsageError('give either --spec FILE or --base with --ft or --adapter', 'probe', {
+      input: '--spec',
+    });
   }
   if (opts.prompts.length === 0)
     throw new UsageError('give at least one --prompt', 'probe', { input: '--prompt' });

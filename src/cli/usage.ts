@@ -4,7 +4,7 @@ Usage:
   deltascope run <spec.yaml> [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope gate <spec.yaml> [--threshold X] [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
-  deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [--prompt TEXT …] [--top-k K] [--device D] [--json]
+  deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [--prompt TEXT …] [--top-k K] [--device D] [--json]
   deltascope <command> --help
   deltascope --version
 
@@ -67,7 +67,7 @@ Options:
   -h, --help        this help
 `;
 
-export const PROBE_USAGE = `Usage: deltascope probe (--spec FILE | --base B --ft F) --prompt TEXT [options]
+export const PROBE_USAGE = `Usage: deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [options]
 
 Opens the pair (a spec's models, or two folders / hub ids) on --device and prints, for each prompt,
 its token ids as fed to the model (special tokens included), each view's top-k next tokens (id, text,
@@ -77,6 +77,8 @@ entropies, in nats.
 Options:
   --spec FILE       a suite spec whose models name the pair
   --base B, --ft F  the two models: folders (relative to the current folder) or hub ids
+  --adapter A       instead of --ft: ft is B plus the PEFT LoRA adapter A (a folder with
+                    adapter_config.json and adapter_model.safetensors, or a hub id), run on one model
   --prompt TEXT     a prompt to probe (repeat for several)
   --top-k K         rows per view (default 10); the divergences never depend on it
 ${DEVICE}

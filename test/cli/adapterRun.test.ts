@@ -1,11 +1,13 @@
 // `deltascope run` on a spec whose ft is the demo base plus its PEFT adapter (sway's
 // `ft: {kind: hf, base, adapter}`), in-process: null_adapter and adapter_ablation run instead of
-// SKIPping, and the calibrated delta_kl gets its z-score.
+// SKIPping, and the calibrated delta_kl gets its z-score; `deltascope probe --base B --adapter A`
+// prints what the merged pair prints.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.ts';
+import type { ProbePromptJson } from '../../src/cli/probeCommand.ts';
 import { runCli } from '../../src/cli/main.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -41,4 +43,60 @@ describe('deltascope run on base + adapter', () => {
     expect(byName.topic_shift!.z_score).not.toBeNull();
     expect(stdout).toMatch(/lambda_sweep +adapter_ablation/);
   }, 120_000);
+});
+
+describe('deltascope probe --adapter', () => {
+  const DEMO = join(ROOT, 'public/models/deltascope-demo');
+  const probe = async (args: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const io: CliIo = { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd: ROOT, env: {} };
+    const code = await runCli(['probe', ...args], io);
+    return { code, stdout, stderr };
+  };
+  const prompts = ['--prompt', 'The keeper of the old lighthouse', '--prompt', 'hello'];
+
+  it('base + adapter gives the merged pair’s views and divergences (1e-4)', async () => {
+    const lora = await probe([
+      '--base',
+      `${DEMO}/base`,
+      '--adapter',
+      `${DEMO}/adapter`,
+      '--json',
+      ...prompts,
+    ]);
+    const merged = await probe(['--base', `${DEMO}/base`, '--ft', `${DEMO}/ft`, '--json', ...prompts]);
+    expect(lora.stderr).toBe('');
+    expect(lora.code).toBe(0);
+    const a = (JSON.parse(lora.stdout) as { prompts: ProbePromptJson[] }).prompts;
+    const b = (JSON.parse(merged.stdout) as { prompts: ProbePromptJson[] }).prompts;
+    expect(a).toHaveLength(2);
+    a.forEach((p, i) => {
+      const q = b[i]!;
+      expect(p.views.ft!.token_ids).toEqual(q.views.ft!.token_ids);
+      expect(p.views.base!.token_ids).toEqual(q.views.base!.token_ids);
+      p.views.ft!.logprobs.forEach((lp, k) =>
+        expect(Math.abs(lp - q.views.ft!.logprobs[k]!)).toBeLessThan(1e-4),
+      );
+      expect(Math.abs(p.js - q.js)).toBeLessThan(1e-4);
+      expect(p.js).toBeGreaterThan(0);
+    });
+  });
+
+  it('refuses --ft with --adapter, and a folder that is not an adapter, by name', async () => {
+    const both = await probe([
+      '--base',
+      `${DEMO}/base`,
+      '--ft',
+      `${DEMO}/ft`,
+      '--adapter',
+      `${DEMO}/adapter`,
+      ...prompts,
+    ]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/give --ft or --adapter, not both/);
+    const notAdapter = await probe(['--base', `${DEMO}/base`, '--adapter', `${DEMO}/ft`, ...prompts]);
+    expect(notAdapter.code).not.toBe(0);
+    expect(notAdapter.stderr).toMatch(/adapter_config\.json is missing/);
+  });
 });
