@@ -36,6 +36,15 @@ export interface NodeWebGpuOptions {
    * with no GPU still gets a (CPU-emulated) adapter and one with a GPU still prefers the GPU.
    */
   icdPath?: string;
+  /**
+   * Compile onnxruntime-web's wasm with V8's baseline compiler only (`--liftoff-only`, set for this
+   * process before the wasm is compiled). Default: on a CPU-emulated adapter. V8 otherwise recompiles
+   * the hot part of the 27 MB asyncify wasm with TurboFan in the background for a minute or more of
+   * CPU, and Node waits for that before it exits: the CLI's `probe --device webgpu` on the demo pair
+   * took 114 s to exit (23 s to print), 8 s with this. On a real GPU the optimised code is kept
+   * (ORT's own CPU work per run is faster), and exit waits for the compile.
+   */
+  liftoffOnly?: boolean;
 }
 
 /** SwiftShader's Vulkan driver, as Debian's `chromium` package installs it. */
@@ -164,7 +173,7 @@ export function installNodeWebGpu(opts: NodeWebGpuOptions = {}): Promise<NodeWeb
     }
     patchWriteBuffer(found.globals.GPUQueue as { prototype: GpuQueueLike } | undefined);
     publishNavigatorGpu(found.gpu);
-    const web = await loadOrtWeb(found.adapter);
+    const web = await loadOrtWeb(found.adapter, opts.liftoffOnly ?? found.info.cpuEmulated);
     routeWebGpuSessions(web);
     return found.info;
   })();
@@ -305,7 +314,14 @@ const require = createRequire(import.meta.url);
  * nothing is fetched. One thread: the GPU does the work, and worker threads would need the factory
  * as a separate file.
  */
-async function loadOrtWeb(adapter: GpuAdapterLike): Promise<OrtModuleLike> {
+async function loadOrtWeb(adapter: GpuAdapterLike, liftoffOnly: boolean): Promise<OrtModuleLike> {
+  if (liftoffOnly) {
+    try {
+      (await import('node:v8')).setFlagsFromString('--liftoff-only');
+    } catch {
+      // A Node that froze its V8 flags: the optimising compile stays, only slower to start and exit.
+    }
+  }
   const web = (await import('onnxruntime-web/webgpu')) as unknown as OrtModuleLike;
   if (web.env.wasm.wasmBinary === undefined) {
     web.env.wasm.wasmBinary = await readFile(require.resolve(ORT_WEB_WASM));

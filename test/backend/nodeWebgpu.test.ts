@@ -1,7 +1,7 @@
 // WebGPU outside the browser: onnxruntime-web's WebGPU provider on Dawn (`webgpu` package) in Node,
 // through whatever Vulkan driver the loader finds; here and in CI that is Chromium's SwiftShader
 // (CPU-emulated). The demo pair is opened once on each device (SwiftShader compiles every pipeline
-// on first use: the WebGPU load and first pass take tens of seconds on two cores) and the two must
+// on first use: the WebGPU first pass takes seconds, a minute on a loaded machine) and the two must
 // agree: same top-5 tokens, every log-probability of the full 768-token vocabulary within 1e-4 nats
 // (observed 3e-6: both run fp32, the GPU kernels sum in another order).
 // Skipped only where no Vulkan driver is installed and CI is unset; in CI (Chromium and libvulkan1
