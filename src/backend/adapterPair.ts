@@ -222,7 +222,9 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
   let backend: AdapterPairBackend | null = null;
   try {
     throwIfCancelled(signal, CANCELLED);
-    backend = new AdapterPairBackend(loaded.model, loaded.tokenizer, lora, opts, {
+    // The rewritten bytes are not kept: the session has them (a full model's worth of memory).
+    const { bytes: _bytes, ...kept } = lora;
+    backend = new AdapterPairBackend(loaded.model, loaded.tokenizer, kept, opts, {
       pairId: ref.pairId,
       baseModel: baseFiles.label,
       ftModel: `${baseFiles.label} + ${ref.adapter.label}`,
@@ -234,8 +236,7 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
     });
     backend.onDispose(() => loaded.mount?.unmount());
     if (folder !== null) backend.onDispose(folder.remove);
-    if (device.device === 'webgpu')
-      backend.onDispose(await watchDeviceLoss([backend.sessionRunner], opts.onDeviceLost));
+    if (device.device === 'webgpu') backend.onDispose(await watchDeviceLoss([backend], opts.onDeviceLost));
     // One session: one warm-up (the base view) compiles everything every view runs.
     if (opts.warmup ?? true) await warmUp(backend, 'base', backend.sessionRunner, device.device);
     throwIfCancelled(signal, CANCELLED);
@@ -315,11 +316,13 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
   /** Built null adapters, least recently used first. */
   private readonly nullFeeds = new Map<string, WeightFeeds>();
   private readonly branchDtypes: ('float32' | 'float16')[];
+  private lostMessage: string | null = null;
+  private disposed = false;
 
   constructor(
     private readonly model: PreTrainedModel,
     private readonly tokenizer: ConstructorParameters<typeof TransformersRunner>[1],
-    private readonly lora: LoraBaseModel,
+    private readonly lora: Omit<LoraBaseModel, 'bytes'>,
     private readonly loadOpts: LoadOptions & PairBackendOptions,
     info: BackendInfo,
   ) {
@@ -356,6 +359,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
         extraFeeds: (batch) => ({ ...feeds(), [this.lora.scaleInput]: scaleTensor(lambda, batch) }),
       });
       this.runners.push(runner);
+      if (this.lostMessage !== null) runner.markDeviceLost(this.lostMessage);
       v = new InstrumentedView(id, runner, this.instrumentation, this.info.maxBatchSize);
       this.views.set(id, v);
     }
@@ -393,7 +397,19 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     return feeds;
   }
 
+  /** For the device-loss watch: every view's runner, those created later too, fails from now on. */
+  markDeviceLost(message: string): void {
+    this.lostMessage = message;
+    for (const r of this.runners) r.markDeviceLost(message);
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   override async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
     await super.dispose();
     await Promise.all(this.runners.map((r) => r.dispose()));
     this.nullFeeds.clear();

@@ -39,8 +39,6 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  // Every view served, and not one more model opened after the first.
-  expect(fromPretrained).toHaveBeenCalledTimes(1);
   fromPretrained.mockRestore();
   await Promise.all([lora?.dispose(), pair?.dispose()]);
   rmSync(scratch, { recursive: true, force: true });
@@ -148,6 +146,12 @@ describe('the demo base + adapter as one model (Node, CPU)', () => {
   });
 });
 
+describe('one model', () => {
+  it('served every view above: not one model opened after the first', () => {
+    expect(fromPretrained).toHaveBeenCalledTimes(1);
+  });
+});
+
 describe('a malformed adapter folder', () => {
   it('DoRA is refused naming the field, and nothing is loaded', async () => {
     const dir = join(scratch, 'dora');
@@ -185,5 +189,18 @@ describe('a malformed adapter folder', () => {
         },
       }),
     ).rejects.toMatchObject({ code: 'model-load/mismatch', input: 'ft.base' });
+  });
+});
+
+describe('a lost device', () => {
+  it('fails every view, those opened after the loss too, and disposing twice is harmless', async () => {
+    const b = await openPair({ kind: 'demo', adapter: true }, { warmup: false });
+    if (!isScalable(b) || !isNullCalibrated(b)) throw new Error('expected adapter views');
+    const scaled = b.scaledView(0.25);
+    (b as unknown as { markDeviceLost(m: string): void }).markDeviceLost('gone');
+    for (const view of [b.base, b.ft, scaled, b.scaledView(0.75), b.nullView(5)])
+      await expect(view.nextTokenDist('hello')).rejects.toMatchObject({ code: 'device/lost' });
+    await b.dispose();
+    await b.dispose();
   });
 });
