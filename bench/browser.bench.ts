@@ -337,8 +337,9 @@ export async function browserScaleBench(
     };
     const r = await page.evaluate((q) => (window as unknown as W).bench.scale(q), req);
     r.memory.peakRssMb = peakRendererRssMb();
-    r.memory.note +=
-      ' In Chromium, peak RSS is the VmHWM of the largest renderer process (the page, its worker and the wasm heap).';
+    if (r.memory.peakRssMb !== null)
+      r.memory.note +=
+        ' In Chromium, peak RSS is the VmHWM of the largest renderer process (the page, its worker and the wasm heap).';
     return r;
   } finally {
     await browser.close();

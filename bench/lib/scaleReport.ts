@@ -5,6 +5,9 @@ import type { Summary } from './stats.ts';
 
 const mb = (bytes: number) => bytes / 2 ** 20;
 
+/** A row's name: the device and, since one device may be measured in several dtypes, the dtype. */
+const named = (d: ScaleDeviceResults) => `${d.device} · ${d.model.dtype}`;
+
 /** "**m×** (min–max)", or "not measured" for an empty summary. */
 const times = (s: Summary) =>
   s.n === 0 ? 'not measured' : `**${num(s.median)}×** (${num(s.min)}–${num(s.max)})`;
@@ -89,7 +92,7 @@ export function renderScaleMarkdown(
         'own work (naive’s)',
       ],
       measured.map((d) => [
-        d.device,
+        named(d),
         `${d.suite.probes} × ${d.suite.promptsPerProbe}`,
         `${d.suite.forwardPasses.deltascope} / ${d.suite.distinctKeys} / ${d.suite.forwardPasses.naive}`,
         String(d.overhead.sessionRuns),
@@ -104,18 +107,18 @@ export function renderScaleMarkdown(
   L.push('');
   for (const d of devices) {
     if (d.suite.speedup.n === 0) {
-      L.push(`- ${d.device}: suite ${d.suite.note}`);
+      L.push(`- ${named(d)}: suite ${d.suite.note}`);
       continue;
     }
     L.push(
-      `- ${d.device}: ${d.suite.note} Largest per-probe |Δ mean JS| between the two paths: ${d.suite.maxMeanDiff.toExponential(1)}.`,
+      `- ${named(d)}: ${d.suite.note} Largest per-probe |Δ mean JS| between the two paths: ${d.suite.maxMeanDiff.toExponential(1)}.`,
     );
   }
   if (measured.length > 0) L.push(`- ${measured[0]!.overhead.note}`);
   const withCpu = measured.filter((d) => d.cpu !== undefined && d.cpu !== null);
   for (const d of withCpu)
     L.push(
-      `- ${d.device}, CPU time: deltascope ${sum(d.cpu!.suiteCpuMs.value, 'ms')}, naive ${sum(d.cpu!.suiteCpuMs.baseline, 'ms')}. ${d.cpu!.note}`,
+      `- ${named(d)}, CPU time: deltascope ${sum(d.cpu!.suiteCpuMs.value, 'ms')}, naive ${sum(d.cpu!.suiteCpuMs.baseline, 'ms')}. ${d.cpu!.note}`,
     );
   L.push('');
 
@@ -124,10 +127,10 @@ export function renderScaleMarkdown(
   for (const d of devices) {
     const s = d.scaling;
     if (s.points.length === 0) {
-      L.push(`**${d.device}** (${d.deviceDetail}) — batch scaling ${s.note}`);
+      L.push(`**${named(d)}** (${d.deviceDetail}) — batch scaling ${s.note}`);
     } else {
       L.push(
-        `**${d.device}** (${d.deviceDetail}) — ${s.prompts} prompts, ${s.tokens} tokens per point; flattens at ${s.flattensAt === null ? 'no point measured' : `batch ${s.flattensAt}`}. ${s.note}`,
+        `**${named(d)}** (${d.deviceDetail}) — ${s.prompts} prompts, ${s.tokens} tokens per point; flattens at ${s.flattensAt === null ? 'no point measured' : `batch ${s.flattensAt}`}. ${s.note}`,
       );
       L.push('');
       L.push(
@@ -162,8 +165,35 @@ export function renderScaleMarkdown(
       `- Load ${num(d.loadMs / 1000)} s (both views, no warm-up pass); first pass ${d.firstPassMs.map((x) => num(x)).join(' / ')} ms (base / ft), warm ${sum(d.warmPassMs, 'ms')}.`,
     );
     L.push(`- Memory: ${parts.join('; ')}. ${mem.note}`);
+    const bound = ratioBound(d);
+    if (bound !== null) L.push(`- ${bound}`);
     for (const n of d.notes) L.push(`- ${n}`);
     L.push('');
   }
   return L.join('\n');
+}
+
+/**
+ * What bounds the suite's ratio, from this run's own figures: the cache can remove at most
+ * naive ÷ distinct forwards, and batching gains what the scaling curve shows per row at batch 16
+ * (in CPU time where measured, else wall time); their product is about what the suite can reach.
+ */
+function ratioBound(d: ScaleDeviceResults): string | null {
+  if (d.suite.speedup.n === 0 || d.suite.distinctKeys === 0) return null;
+  const cache = d.suite.forwardPasses.naive / d.suite.distinctKeys;
+  const cpuPts = d.cpu?.scalingPromptsPerCpuS ?? [];
+  const useCpu = cpuPts.length > 0 && cpuPts.every((p) => p.promptsPerCpuS.n > 0);
+  const at = (b: number) =>
+    useCpu
+      ? cpuPts.find((p) => p.batch === b)?.promptsPerCpuS.median
+      : d.scaling.points.find((p) => p.batch === b)?.promptsPerS.median;
+  const b1 = at(1);
+  const b16 = at(16);
+  if (b1 === undefined || b16 === undefined) return null;
+  const batch = b16 / b1;
+  const measured = useCpu && d.cpu ? d.cpu.speedup.median : d.suite.speedup.median;
+  return (
+    `What bounds the ratio here: the cache leaves ${d.suite.distinctKeys} of ${d.suite.forwardPasses.naive} forwards (at most ${num(cache)}×); ` +
+    `batching runs a row ${num(batch)}× as fast at batch 16 as at batch 1 (${useCpu ? 'prompts per CPU-second' : 'prompts/s'}); together about ${num(cache * batch)}×, against ${num(measured)}× measured (${useCpu ? 'CPU time' : 'wall'}).`
+  );
 }

@@ -227,7 +227,7 @@ export async function measureScale(opts: ScaleRunOptions, hooks: ScaleHooks): Pr
       uaMemoryMb: afterLoad.uaMemoryMb,
       peakLogitsBytes: clock.peakLogitsBytes,
       runnerPeakLogitsBytes: runnerPeak,
-      note: 'RSS and peak RSS are the whole process (both views’ sessions, which the naive loop shares); peak logits is the largest `logits` tensor any session.run returned during this device run.',
+      note: 'RSS and peak RSS are the whole process (both views’ sessions, which the naive loop shares); peak RSS is the process’s lifetime peak, so a part run after another in the same process may show the earlier part’s peak; peak logits is the largest `logits` tensor any session.run returned during this device run.',
     };
     return {
       device: label,
