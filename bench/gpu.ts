@@ -310,7 +310,13 @@ async function orchestrate(): Promise<number> {
       const measured = results.steps.find((s) => s.status === 'done' && s.id.startsWith(`${laterWhat} `));
       if (measured !== undefined) later.estimateS = measured.seconds * 1.1;
     }
-    const decision = decideStep(step, wanted.slice(i + 1), budgetS - elapsedS());
+    // A model is worth building only if at least one step that uses it fits after it.
+    const users = wanted.slice(i + 1).filter((s) => what === 'models' && s.id.endsWith(` ${dtypeName}`));
+    const asPlanned =
+      users.length > 0 && !step.essential
+        ? { ...step, estimateS: step.estimateS + Math.min(...users.map((s) => s.estimateS)) }
+        : step;
+    const decision = decideStep(asPlanned, wanted.slice(i + 1), budgetS - elapsedS());
     if (!decision.run) {
       results.steps.push({ id: step.id, status: 'skipped', seconds: 0, note: decision.reason });
       log(`[bench:gpu] ${step.id}: ${decision.reason}`);
