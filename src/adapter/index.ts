@@ -32,8 +32,14 @@ export interface AdapterFiles {
 }
 
 export interface LoraBaseModel {
-  /** The rewritten ONNX model. */
-  bytes: Uint8Array;
+  /** The rewritten ONNX model, assembled on first read (a full copy: `pieces` avoids it). */
+  readonly bytes: Uint8Array;
+  /**
+   * The rewritten model as byte pieces in file order, mostly slices of the base's own bytes: what to
+   * write out (or wrap in a Blob) without ever holding a second whole copy of the model.
+   */
+  pieces: readonly Uint8Array[];
+  byteLength: number;
   scaleInput: string;
   config: LoraConfig;
   modules: LoraModule[];
@@ -76,8 +82,14 @@ export function rewriteBaseWithAdapter(
   const model = readOnnxModel(baseOnnx, opts.baseLabel);
   const targets = mapModules(model, modules, dims, opts.baseLabel);
   const rw = rewriteWithLora(model, targets, modules, opts);
+  let bytes: Uint8Array | null = null;
   return {
-    bytes: rw.model.finish(),
+    get bytes() {
+      bytes ??= rw.model.finish();
+      return bytes;
+    },
+    pieces: rw.model.pieces,
+    byteLength: rw.model.byteLength,
     scaleInput: rw.scaleInput,
     config,
     modules,

@@ -5,7 +5,18 @@
  * folder holding the rewritten ONNX file, with every other file of the base linked (a base on disk)
  * or copied (a base over HTTP: config, tokenizer, external weight data). Removed with the model.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ModelRef } from './modelSource.ts';
@@ -24,11 +35,11 @@ export interface RewrittenFolder {
   remove(): void;
 }
 
-/** A temporary model folder: `base`'s files with `onnxPath` replaced by `bytes`. */
+/** A temporary model folder: `base`'s files with `onnxPath` replaced by `pieces` (in order). */
 export async function writeRewrittenFolder(
   base: ModelRef,
   onnxPath: string,
-  bytes: Uint8Array,
+  pieces: readonly Uint8Array[],
   parent = tmpdir(),
 ): Promise<RewrittenFolder> {
   const dir = mkdtempSync(join(parent, 'deltascope-lora-'));
@@ -46,7 +57,13 @@ export async function writeRewrittenFolder(
         writeFileSync(join(dir, path), new Uint8Array(await res.arrayBuffer()));
       }
     }
-    writeFileSync(join(dir, onnxPath), bytes);
+    // Piece by piece: the rewritten model never exists whole in memory.
+    const fd = openSync(join(dir, onnxPath), 'w');
+    try {
+      for (const p of pieces) for (let done = 0; done < p.byteLength;) done += writeSync(fd, p, done);
+    } finally {
+      closeSync(fd);
+    }
     return { dir, remove };
   } catch (e) {
     remove();

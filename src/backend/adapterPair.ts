@@ -23,6 +23,7 @@ import {
   rewriteBaseWithAdapter,
   type BranchWeights,
   type LoraBaseModel,
+  type ModuleTarget,
 } from '../adapter/index.ts';
 import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
 import {
@@ -32,7 +33,7 @@ import {
   type NullCalibratedBackend,
   type ScalableBackend,
 } from './capabilities.ts';
-import { chooseDevice } from './device.ts';
+import { chooseDevice, type DeviceChoice } from './device.ts';
 import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { ModelLoadError } from './errors.ts';
 import { InstrumentedView } from './instrumentedView.ts';
@@ -55,6 +56,7 @@ import {
   type LoadedModel,
   type LoadOptions,
 } from './transformersPair.ts';
+import type { RewrittenFolder } from './adapterNodeDir.ts';
 import { TransformersRunner } from './transformersRunner.ts';
 import type { BackendInfo, ScoringView } from './types.ts';
 import { bindFetchSignal } from './virtualFetch.ts';
@@ -64,6 +66,9 @@ export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 const DEFAULT_INIT_SCALE = 0.02;
 /** Null views whose adapter tensors stay built (each is adapter-sized; an evicted one is redrawn). */
 const NULL_WEIGHT_SETS_KEPT = 4;
+
+/** What the backend keeps of the rewrite: no model bytes. */
+type AdapterModel = Pick<LoraBaseModel, 'scaleInput' | 'config' | 'modules' | 'targets' | 'branches'>;
 
 /** Input name → tensor, for one adapter (real or null) in the rewritten graph's input layout. */
 type WeightFeeds = Record<string, Tensor>;
@@ -144,28 +149,73 @@ async function readAdapter(
   return { config, safetensors };
 }
 
-/** `files` with `path` answered from `bytes` (the rewritten ONNX) until `release()`. */
-function overlayFiles(
-  files: ModelFiles,
-  path: string,
-  bytes: Uint8Array,
-): { files: ModelFiles; release(): void } {
-  let held: Uint8Array | null = bytes;
+/** `files` with `path` answered from `blob` (the rewritten ONNX) until `release()`. */
+function overlayFiles(files: ModelFiles, path: string, blob: Blob): { files: ModelFiles; release(): void } {
+  let held: Blob | null = blob;
   return {
     files: {
       label: files.label,
       async fetch(p, init) {
         if (p !== path) return files.fetch(p, init);
         if (held === null) return notFound(p);
-        const headers = { 'Content-Length': String(held.byteLength) };
-        return new Response(init?.method === 'HEAD' ? null : (held as Uint8Array<ArrayBuffer>), {
-          status: 200,
-          headers,
-        });
+        const headers = { 'Content-Length': String(held.size) };
+        return new Response(init?.method === 'HEAD' ? null : held, { status: 200, headers });
       },
     },
     release: () => void (held = null),
   };
+}
+
+/** The device, refusing an fp16 dtype on a WebGPU adapter without shader-f16 (as the pair loader). */
+async function pickDevice(dtype: string, opts: LoadOptions): Promise<DeviceChoice> {
+  const device = await chooseDevice(opts.device ?? 'auto');
+  if ((dtype === 'fp16' || dtype === 'q4f16') && device.device === 'webgpu' && !device.shaderF16) {
+    throw new ModelLoadError(
+      'model-load/unsupported',
+      `dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter (${device.detail}) lacks; use fp32 or q8.`,
+      { input: 'dtype' },
+    );
+  }
+  return device;
+}
+
+/**
+ * Validates and rewrites the base with the adapter (every refusal before anything is loaded), and
+ * puts the rewritten model where transformers.js will read it: a temporary folder in Node (ORT-node
+ * opens files by path; written piece by piece, never whole in memory), a Blob in the browser.
+ */
+async function materialize(
+  ref: AdapterPairRef,
+  onnxPath: string,
+  adapter: { config: unknown; safetensors: Uint8Array },
+  configJson: unknown,
+  opts: LoadOptions,
+): Promise<{ kept: AdapterModel; folder: RewrittenFolder | null; blob: Blob | null }> {
+  const baseFiles = ref.base.files;
+  const rewritten = rewriteBaseWithAdapter(
+    await readBytes(baseFiles, onnxPath, 'the base model needs it', opts.signal),
+    {
+      config: adapter.config,
+      safetensors: adapter.safetensors,
+      configLabel: `${ref.adapter.label}: ${ADAPTER_CONFIG_FILE}`,
+      safetensorsLabel: `${ref.adapter.label}: ${ADAPTER_WEIGHTS_FILE}`,
+    },
+    projectionDims(configJson),
+    { weights: 'inputs', baseLabel: `${baseFiles.label}: ${onnxPath}` },
+  );
+  // What the backend keeps: no model bytes, nor any slice of the base's buffer.
+  const kept: AdapterModel = {
+    scaleInput: rewritten.scaleInput,
+    config: rewritten.config,
+    modules: rewritten.modules,
+    targets: leanTargets(rewritten.targets),
+    branches: rewritten.branches,
+  };
+  throwIfCancelled(opts.signal, CANCELLED);
+  if (!isNode()) return { kept, folder: null, blob: new Blob(rewritten.pieces as unknown as BlobPart[]) };
+  const { writeRewrittenFolder } = await import('./adapterNodeDir.ts');
+  const folder = await writeRewrittenFolder(ref.base, onnxPath, rewritten.pieces, opts.cacheDir);
+  return { kept, folder, blob: null };
 }
 
 async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<AdapterPairBackend> {
@@ -178,52 +228,34 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
   const configJson = JSON.parse((await readTextFile(baseFiles, 'config.json')) ?? '{}') as unknown;
   const onnxPath = onnxFileFor(dtype);
   throwIfCancelled(signal, CANCELLED);
-  const lora = rewriteBaseWithAdapter(
-    await readBytes(baseFiles, onnxPath, 'the base model needs it', signal),
-    {
-      config: adapter.config,
-      safetensors: adapter.safetensors,
-      configLabel: `${ref.adapter.label}: ${ADAPTER_CONFIG_FILE}`,
-      safetensorsLabel: `${ref.adapter.label}: ${ADAPTER_WEIGHTS_FILE}`,
-    },
-    projectionDims(configJson),
-    { weights: 'inputs', baseLabel: `${baseFiles.label}: ${onnxPath}` },
-  );
-  const device = await chooseDevice(opts.device ?? 'auto');
-  if ((dtype === 'fp16' || dtype === 'q4f16') && device.device === 'webgpu' && !device.shaderF16) {
-    throw new ModelLoadError(
-      'model-load/unsupported',
-      `dtype ${dtype} needs the WebGPU feature shader-f16, which this adapter (${device.detail}) lacks; use fp32 or q8.`,
-      { input: 'dtype' },
-    );
-  }
-  configureRuntime(opts);
-  throwIfCancelled(signal, CANCELLED);
+  // Rewritten and written out (Node: a temporary folder; browser: a Blob) inside `materialize`, so
+  // the base's bytes held in JS can go before the session reads its own copy (a model's worth).
+  const { kept, folder, blob } = await materialize(ref, onnxPath, adapter, configJson, opts);
+  const device = await pickDevice(dtype, opts).catch((e: unknown) => {
+    folder?.remove();
+    throw e;
+  });
   // The rewritten graph replaces the base's ONNX file; transformers.js reads every other file
   // (config, tokenizer, external data) from the base. In the browser it is served from memory; in
   // Node onnxruntime-node needs a path, so it is written to a temporary folder (removed with the model).
-  let folder: { dir: string; remove(): void } | null = null;
+  configureRuntime(opts);
   let loaded: LoadedModel;
-  if (isNode()) {
-    const { writeRewrittenFolder } = await import('./adapterNodeDir.ts');
-    folder = await writeRewrittenFolder(ref.base, onnxPath, lora.bytes, opts.cacheDir);
-    const files = folder.dir;
+  if (folder !== null) {
     try {
-      loaded = await loadOne({ files: baseFiles, localDir: files }, 'base', device, dtype, opts);
+      throwIfCancelled(signal, CANCELLED);
+      loaded = await loadOne({ files: baseFiles, localDir: folder.dir }, 'base', device, dtype, opts);
     } catch (e) {
       folder.remove();
       throw e;
     }
   } else {
-    const overlay = overlayFiles(baseFiles, onnxPath, lora.bytes);
+    const overlay = overlayFiles(baseFiles, onnxPath, blob!);
     loaded = await loadOne({ files: overlay.files }, 'base', device, dtype, opts);
     overlay.release();
   }
   let backend: AdapterPairBackend | null = null;
   try {
     throwIfCancelled(signal, CANCELLED);
-    // The rewritten bytes are not kept: the session has them (a full model's worth of memory).
-    const { bytes: _bytes, ...kept } = lora;
     backend = new AdapterPairBackend(loaded.model, loaded.tokenizer, kept, opts, {
       pairId: ref.pairId,
       baseModel: baseFiles.label,
@@ -250,6 +282,17 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
     }
     throw e;
   }
+}
+
+/**
+ * The targets with each node's bytes copied out: `raw` is a slice of the base ONNX file's buffer,
+ * which would otherwise stay alive (a full model's worth) for as long as the backend does.
+ */
+function leanTargets(targets: readonly ModuleTarget[]): ModuleTarget[] {
+  return targets.map((t) => ({
+    ...t,
+    projection: { ...t.projection, node: { ...t.projection.node, raw: t.projection.node.raw.slice() } },
+  }));
 }
 
 /** One adapter's branch tensors as the graph inputs' feeds, in each branch's own float type. */
@@ -322,7 +365,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
   constructor(
     private readonly model: PreTrainedModel,
     private readonly tokenizer: ConstructorParameters<typeof TransformersRunner>[1],
-    private readonly lora: Omit<LoraBaseModel, 'bytes'>,
+    private readonly lora: AdapterModel,
     private readonly loadOpts: LoadOptions & PairBackendOptions,
     info: BackendInfo,
   ) {
