@@ -78,6 +78,13 @@ export async function scaleBench(opts: ScaleBenchOptions): Promise<ScaleDeviceRe
     cpuEmulated = gpu.cpuEmulated;
     label =
       opts.deviceLabel ?? `Node · WebGPU via Dawn (${gpu.adapter}${cpuEmulated ? ', CPU-emulated GPU' : ''})`;
+    // ORT-web's wasm (the CPU side of the WebGPU EP) is large: V8's optimizing tier compiles it for
+    // minutes on two cores, which lands in the load and first-pass figures unless Liftoff alone runs it.
+    notes.push(
+      process.execArgv.includes('--liftoff-only')
+        ? 'Node ran with --liftoff-only: ORT-web’s wasm is compiled by the baseline tier only (no minutes of optimizing compilation inside the load and first pass).'
+        : 'Node ran without --liftoff-only: the load and first pass include V8’s optimizing compilation of ORT-web’s wasm (minutes on two cores).',
+    );
     if (cpuEmulated)
       notes.push(
         'SwiftShader emulates the GPU on the CPU: these WebGPU figures say the path works at this size, not how fast a GPU is; the workload is cut to a minimum.',

@@ -54,11 +54,11 @@ export interface ScalePlan {
 
 export function scalePlan(device: ScaleDevice, quick: boolean, cpuEmulatedGpu: boolean): ScalePlan {
   if (device === 'webgpu' && cpuEmulatedGpu) {
-    // Measured here: loading the fp32 pair takes ~140 s, one forward of a 28-token row ~140 s.
+    // Measured here (Node --liftoff-only): the fp32 pair loads in ~20 s, a 4-token forward takes ~40 s.
     return {
       perProbe: 0,
       skipReason:
-        'not measured on a CPU-emulated GPU: SwiftShader takes ~100–150 s per forward of the 135M model here, so the suite (~170 forwards with the naive loop) would take hours; load, first and warm pass are measured.',
+        'not measured on a CPU-emulated GPU: SwiftShader takes 20–40 s per forward of a 4-token row of the 135M model here (q4 / fp32), so the suite (~170 forwards with the naive loop) would take hours; load, first and warm pass are measured.',
       suiteRepeats: 0,
       scalePrompts: 0,
       scaleRepeats: 0,
