@@ -4,8 +4,7 @@
  * adapter folder) opened as one rewritten model, against the two-full-models pair (the base folder
  * opened as both base and ft, as a merged fine-tune would be). Each side runs in its own child
  * process; the figures are the process's resident set after the load and one forward per view (JS
- * garbage collected), and its peak (the rewrite holds the base's ONNX bytes and the rewritten ones
- * in JS for a moment while loading).
+ * garbage collected), and its peak (the load reads the base's ONNX bytes into JS to rewrite them).
  *
  *   npm run build:bench-models   # once: .cache/bench-models/smollm2-135m-shape (git-ignored)
  *   npx tsx test/adapter/adapterMemory.bench.ts [fp32|q4]

@@ -64,6 +64,9 @@ describe('resolveSpecModels', () => {
     ).toThrow(`models.ft.adapter: folder ${join(EXAMPLES, 'adapter')} does not exist`);
     expect(() =>
       resolveSpecModels(spec('  base: {base: org/m, adapter: org/lora}\n  ft: {base: org/m}\n'), EXAMPLES),
+    ).toThrow(ModelLoadError);
+    expect(() =>
+      resolveSpecModels(spec('  base: {base: org/m, adapter: org/lora}\n  ft: {base: org/m}\n'), EXAMPLES),
     ).toThrow(expect.objectContaining({ code: 'model-load/unsupported', input: 'models.base.adapter' }));
   });
 
