@@ -71,6 +71,12 @@ const EXTERNAL = ['onnxruntime-node', 'onnxruntime-common', 'webgpu'];
 const CARRIED_LIBS = [
   { dir: 'lib/vulkan', name: 'libvulkan.so.1', deb: 'libvulkan1' },
   { dir: 'lib/glvnd', name: 'libGLdispatch.so.0', deb: 'libglvnd0' },
+  // NVIDIA's Vulkan driver (libGLX_nvidia.so.0) found no device on an H200 machine that had only
+  // libGLdispatch; with libglvnd's GLX/EGL/GL front ends beside it, the same driver gave Dawn the GPU.
+  { dir: 'lib/glvnd', name: 'libGLX.so.0', deb: 'libglx0' },
+  { dir: 'lib/glvnd', name: 'libEGL.so.1', deb: 'libegl1' },
+  { dir: 'lib/glvnd', name: 'libGL.so.1', deb: 'libgl1' },
+  { dir: 'lib/glvnd', name: 'libOpenGL.so.0', deb: 'libopengl0' },
   { dir: 'lib/compat', name: 'libstdc++.so.6', deb: 'libstdc++6' },
 ];
 const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu', '/lib/x86_64-linux-gnu', '/usr/lib64'];

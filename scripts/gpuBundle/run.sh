@@ -11,7 +11,7 @@
 # $OUT, else ./gpu-bench-out), --quick, --budget-s N, --models DIR; `--help` lists them.
 #
 # What this script decides, and why:
-# - LD_LIBRARY_PATH: the packed Vulkan loader (libvulkan.so.1) and libglvnd's libGLdispatch.so.0
+# - LD_LIBRARY_PATH: the packed Vulkan loader (libvulkan.so.1) and libglvnd (libGLdispatch.so.0, GLX, EGL, GL)
 #   (which NVIDIA's Vulkan driver links against) only where the system has none, so a system's own
 #   newer copy wins; the packed libstdc++ only where the system's is older than dawn.node needs
 #   (GLIBCXX_3.4.30); the NVIDIA driver's folder where it is mounted outside the linker's cache.
@@ -31,7 +31,9 @@ lib_path=""
 add_lib() { lib_path="${lib_path:+$lib_path:}$1"; }
 vulkan_loader="system $(ldcache libvulkan.so.1)"
 if [ -z "$(ldcache libvulkan.so.1)" ]; then add_lib "$HERE/lib/vulkan"; vulkan_loader="bundled"; fi
-if [ -z "$(ldcache libGLdispatch.so.0)" ]; then add_lib "$HERE/lib/glvnd"; fi
+if [ -z "$(ldcache libGLdispatch.so.0)" ] || [ -z "$(ldcache libGLX.so.0)" ] || [ -z "$(ldcache libEGL.so.1)" ]; then
+  add_lib "$HERE/lib/glvnd"
+fi
 stdcpp=$(ldcache libstdc++.so.6)
 if [ -z "$stdcpp" ] || ! grep -aqF GLIBCXX_3.4.30 "$stdcpp"; then add_lib "$HERE/lib/compat"; fi
 for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
@@ -53,6 +55,12 @@ if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]; then
       break
     fi
   done
+fi
+
+# NVIDIA's EGL vendor file, as the driver's container mounts it (libglvnd looks elsewhere by default).
+if [ -z "${__EGL_VENDOR_LIBRARY_FILENAMES:-}" ] && [ -f /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json ]; then
+  __EGL_VENDOR_LIBRARY_FILENAMES=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+  export __EGL_VENDOR_LIBRARY_FILENAMES
 fi
 
 # Only the bundle's own modules: nothing from a NODE_PATH or NODE_OPTIONS of the machine.
