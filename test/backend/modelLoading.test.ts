@@ -169,8 +169,9 @@ describe('model folder errors', () => {
   });
 
   it('rejects a browser-only device in Node', async () => {
-    await expect(openPair(DEMO_SOURCE, { device: 'webgpu' })).rejects.toThrow(
-      /in Node deltascope runs on "cpu"/,
+    // WebGPU runs in Node too (Dawn; test/backend/nodeWebgpu.test.ts); the WASM provider does not.
+    await expect(openPair(DEMO_SOURCE, { device: 'wasm' })).rejects.toThrow(
+      /Device "wasm" is for the browser; in Node choose "cpu", "webgpu" or "auto"/,
     );
   });
 });
