@@ -25,6 +25,7 @@
  * The caller must feed `lora_scale` on every run (and register it with transformers.js's
  * forward params, which keeps only the inputs it knows).
  */
+import { toFloat16Bits } from '../core/float16.ts';
 import { DeltascopeError } from '../core/errors.ts';
 import type { LoraModule } from './adapterWeights.ts';
 import type { ModuleTarget } from './moduleMap.ts';
@@ -74,30 +75,6 @@ export interface LoraRewrite {
   branches: LoraBranch[];
 }
 
-/** float → IEEE half bits (round to nearest even). */
-function toHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const bits = new Uint32Array(f.buffer)[0] ?? 0;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
-}
-
 /** Little-endian bytes of `data` in `dtype`. */
 export function tensorBytes(data: Float32Array, dtype: 'float32' | 'float16'): Uint8Array {
   if (dtype === 'float32') {
@@ -108,7 +85,7 @@ export function tensorBytes(data: Float32Array, dtype: 'float32' | 'float16'): U
   }
   const out = new Uint8Array(data.length * 2);
   const view = new DataView(out.buffer);
-  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, toHalf(data[i] ?? 0), true);
+  for (let i = 0; i < data.length; i++) view.setUint16(i * 2, toFloat16Bits(data[i] ?? 0), true);
   return out;
 }
 

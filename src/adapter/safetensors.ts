@@ -10,6 +10,7 @@
  * RangeError from a DataView or a 4 GB allocation because a header said so.
  */
 import { DeltascopeError } from '../core/errors.ts';
+import { fromFloat16Bits } from '../core/float16.ts';
 
 /** The dtypes an adapter is saved in. All are widened to float32 (exact for F16 and BF16). */
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
@@ -48,14 +49,7 @@ function fail(input: string, problem: string): never {
 const isDtype = (d: unknown): d is SafetensorsDtype => d === 'F32' || d === 'F16' || d === 'BF16';
 
 /** IEEE half → float32 (exact: every half is a float32). */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
+export const halfToFloat = fromFloat16Bits;
 
 function decodeData(bytes: Uint8Array, begin: number, count: number, dtype: SafetensorsDtype): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset + begin, count * SAFETENSORS_DTYPE_BYTES[dtype]);

@@ -26,6 +26,7 @@ import {
   type ModuleTarget,
 } from '../adapter/index.ts';
 import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
+import { float16Array } from '../core/float16.ts';
 import {
   nullViewId,
   scaledViewId,
@@ -314,36 +315,7 @@ function floatTensor(dtype: 'float32' | 'float16', data: Float32Array, dims: rea
   const F16 = (globalThis as { Float16Array?: new (src: ArrayLike<number>) => ArrayLike<number> })
     .Float16Array;
   if (F16 !== undefined) return new Tensor('float16', new F16(data) as never, [...dims]);
-  const bits = new Uint16Array(data.length);
-  const f = new Float32Array(1);
-  const u = new Uint32Array(f.buffer);
-  for (let i = 0; i < data.length; i++) {
-    f[0] = data[i]!;
-    bits[i] = halfBits(u[0]!);
-  }
-  return new Tensor('float16', bits, [...dims]);
-}
-
-/** float32 bits → IEEE half bits, round to nearest even (subnormals included). */
-function halfBits(x: number): number {
-  const sign = (x >>> 16) & 0x8000;
-  const exp = (x >>> 23) & 0xff;
-  const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
+  return new Tensor('float16', float16Array(data), [...dims]);
 }
 
 /**

@@ -5,6 +5,8 @@
  * buffers are converted row by row, straight into the rows handed out (never a full fp32 copy first).
  */
 
+import { fromFloat16Bits } from '../core/float16.ts';
+
 /** What a logits tensor's `data` can be: fp32, or fp16 as raw bits (Node) or a `Float16Array`. */
 export type LogitsData = Float32Array | Uint16Array | ArrayLike<number>;
 
@@ -14,14 +16,7 @@ let halfTable: Float32Array | null = null;
 function halfToFloatTable(): Float32Array {
   if (halfTable !== null) return halfTable;
   const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exp = (h >> 10) & 0x1f;
-    const frac = h & 0x3ff;
-    if (exp === 0) table[h] = sign * frac * 2 ** -24;
-    else if (exp === 31) table[h] = frac === 0 ? sign * Infinity : NaN;
-    else table[h] = sign * (1 + frac / 1024) * 2 ** (exp - 15);
-  }
+  for (let h = 0; h < 65536; h++) table[h] = fromFloat16Bits(h);
   halfTable = table;
   return table;
 }

@@ -18,7 +18,7 @@ import { decodeSafetensors } from '../../src/adapter/safetensors.ts';
 import type { LlamaDims, LlamaWeights } from '../../scripts/demoModel/demoModelConfig.ts';
 import { referenceForward } from '../../scripts/demoModel/referenceForward.ts';
 import { createSeededRandom } from '../../scripts/demoModel/seededRandom.ts';
-import { float16ToFloat32, roundToFloat16 } from '../../scripts/demoModel/zoo/float16.ts';
+import { float16ToFloat32, roundToFloat16 } from '../../src/core/float16.ts';
 import { genaiQ4EffectiveWeights } from '../../scripts/demoModel/zoo/genaiGraph.ts';
 import { GENAI_SEEDS, genaiWeights } from '../../scripts/demoModel/zoo/genaiModels.ts';
 import { zooEntry, zooReferenceWeights } from '../../scripts/demoModel/zoo/zooModels.ts';

@@ -10,7 +10,7 @@ import {
   writeOnnxModel,
 } from '../../src/adapter/onnxGraph.ts';
 import { DeltascopeError } from '../../src/core/errors.ts';
-import { float16ToFloat32 } from '../../scripts/demoModel/zoo/float16.ts';
+import { float16ToFloat32 } from '../../src/core/float16.ts';
 import { readOnnxGraphSummary } from '../../scripts/demoModel/onnxModelReader.ts';
 import { readOnnxNames } from '../zoo/onnxNames.ts';
 import { ensureZoo, zooLayouts } from './zooLayouts.ts';

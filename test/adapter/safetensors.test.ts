@@ -10,7 +10,7 @@ import {
 } from '../../src/adapter/safetensors.ts';
 import { DeltascopeError } from '../../src/core/errors.ts';
 import { decodeSafetensors as decodeF32Only } from '../../scripts/demoModel/safetensorsFormat.ts';
-import { fromFloat16Bits } from '../../scripts/demoModel/zoo/float16.ts';
+import { fromFloat16Bits } from '../../src/core/float16.ts';
 import { encodeSafetensors, floatToBf16, floatToHalf, type EncodeTensor } from './safetensorsEncode.ts';
 
 const DEMO_ADAPTER = join(import.meta.dirname, '..', '..', 'public', 'models', 'deltascope-demo', 'adapter');

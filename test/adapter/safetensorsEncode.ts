@@ -4,6 +4,7 @@
  * to the dtype here, so a decoded F16/BF16 tensor equals the rounded input exactly.
  */
 import type { SafetensorsDtype } from '../../src/adapter/safetensors.ts';
+import { toFloat16Bits } from '../../src/core/float16.ts';
 
 export interface EncodeTensor {
   dtype: SafetensorsDtype;
@@ -15,28 +16,7 @@ const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
 /** float → IEEE half bits, round to nearest even (subnormals, overflow to ±Inf, NaN). */
-export function floatToHalf(x: number): number {
-  f32[0] = x;
-  const bits = u32[0] ?? 0;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  const mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    const m = mant | 0x800000;
-    const shift = 14 - e;
-    const half = m >>> shift;
-    const rem = m & ((1 << shift) - 1);
-    const mid = 1 << (shift - 1);
-    return sign | (half + (rem > mid || (rem === mid && half & 1) ? 1 : 0));
-  }
-  const half = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  return sign | (half + (rem > 0x1000 || (rem === 0x1000 && half & 1) ? 1 : 0));
-}
+export const floatToHalf = toFloat16Bits;
 
 /** float → bfloat16 bits, round to nearest even (NaN kept quiet). */
 export function floatToBf16(x: number): number {

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { PreTrainedTokenizer } from '@huggingface/transformers';
-import { roundToFloat16 } from '../../scripts/demoModel/zoo/float16.ts';
+import { roundToFloat16 } from '../../src/core/float16.ts';
 import { logSoftmax, referenceForward } from '../../scripts/demoModel/referenceForward.ts';
 import {
   buildGenaiGraph,

@@ -18,7 +18,7 @@ import {
   fromFloat16Bits,
   roundToFloat16,
   toFloat16Bits,
-} from '../../scripts/demoModel/zoo/float16.ts';
+} from '../../src/core/float16.ts';
 
 const META: OnnxModelMeta = {
   irVersion: 8,

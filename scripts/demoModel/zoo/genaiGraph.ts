@@ -39,7 +39,7 @@ import {
   type OnnxValueInfo,
 } from '../onnxModelEncoder.ts';
 import { ropeTables, type LlamaDims, type LlamaWeights } from '../demoModelConfig.ts';
-import { float16Array, roundToFloat16 } from './float16.ts';
+import { float16Array, roundToFloat16 } from '../../../src/core/float16.ts';
 import { dequantizeQ4, quantizeQ4, type Q4Options } from './matMulNBits.ts';
 
 export type GenaiAttentionLayout = 'unfused' | 'packed' | 'packedSplit';

@@ -37,7 +37,7 @@ import {
 } from '../onnxModelEncoder.ts';
 import { isLinearWeight, llamaWeightShapes, type LlamaDims, type LlamaWeights } from '../demoModelConfig.ts';
 import { MASK_VALUE } from '../llamaOnnxGraph.ts';
-import { float16Array, roundToFloat16 } from './float16.ts';
+import { float16Array, roundToFloat16 } from '../../../src/core/float16.ts';
 import {
   dequantizeQ4,
   quantizeQ4,

@@ -1,5 +1,5 @@
 /**
- * IEEE 754 half precision, as ONNX stores float16 tensors: the bit patterns in
+ * IEEE 754 half precision, as ONNX and safetensors store float16 tensors: the bit patterns in
  * a Uint16Array. Rounding is to nearest, ties to even (what numpy's
  * astype(float16) and onnxruntime's conversions do), so weights rounded here
  * are the weights an fp16 export holds.
