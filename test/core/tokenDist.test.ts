@@ -64,6 +64,32 @@ describe('token distributions', () => {
     );
   });
 
+  it('topKIndices on large float32 inputs (the radix path, and the whole vocabulary) equals a full sort', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2048, max: 6000 }),
+        fc.integer({ min: 1, max: 2 ** 31 - 1 }),
+        fc.constantFrom('all', 'most', 'few'),
+        (n, seed, kind) => {
+          let s = seed;
+          const next = () => (s = (s * 16807) % 2147483647) / 2147483647;
+          // Many ties (a few distinct values), both zeros, tiny and huge magnitudes, infinities.
+          const pool = [0, -0, 1e-40, -1e-40, 0.25, -0.25, -3.5, 7, Infinity, -Infinity, 1e30, -1e30];
+          const vals = Float32Array.from({ length: n }, () =>
+            next() < 0.5 ? pool[Math.floor(next() * pool.length)]! : (next() - 0.5) * 20,
+          );
+          const k = kind === 'all' ? n : kind === 'most' ? n - Math.floor(next() * 100) : 2048;
+          const expected = Array.from(vals, (v, i) => [v, i] as const)
+            .sort((a, b) => b[0] - a[0] || a[1] - b[1])
+            .slice(0, k)
+            .map((p) => p[1]);
+          expect(Array.from(topKIndices(vals, k))).toEqual(expected);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('topKIndices terminates and returns k distinct indices when values contain NaN or infinities', () => {
     const vals = [1, Number.NaN, 3, -Infinity, Infinity, Number.NaN, 2];
     const out = Array.from(topKIndices(vals, 4));
