@@ -38,7 +38,6 @@ import { chooseDevice, type DeviceChoice } from './device.ts';
 import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { ModelLoadError } from './errors.ts';
 import { InstrumentedView } from './instrumentedView.ts';
-import { queueLoad } from './loadQueue.ts';
 import {
   checkDtype,
   notFound,
@@ -53,6 +52,7 @@ import {
   CANCELLED,
   configureRuntime,
   loadOne,
+  runLoad,
   warmUp,
   type LoadedModel,
   type LoadOptions,
@@ -60,7 +60,6 @@ import {
 import type { RewrittenFolder } from './adapterNodeDir.ts';
 import { TransformersRunner } from './transformersRunner.ts';
 import type { BackendInfo, ScoringView } from './types.ts';
-import { bindFetchSignal } from './virtualFetch.ts';
 
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 /** sway's default null-adapter init scale (a null view with another one gets a longer id). */
@@ -79,24 +78,7 @@ type WeightFeeds = Record<string, Tensor>;
  * Loads queue with every other load (transformers.js's configuration is global).
  */
 export function loadAdapterPair(ref: AdapterPairRef, opts: LoadOptions = {}): Promise<AdapterPairBackend> {
-  return queueLoad(() => loadNow(ref, opts), {
-    ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
-    ...(opts.onWaiting !== undefined ? { onWaiting: opts.onWaiting } : {}),
-    cancelledMessage: CANCELLED,
-  });
-}
-
-async function loadNow(ref: AdapterPairRef, opts: LoadOptions): Promise<AdapterPairBackend> {
-  throwIfCancelled(opts.signal, CANCELLED);
-  const unbind = bindFetchSignal(opts.signal);
-  try {
-    return await loadSteps(ref, opts);
-  } catch (e) {
-    throwIfCancelled(opts.signal, CANCELLED);
-    throw e;
-  } finally {
-    unbind();
-  }
+  return runLoad(() => loadSteps(ref, opts), opts);
 }
 
 const isNode = (): boolean =>

@@ -137,21 +137,32 @@ export async function loadOne(
  * one traced forward. Loads queue (transformers.js's configuration is global); see `queueLoad`.
  */
 export function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
-  return queueLoad(() => loadPairNow(pair, opts), {
+  return runLoad(() => loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts), opts);
+}
+
+/**
+ * Runs a load's steps in the load queue, with transformers.js's fetches tied to `opts.signal`: the
+ * one way every loader (full pair, base + adapter) starts, cancels and reports a cancellation.
+ */
+export function runLoad<T extends { dispose(): Promise<unknown> }>(
+  steps: () => Promise<T>,
+  opts: LoadOptions,
+): Promise<T> {
+  return queueLoad(() => loadNow(steps, opts.signal), {
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(opts.onWaiting !== undefined ? { onWaiting: opts.onWaiting } : {}),
     cancelledMessage: CANCELLED,
   });
 }
 
-async function loadPairNow(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
-  throwIfCancelled(opts.signal, CANCELLED);
-  const unbind = bindFetchSignal(opts.signal);
+async function loadNow<T>(steps: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  throwIfCancelled(signal, CANCELLED);
+  const unbind = bindFetchSignal(signal);
   try {
-    return await loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts);
+    return await steps();
   } catch (e) {
     // A step that failed because its fetch was aborted reports the cancellation, not a broken model.
-    throwIfCancelled(opts.signal, CANCELLED);
+    throwIfCancelled(signal, CANCELLED);
     throw e;
   } finally {
     unbind();
