@@ -1,3 +1,4 @@
+import { DeltascopeError } from '../core/errors.ts';
 import type { DifferentialBackend, ScoringView } from './types.ts';
 
 /**
@@ -32,3 +33,32 @@ export function isNullCalibrated(b: DifferentialBackend): b is NullCalibratedBac
 export const scaledViewId = (lambda: number): string => `scaled_${lambda.toFixed(2)}`;
 export const nullViewId = (seed: number, rankScale = 1): string =>
   rankScale === 1 ? `null_${seed}` : `null_${seed}_rank${rankScale.toFixed(2)}`;
+
+/** The view names `viewByName` accepts, for messages and usage text. */
+export const VIEW_NAMES = 'base, ft, scaled_<λ> (e.g. scaled_0.50) or null_<seed> (e.g. null_1000)';
+
+/**
+ * The view a name asks for: `base`, `ft`, `scaled_<λ>` (the adapter's delta times λ) or
+ * `null_<seed>` (a seeded null adapter). The last two need runtime LoRA (a base + adapter pair); on
+ * a pair of two full models they are refused with that reason. `scaled_1` and `scaled_1.00` name the
+ * same view (the id has two decimals).
+ */
+export function viewByName(b: DifferentialBackend, name: string): ScoringView {
+  if (name === 'base') return b.base;
+  if (name === 'ft') return b.ft;
+  const scaled = /^scaled_(-?\d+(?:\.\d+)?)$/.exec(name);
+  const nul = /^null_(\d+)$/.exec(name);
+  if (scaled === null && nul === null)
+    throw new DeltascopeError('input/invalid', `unknown view "${name}": give ${VIEW_NAMES}`, {
+      input: name,
+    });
+  const lora = (): never => {
+    throw new DeltascopeError(
+      'input/invalid',
+      `view ${name} needs runtime LoRA (a base model plus an adapter); this pair is two full models and has only base and ft`,
+      { input: name },
+    );
+  };
+  if (scaled !== null) return isScalable(b) ? b.scaledView(Number(scaled[1])) : lora();
+  return isNullCalibrated(b) ? b.nullView(Number(nul![1])) : lora();
+}

@@ -28,6 +28,8 @@ export { FakeRunner } from './fakeRunner.ts';
 export {
   isNullCalibrated,
   isScalable,
+  VIEW_NAMES,
+  viewByName,
   type NullCalibratedBackend,
   type ScalableBackend,
 } from './capabilities.ts';

@@ -1,4 +1,4 @@
-import type { DifferentialBackend } from '../backend/index.ts';
+import { viewByName, type DifferentialBackend } from '../backend/index.ts';
 import { exactDivergence, topMass, type TokenDist } from '../core/index.ts';
 import type {
   CompareResult,
@@ -9,20 +9,28 @@ import type {
 } from './workbenchApi.ts';
 
 /**
- * Both views' full next-token distributions (one lookup per view, `top_k` = vocabulary size), the
- * exact divergences between them, and the first `topK` rows of each for drawing. The Compare panel
- * and `deltascope probe` both call this, so they cannot show different numbers.
+ * Base's and another view's full next-token distributions (one lookup per view, `top_k` = vocabulary
+ * size), the exact divergences between them, and the first `topK` rows of each for drawing. The
+ * other view is `ft` unless `view` names another (`scaled_<λ>`, `null_<seed>`: `viewByName`). The
+ * Compare panel and `deltascope probe` both call this, so they cannot show different numbers.
  */
-export async function compare(b: DifferentialBackend, prompt: string, topK: number): Promise<CompareResult> {
+export async function compare(
+  b: DifferentialBackend,
+  prompt: string,
+  topK: number,
+  view = 'ft',
+): Promise<CompareResult> {
   const all = b.info.vocabSize;
+  const other = viewByName(b, view);
   const [base, ft] = await Promise.all([
     b.base.nextTokenDist(prompt, { topK: all }),
-    b.ft.nextTokenDist(prompt, { topK: all }),
+    other.nextTokenDist(prompt, { topK: all }),
   ]);
   const k = Math.max(1, Math.min(topK, all));
   const [baseRows, ftRows] = await Promise.all([rows(b, base, k), rows(b, ft, k)]);
   return {
     prompt,
+    view: other.id,
     topK: k,
     base: baseRows,
     ft: ftRows,

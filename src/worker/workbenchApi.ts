@@ -44,6 +44,8 @@ export interface TokenRow {
 
 export interface CompareResult {
   prompt: string;
+  /** The view compared against base (`ft`, `scaled_<λ>`, `null_<seed>`); its rows are in `ft`. */
+  view: string;
   /** How many rows each side draws (the panel's top-k). */
   topK: number;
   base: TokenRow[];

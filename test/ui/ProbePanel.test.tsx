@@ -16,6 +16,7 @@ vi.mock('../../src/ui/workerClient.ts', async (importOriginal) => {
 
 const COMPARE: CompareResult = {
   prompt: 'p',
+  view: 'ft',
   base: [{ id: 1, token: ' the', logprob: Math.log(0.5) }],
   ft: [{ id: 2, token: ' Tollmere', logprob: Math.log(0.7) }],
   topK: 1,
