@@ -4,7 +4,7 @@ Usage:
   deltascope run <spec.yaml> [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope gate <spec.yaml> [--threshold X] [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
-  deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [--prompt TEXT …] [--top-k K] [--device D] [--json]
+  deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [--prompt TEXT …] [--view V …] [--top-k K] [--device D] [--json]
   deltascope <command> --help
   deltascope --version
 
@@ -71,8 +71,8 @@ export const PROBE_USAGE = `Usage: deltascope probe (--spec FILE | --base B (--f
 
 Opens the pair (a spec's models, or two folders / hub ids) on --device and prints, for each prompt,
 its token ids as fed to the model (special tokens included), each view's top-k next tokens (id, text,
-logprob) and the exact divergences over the full vocabulary: JS, KL(ft‖base), KL(base‖ft) and both
-entropies, in nats.
+logprob) and the exact divergences over the full vocabulary against base, in nats: for ft JS,
+KL(ft‖base), KL(base‖ft); for any other view JS and KL(view‖base); and each view's entropy.
 
 Options:
   --spec FILE       a suite spec whose models name the pair
@@ -80,9 +80,16 @@ Options:
   --adapter A       instead of --ft: ft is B plus the PEFT LoRA adapter A (a folder with
                     adapter_config.json and adapter_model.safetensors, or a hub id), run on one model
   --prompt TEXT     a prompt to probe (repeat for several)
+  --view V          a view to show (repeat for several, in order; default: base and ft): base, ft,
+                    scaled_<λ> (the adapter's delta times λ; scaled_0.5 is the view scaled_0.50)
+                    or null_<seed> (a seeded random adapter of the adapter's shape). The last two
+                    need --adapter, or a spec whose ft has an adapter
   --top-k K         rows per view (default 10); the divergences never depend on it
 ${DEVICE}
-  --json            one JSON object: {prompts: [{prompt, token_ids, views: {base, ft}, js, kl_ft_base, kl_base_ft}]}
+  --json            one JSON object: {prompts: [{prompt, token_ids, views: {<view id>: {token_ids,
+                    tokens, logprobs, entropy}}, js, kl_ft_base, kl_base_ft}]}; js, kl_ft_base and
+                    kl_base_ft (ft against base) only when base and ft are both listed; the entry of
+                    a view other than base and ft adds its own js and kl_view_base (KL(view‖base))
   -h, --help        this help
 `;
 

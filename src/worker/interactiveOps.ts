@@ -1,5 +1,5 @@
-import { viewByName, type DifferentialBackend } from '../backend/index.ts';
-import { exactDivergence, topMass, type TokenDist } from '../core/index.ts';
+import { viewByName, type DifferentialBackend, type ScoringView } from '../backend/index.ts';
+import { exactDivergence, exactDivergenceOf, fullLogprobs, topMass, type TokenDist } from '../core/index.ts';
 import type {
   CompareResult,
   ContinuationResult,
@@ -38,6 +38,50 @@ export async function compare(
     baseMass: topMass(base, k),
     ftMass: topMass(ft, k),
   };
+}
+
+/**
+ * `compare` for several views at once, one result per name in order (`base` may be among them: it
+ * is then compared with itself, JS 0). Base's full distribution is looked up, scattered by token id
+ * and cut to rows once for all of them; each view's distribution is one lookup (all in flight
+ * together, so a runtime-LoRA pair can batch them), and no path sorts the vocabulary again. Every
+ * name is resolved (`viewByName`) before any forward pass, so a bad name costs nothing. The
+ * numbers are `compare`'s to the bit: the same lookups, `exactDivergence`'s formula and `topMass`.
+ */
+export async function compareViews(
+  b: DifferentialBackend,
+  prompt: string,
+  topK: number,
+  views: readonly string[],
+): Promise<CompareResult[]> {
+  const all = b.info.vocabSize;
+  const others = views.map((name) => viewByName(b, name));
+  const distinct = new Map<string, ScoringView>([[b.base.id, b.base]]);
+  for (const v of others) distinct.set(v.id, v);
+  const looked = await Promise.all(
+    [...distinct.values()].map(async (v) => [v.id, await v.nextTokenDist(prompt, { topK: all })] as const),
+  );
+  const dists = new Map(looked);
+  const base = dists.get(b.base.id)!;
+  const baseFull = fullLogprobs(base);
+  const k = Math.max(1, Math.min(topK, all));
+  const baseRows = await rows(b, base, k);
+  const baseMass = topMass(base, k);
+  return Promise.all(
+    others.map(async (v): Promise<CompareResult> => {
+      const d = dists.get(v.id)!;
+      return {
+        prompt,
+        view: v.id,
+        topK: k,
+        base: baseRows,
+        ft: d === base ? baseRows : await rows(b, d, k),
+        divergence: exactDivergenceOf(baseFull, d === base ? baseFull : fullLogprobs(d)),
+        baseMass,
+        ftMass: d === base ? baseMass : topMass(d, k),
+      };
+    }),
+  );
 }
 
 export async function scoreContinuation(
