@@ -27,6 +27,7 @@ import {
 } from '../adapter/index.ts';
 import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
 import { float16Array } from '../core/float16.ts';
+import { sha1Hex } from '../core/promptHash.ts';
 import {
   nullViewId,
   scaledViewId,
@@ -173,10 +174,12 @@ async function materialize(
   adapter: { config: unknown; safetensors: Uint8Array },
   configJson: unknown,
   opts: LoadOptions,
-): Promise<{ kept: AdapterModel; folder: RewrittenFolder | null; blob: Blob | null }> {
+): Promise<{ kept: AdapterModel; folder: RewrittenFolder | null; blob: Blob | null; onnxBytes: number }> {
   const baseFiles = ref.base.files;
+  const baseOnnx = await readBytes(baseFiles, onnxPath, 'the base model needs it', opts.signal);
+  const onnxBytes = baseOnnx.byteLength;
   const rewritten = rewriteBaseWithAdapter(
-    await readBytes(baseFiles, onnxPath, 'the base model needs it', opts.signal),
+    baseOnnx,
     {
       config: adapter.config,
       safetensors: adapter.safetensors,
@@ -195,10 +198,11 @@ async function materialize(
     branches: rewritten.branches,
   };
   throwIfCancelled(opts.signal, CANCELLED);
-  if (!isNode()) return { kept, folder: null, blob: new Blob(rewritten.pieces as unknown as BlobPart[]) };
+  if (!isNode())
+    return { kept, folder: null, blob: new Blob(rewritten.pieces as unknown as BlobPart[]), onnxBytes };
   const { writeRewrittenFolder } = await import('./adapterNodeDir.ts');
   const folder = await writeRewrittenFolder(ref.base, onnxPath, rewritten.pieces, opts.cacheDir);
-  return { kept, folder, blob: null };
+  return { kept, folder, blob: null, onnxBytes };
 }
 
 async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<AdapterPairBackend> {
@@ -208,12 +212,14 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
   await validateModelFiles(baseFiles, dtype);
   // Everything about the adapter is checked before any session exists: a refusal loads nothing.
   const adapter = await readAdapter(ref.adapter, signal);
-  const configJson = JSON.parse((await readTextFile(baseFiles, 'config.json')) ?? '{}') as unknown;
+  const configText = (await readTextFile(baseFiles, 'config.json')) ?? '{}';
+  const configJson = JSON.parse(configText) as unknown;
   const onnxPath = onnxFileFor(dtype);
   throwIfCancelled(signal, CANCELLED);
   // Rewritten and written out (Node: a temporary folder; browser: a Blob) inside `materialize`, so
   // the base's bytes held in JS can go before the session reads its own copy (a model's worth).
-  const { kept, folder, blob } = await materialize(ref, onnxPath, adapter, configJson, opts);
+  const { kept, folder, blob, onnxBytes } = await materialize(ref, onnxPath, adapter, configJson, opts);
+  const nullIdentity = identityOf(ref, dtype, onnxBytes, configText, adapter);
   const device = await pickDevice(dtype, opts).catch((e: unknown) => {
     folder?.remove();
     throw e;
@@ -239,16 +245,22 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
   let backend: AdapterPairBackend | null = null;
   try {
     throwIfCancelled(signal, CANCELLED);
-    backend = new AdapterPairBackend(loaded.model, loaded.tokenizer, kept, opts, {
-      pairId: ref.pairId,
-      baseModel: baseFiles.label,
-      ftModel: `${baseFiles.label} + ${ref.adapter.label}`,
-      device: device.device,
-      deviceDetail: device.detail,
-      dtype,
-      vocabSize: 0,
-      maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
-    });
+    backend = new AdapterPairBackend(
+      loaded.model,
+      loaded.tokenizer,
+      kept,
+      { ...opts, nullIdentity },
+      {
+        pairId: ref.pairId,
+        baseModel: baseFiles.label,
+        ftModel: `${baseFiles.label} + ${ref.adapter.label}`,
+        device: device.device,
+        deviceDetail: device.detail,
+        dtype,
+        vocabSize: 0,
+        maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+      },
+    );
     backend.onDispose(() => loaded.mount?.unmount());
     if (folder !== null) backend.onDispose(folder.remove);
     if (device.device === 'webgpu') backend.onDispose(await watchDeviceLoss([backend], opts.onDeviceLost));
@@ -265,6 +277,25 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
     }
     throw e;
   }
+}
+
+/**
+ * The weights the null views are drawn over, for the null-stats cache: where the base comes from,
+ * its dtype, its ONNX file's size and config, and a hash of the adapter's own files (so an adapter
+ * retrained into the same folder is a different identity). The base's weights are not hashed (a
+ * model's worth of bytes at every load); its location, size and config stand for them.
+ */
+function identityOf(
+  ref: AdapterPairRef,
+  dtype: string,
+  onnxBytes: number,
+  baseConfig: string,
+  adapter: { config: unknown; safetensors: Uint8Array },
+): string {
+  const text = new TextEncoder();
+  const adapterHash = sha1Hex(adapter.safetensors);
+  const configHash = sha1Hex(text.encode(JSON.stringify(adapter.config) + baseConfig));
+  return `${ref.pairId}|${dtype}|onnx:${onnxBytes}|adapter:${adapterHash}|config:${configHash}`;
 }
 
 /**
@@ -315,12 +346,13 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
   private readonly branchDtypes: ('float32' | 'float16')[];
   private lostMessage: string | null = null;
   private disposed = false;
+  readonly nullIdentity: string | undefined;
 
   constructor(
     private readonly model: PreTrainedModel,
     private readonly tokenizer: ConstructorParameters<typeof TransformersRunner>[1],
     private readonly lora: AdapterModel,
-    private readonly loadOpts: LoadOptions & PairBackendOptions,
+    private readonly loadOpts: LoadOptions & PairBackendOptions & { nullIdentity?: string },
     info: BackendInfo,
   ) {
     const dtypes = lora.branches.map((b) => b.dtype);
@@ -334,6 +366,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     const ft = make(1, () => adapterFeeds);
     super(base, ft, { ...info, vocabSize: base.vocabSize }, loadOpts);
     this.sessionRunner = base;
+    this.nullIdentity = loadOpts.nullIdentity;
     this.runners.push(base, ft);
     this.adapterFeeds = adapterFeeds;
     this.branchDtypes = dtypes;

@@ -19,6 +19,12 @@ export interface NullAdapterOptions {
 export interface NullCalibratedBackend extends DifferentialBackend {
   /** A LoRA with the adapter's structure and seeded Gaussian weights. View id `null_<seed>`. */
   nullView(seed: number, opts?: NullAdapterOptions): ScoringView;
+  /**
+   * What the null views are drawn over, as a stable string (base identity, dtype, a hash of the
+   * adapter's files): the null-stats cache keys on it. Absent: the backend cannot identify itself,
+   * and null statistics are never cached (sway's `backend_identity` of None).
+   */
+  readonly nullIdentity?: string;
 }
 
 export function isScalable(b: DifferentialBackend): b is ScalableBackend {

@@ -33,7 +33,10 @@ class FakeAdapterBackend extends PairBackend implements ScalableBackend, NullCal
     private readonly shift: number,
   ) {
     super(base, ft, info, opts);
+    this.nullIdentity = `${info.pairId}|${info.dtype}`;
   }
+
+  readonly nullIdentity: string;
 
   private viewFor(id: string, make: () => FakeRunner): ScoringView {
     let v = this.views.get(id);

@@ -14,6 +14,7 @@ import { runSuite } from '../suite/runner.ts';
 import { parseSuiteSpec } from '../suite/spec.ts';
 import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
 import { InputError, UsageError } from './errors.ts';
+import { cliNullStatsCache } from './nullStatsDir.ts';
 import { JsonlFileTraceSink } from './fileTraceSink.ts';
 import type { CliIo } from './io.ts';
 import { dtypeForSpec, resolveSpecModels } from './resolveModels.ts';
@@ -134,10 +135,12 @@ export async function executeSuite(
         `${backend.info.baseModel} | ${backend.info.ftModel}\n`,
     );
     const count = spec.suite.length;
+    const nullCache = cliNullStatsCache(io.env);
     const result = await runSuite(spec, backend, {
       specPath: opts.specPath,
       sections,
       determinism: 'best_effort',
+      ...(nullCache !== undefined ? { nullCache } : {}),
       ...(io.signal !== undefined ? { signal: io.signal } : {}),
       onResult: (r, i) =>
         log(

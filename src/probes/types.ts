@@ -33,6 +33,18 @@ export interface NullStats {
   degenerate?: number;
 }
 
+/**
+ * Where `null_adapter` keeps its statistics between runs (a folder in the CLI, IndexedDB in the
+ * workbench), keyed by a hash of the backend's `nullIdentity` and the calibration parameters. A
+ * speed-up, never a correctness contract: a failing or malformed store reads as a miss.
+ */
+export interface NullStatsCache {
+  /** Where entries live, for messages ("null stats from ~/.cache/deltascope/null-stats"). */
+  readonly where: string;
+  get(key: string): Promise<unknown>;
+  put(key: string, value: unknown): Promise<void>;
+}
+
 export interface ProbeProgress {
   done: number;
   total: number;
@@ -53,6 +65,8 @@ export interface ProbeContext {
   sections: readonly DocSection[];
   signal: AbortSignal;
   onProgress(p: ProbeProgress): void;
+  /** The null-stats cache, when the caller keeps one (`null_adapter`'s `cache: true` uses it). */
+  nullCache?: NullStatsCache;
 }
 
 /** Thrown by a probe to SKIP with a reason (a missing capability, too little data). */

@@ -6,6 +6,7 @@ import {
   type CommonProbeSpec,
   type DocSection,
   type NullStats,
+  type NullStatsCache,
   type ProbeContext,
   type ProbeResult,
 } from '../probes/types.ts';
@@ -34,6 +35,8 @@ export interface RunOptions {
   now?: () => number;
   /** How the runtime's determinism is classed (the backend knows: CPU is best-effort, GPU loose). */
   determinism?: DeterminismClass;
+  /** Where `null_adapter` keeps its statistics between runs (none: always calibrates). */
+  nullCache?: NullStatsCache;
 }
 
 const PREFLIGHT_PROMPT = 'hello';
@@ -90,6 +93,7 @@ export async function runSuite(
           sections: opts.sections ?? [],
           signal,
           onProgress: (p) => progress(p.done, p.total),
+          ...(opts.nullCache !== undefined ? { nullCache: opts.nullCache } : {}),
         };
         inst.setCurrentProbe(entry.name);
         try {

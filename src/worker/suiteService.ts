@@ -1,7 +1,8 @@
 import type { DifferentialBackend } from '../backend/index.ts';
 import { DeltascopeError, StateError } from '../core/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
-import type { DocSection } from '../probes/types.ts';
+import type { DocSection, NullStatsCache } from '../probes/types.ts';
+import { IdbNullStatsCache } from '../store/nullStatsDb.ts';
 import { toJsonReport, toJunitXml, toMarkdownReport } from '../suite/reports/index.ts';
 import { runSuite } from '../suite/runner.ts';
 import { parseSuiteSpec, SpecError } from '../suite/spec.ts';
@@ -17,7 +18,16 @@ export class SuiteService {
   private controller: AbortController | null = null;
   private last: SuiteResult | null = null;
 
-  constructor(private readonly appBaseUrl: () => string) {}
+  /**
+   * @param nullCache where `null_adapter` keeps its statistics between runs: IndexedDB where the
+   *   worker has it (a reload or another suite on the same base + adapter reads them back).
+   */
+  constructor(
+    private readonly appBaseUrl: () => string,
+    private readonly nullCache: NullStatsCache | undefined = typeof indexedDB !== 'undefined'
+      ? new IdbNullStatsCache()
+      : undefined,
+  ) {}
 
   validate(yamlText: string): SuiteValidation {
     try {
@@ -53,6 +63,7 @@ export class SuiteService {
         specPath: 'workbench',
         sections,
         signal: controller.signal,
+        ...(this.nullCache !== undefined ? { nullCache: this.nullCache } : {}),
         determinism: backend.info.device === 'webgpu' ? 'loose' : 'best_effort',
         onProgress: (p) => onEvent({ type: 'progress', ...p }),
         onResult: (r, index) => onEvent({ type: 'result', index, result: r }),

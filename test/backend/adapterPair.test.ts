@@ -204,3 +204,34 @@ describe('a lost device', () => {
     await b.dispose();
   });
 });
+
+describe('the null-stats identity', () => {
+  it('is the same for the same files and changes when the adapter is retrained into the same folder', async () => {
+    const dir = join(scratch, 'retrained');
+    cpSync(`${DEMO}/adapter`, dir, { recursive: true });
+    const base = { kind: 'dir' as const, path: `${DEMO}/base` };
+    const open = async () => {
+      const b = await openPair(
+        { kind: 'pair', base, ft: { kind: 'adapter', base, adapter: { kind: 'dir', path: dir } } },
+        { warmup: false },
+      );
+      try {
+        if (!isNullCalibrated(b)) throw new Error('expected null views');
+        return b.nullIdentity;
+      } finally {
+        await b.dispose();
+      }
+    };
+    const first = await open();
+    expect(first).toMatch(/\|fp32\|onnx:\d+\|adapter:[0-9a-f]{40}\|config:[0-9a-f]{40}$/);
+    expect(await open()).toBe(first);
+    // One weight's last byte changes (the file's tail is tensor data): another adapter.
+    const path = join(dir, 'adapter_model.safetensors');
+    const bytes = readFileSync(path);
+    bytes[bytes.length - 1] ^= 0x01;
+    writeFileSync(path, bytes);
+    const retrained = await open();
+    expect(retrained).not.toBe(first);
+    expect(retrained.split('|adapter:')[0]).toBe(first!.split('|adapter:')[0]);
+  }, 60_000);
+});

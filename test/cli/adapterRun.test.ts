@@ -1,8 +1,8 @@
 // `deltascope run` on a spec whose ft is the demo base plus its PEFT adapter (sway's
 // `ft: {kind: hf, base, adapter}`), in-process: null_adapter and adapter_ablation run instead of
 // SKIPping, and the calibrated delta_kl gets its z-score; `deltascope probe --base B --adapter A`
-// prints what the merged pair prints.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+// prints what the merged pair prints. Null statistics go to a cache folder of the test's own.
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,24 +16,32 @@ const dir = mkdtempSync(join(tmpdir(), 'deltascope-adapter-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('deltascope run on base + adapter', () => {
-  it('runs null_adapter and adapter_ablation on the demo base + adapter, and z-scores delta_kl', async () => {
+  const cacheDir = join(dir, 'null-stats');
+  const runOnce = async (report: string) => {
     let stdout = '';
     let stderr = '';
-    const io: CliIo = { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd: dir, env: {} };
-    const code = await runCli(['run', SPEC, '--json', 'report.json'], io);
+    const env = { DELTASCOPE_NULL_CACHE_DIR: cacheDir };
+    const io: CliIo = { out: (t) => (stdout += t), err: (t) => (stderr += t), cwd: dir, env };
+    const code = await runCli(['run', SPEC, '--json', report], io);
     expect(stderr).not.toMatch(/Error|error:/);
     expect(code).toBe(0);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as {
+    const parsed = JSON.parse(readFileSync(join(dir, report), 'utf8')) as {
       probes: {
         name: string;
         verdict: string;
         z_score: number | null;
+        message: string;
         evidence: Record<string, unknown>;
       }[];
     };
-    const byName = Object.fromEntries(report.probes.map((p) => [p.name, p]));
+    return { stdout, byName: Object.fromEntries(parsed.probes.map((p) => [p.name, p])) };
+  };
+
+  it('runs null_adapter and adapter_ablation on the demo base + adapter, and z-scores delta_kl; a second run reads the null stats from the cache folder', async () => {
+    const { stdout, byName } = await runOnce('report.json');
     expect(byName.nulls!.verdict).toBe('pass');
     expect(byName.nulls!.evidence.calibrated_kinds).toEqual(['delta_kl']);
+    expect(byName.nulls!.evidence.from_cache).toBe(false);
     expect(byName.lambda_sweep!.verdict).not.toBe('skip');
     expect(byName.lambda_sweep!.verdict).not.toBe('error');
     // The curve grows with λ from the λ=0 view (the adapter is on lm_head only: a smooth rise).
@@ -42,7 +50,16 @@ describe('deltascope run on base + adapter', () => {
     for (let i = 1; i < divs.length; i++) expect(divs[i]!).toBeGreaterThan(divs[i - 1]!);
     expect(byName.topic_shift!.z_score).not.toBeNull();
     expect(stdout).toMatch(/lambda_sweep +adapter_ablation/);
-  }, 120_000);
+    // One entry, named by the key the report gives.
+    const key = byName.nulls!.evidence.cache_key as string;
+    expect(readdirSync(cacheDir)).toEqual([`${key}.json`]);
+
+    const again = await runOnce('report2.json');
+    expect(again.byName.nulls!.evidence.from_cache).toBe(true);
+    expect(again.byName.nulls!.message).toContain(`from cache: ${cacheDir}`);
+    expect(again.byName.nulls!.evidence.null_stats).toEqual(byName.nulls!.evidence.null_stats);
+    expect(again.byName.topic_shift!.z_score).toBe(byName.topic_shift!.z_score);
+  }, 180_000);
 });
 
 describe('deltascope probe --adapter', () => {

@@ -1,5 +1,6 @@
 import { DeltascopeError } from '../../core/errors.ts';
 import { BACKEND_STATS_KEYS, type BackendStatsDict } from '../../core/index.ts';
+import { sortedJsonValue } from '../../core/sortedJson.ts';
 import { CATEGORIES, type Category, type ProbeResult, type Verdict } from '../../probes/types.ts';
 import { DEFAULT_WEIGHTS, bandFor } from '../score.ts';
 import type { Band, DeterminismClass, SuiteResult } from '../types.ts';
@@ -15,27 +16,6 @@ export class ReportFormatError extends DeltascopeError {
   constructor(message: string, input: string) {
     super('input/invalid', message, { input });
   }
-}
-
-/**
- * Plain JSON with every mapping's keys sorted (Python's `sort_keys`), typed arrays as lists and
- * non-finite numbers as null, so the output is byte-stable for the same result.
- */
-function sortedJsonValue(v: unknown): unknown {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
-  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-    return Array.from(v as unknown as ArrayLike<number>, (x) => sortedJsonValue(x));
-  }
-  if (Array.isArray(v)) return v.map(sortedJsonValue);
-  if (typeof v === 'object' && v !== null) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(v).sort()) {
-      const value = (v as Record<string, unknown>)[key];
-      if (value !== undefined) out[key] = sortedJsonValue(value);
-    }
-    return out;
-  }
-  return v;
 }
 
 function probeToJson(p: ProbeResult): Record<string, unknown> {
