@@ -25,14 +25,27 @@ export const DEVICES = ['auto', 'webgpu', 'wasm'] as const;
 export const DTYPES = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
 export const HISTORY_MAX = 20;
 
-/** The pair to open on the next visit. Picked folders cannot be reopened, so they are not kept. */
+/**
+ * The pair to open on the next visit. Picked folders cannot be reopened, so they are not kept.
+ * `demo` with `adapter: true` is the demo base plus its PEFT adapter; `hub-adapter` is a hub base
+ * repo plus a hub adapter repo, each at its own revision (runtime LoRA). Both were added within
+ * version 1: older values (without them) read as before.
+ */
 const rememberedPair = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('demo') }),
+  z.object({ kind: z.literal('demo'), adapter: z.boolean().optional() }),
   z.object({
     kind: z.literal('hub'),
     base: z.string().min(1),
     ft: z.string().min(1),
     revision: z.string().default('main'),
+    host: z.string().default(''),
+  }),
+  z.object({
+    kind: z.literal('hub-adapter'),
+    base: z.string().min(1),
+    baseRevision: z.string().default('main'),
+    adapter: z.string().min(1),
+    adapterRevision: z.string().default('main'),
     host: z.string().default(''),
   }),
 ]);

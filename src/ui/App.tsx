@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import type { BackendInfo } from '../backend/index.ts';
+import type { PairInfo } from '../worker/workbenchApi.ts';
 import { ModelPanel } from './ModelPanel.tsx';
 import { ProbePanel } from './ProbePanel.tsx';
 import { LiveCharts } from './LiveCharts.tsx';
@@ -9,7 +9,7 @@ import { restartWorkbench } from './workerClient.ts';
 import { SettingsNotice } from './SettingsNotice.tsx';
 
 export function App() {
-  const [info, setInfo] = useState<BackendInfo | null>(null);
+  const [info, setInfo] = useState<PairInfo | null>(null);
   // A new engine (worker) remounts every panel: each subscribes to the new worker, and the Model
   // panel loads the remembered pair again.
   const [engine, setEngine] = useState(0);
@@ -28,7 +28,7 @@ export function App() {
       <main className="layout" key={engine}>
         <div className="col">
           <ModelPanel info={info} onLoaded={setInfo} onRestart={() => void restart()} />
-          <ProbePanel ready={info !== null} />
+          <ProbePanel ready={info !== null} views={info?.views ?? null} />
         </div>
         <div className="col">
           <LiveCharts ready={info !== null} />

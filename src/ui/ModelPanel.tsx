@@ -1,11 +1,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { BackendInfo } from '../backend/index.ts';
 import { errorCode, errorMessage } from '../core/errors.ts';
 import { DEVICES, DTYPES, type DeviceSetting, type Dtype, type RememberedPair } from '../store/settings.ts';
-import type { LoadProgressMessage, LoadRequest, ModelLocation, ModelSource } from '../worker/workbenchApi.ts';
+import type { LoadProgressMessage, LoadRequest, ModelSource, PairInfo } from '../worker/workbenchApi.ts';
+import { AdapterSourceForms } from './AdapterSourceForms.tsx';
 import { etaText } from './eta.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtBytes } from './format.ts';
+import { folderName, sourceOf } from './modelSources.ts';
 import { useEscape } from './useEscape.ts';
 import { getSettings, updateSettings } from './useSettings.ts';
 import { useStaleGuard } from './useStaleGuard.ts';
@@ -18,21 +19,9 @@ function deviceFromUrl(): DeviceSetting | null {
   return (DEVICES as readonly (string | null)[]).includes(param) ? (param as DeviceSetting) : null;
 }
 
-/** The remembered pair as `openPair`'s source: both hub sides share revision and host. */
-function sourceOf(pair: RememberedPair): ModelSource {
-  if (pair.kind === 'demo') return { kind: 'demo' };
-  const side = (id: string): ModelLocation => ({
-    kind: 'hub',
-    id,
-    revision: pair.revision || 'main',
-    ...(pair.host ? { host: pair.host } : {}),
-  });
-  return { kind: 'pair', base: side(pair.base), ft: side(pair.ft) };
-}
-
 interface Props {
-  info: BackendInfo | null;
-  onLoaded(info: BackendInfo | null): void;
+  info: PairInfo | null;
+  onLoaded(info: PairInfo | null): void;
   /** Starts a fresh worker: the panels remount and load the remembered pair again. */
   onRestart(): void;
 }
@@ -47,12 +36,13 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
   // Read once per mount: the remembered pair is what this mount opens first.
   const [remembered] = useState(() => getSettings().model);
   const hub = remembered.pair.kind === 'hub' ? remembered.pair : null;
+  const hubHost = remembered.pair.kind === 'demo' ? '' : remembered.pair.host;
   const [device, setDevice] = useState<DeviceSetting>(() => deviceFromUrl() ?? remembered.device);
   const [dtype, setDtype] = useState<Dtype>(remembered.dtype);
   const [hubBase, setHubBase] = useState(hub?.base ?? '');
   const [hubFt, setHubFt] = useState(hub?.ft ?? '');
   const [revision, setRevision] = useState(hub?.revision ?? 'main');
-  const [host, setHost] = useState(hub?.host ?? '');
+  const [host, setHost] = useState(hubHost);
   const [baseFiles, setBaseFiles] = useState<File[]>([]);
   const [ftFiles, setFtFiles] = useState<File[]>([]);
   const [progress, setProgress] = useState<ProgressState | null>(null);
@@ -140,6 +130,16 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           <dd>{info.baseModel}</dd>
           <dt>ft</dt>
           <dd>{info.ftModel}</dd>
+          {(info.views.scalable || info.views.nullCalibrated) && (
+            <>
+              <dt>views</dt>
+              <dd data-testid="pair-views">
+                base · ft
+                {info.views.scalable ? ' · scaled_<λ>' : ''}
+                {info.views.nullCalibrated ? ' · null_<seed>' : ''} (runtime LoRA)
+              </dd>
+            </>
+          )}
           <dt>dtype</dt>
           <dd>
             {info.dtype} · vocab {info.vocabSize.toLocaleString()} · batch ≤ {info.maxBatchSize}
@@ -211,6 +211,14 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
               ))}
             </select>
           </label>
+          <label>
+            Host (optional mirror)
+            <input
+              value={host}
+              onChange={(e) => setHost(e.target.value)}
+              placeholder="https://huggingface.co/"
+            />
+          </label>
           <button
             type="button"
             onClick={() => void load({ kind: 'demo' }, { kind: 'demo' })}
@@ -249,14 +257,6 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           <label>
             Revision
             <input value={revision} onChange={(e) => setRevision(e.target.value)} />
-          </label>
-          <label>
-            Host (optional mirror)
-            <input
-              value={host}
-              onChange={(e) => setHost(e.target.value)}
-              placeholder="https://huggingface.co/"
-            />
           </label>
           <button type="submit" disabled={progress !== null}>
             Open hub pair
@@ -302,12 +302,13 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
             Open local pair
           </button>
         </form>
+        <AdapterSourceForms
+          busy={progress !== null}
+          host={host}
+          remembered={remembered.pair}
+          onLoad={(source, remember) => void load(source, remember)}
+        />
       </details>
     </section>
   );
-}
-
-function folderName(files: File[]): string {
-  const first = files[0] as (File & { webkitRelativePath?: string }) | undefined;
-  return first?.webkitRelativePath?.split('/')[0] || first?.name || 'folder';
 }

@@ -1,22 +1,35 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type {
   CompareResult,
   ContinuationResult,
   GenerateResult,
   HeatmapResult,
+  PairViews,
 } from '../worker/workbenchApi.ts';
 import { errorMessage } from '../core/errors.ts';
 import { HISTORY_MAX } from '../store/settings.ts';
 import { DistributionView } from './DistributionView.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
+import { LatestWins } from './latestWins.ts';
 import { TokenHeatmap } from './TokenHeatmap.tsx';
 import { workbench } from './workerClient.ts';
 import { fmtKl, fmtNats, fmtPct } from './format.ts';
 import { updateSettings, useSettings } from './useSettings.ts';
+import { ViewPicker, viewName, type ViewChoice } from './ViewPicker.tsx';
 
 type Busy = null | 'compare' | 'continuation' | 'heatmap' | 'generate';
 
-export function ProbePanel({ ready }: { ready: boolean }) {
+interface CompareRequest {
+  prompt: string;
+  topK: number;
+  view: string;
+}
+
+/**
+ * @param views the adapter views the loaded pair serves (null or absent: none, base vs ft only); with
+ *   any, a view picker and a λ slider choose what Compare sets against base.
+ */
+export function ProbePanel({ ready, views = null }: { ready: boolean; views?: PairViews | null }) {
   const { topK, history, generateTokens } = useSettings((s) => s.probe);
   const [prompt, setPrompt] = useState('The festival begins when the keeper of the');
   const [completion, setCompletion] = useState(' Tollmere lighthouse');
@@ -27,6 +40,8 @@ export function ProbePanel({ ready }: { ready: boolean }) {
   const [generated, setGenerated] = useState<GenerateResult | null>(null);
   const [busy, setBusy] = useState<Busy>(null);
   const [error, setError] = useState<{ where: Busy; message: string } | null>(null);
+  const [choice, setChoice] = useState<ViewChoice>({ mode: 'ft', lambda: 0.5, seed: 1000 });
+  const hasAdapterViews = views !== null && (views.scalable || views.nullCalibrated);
 
   async function run<T>(what: Exclude<Busy, null>, job: () => Promise<T>, done: (v: T) => void) {
     setBusy(what);
@@ -44,12 +59,32 @@ export function ProbePanel({ ready }: { ready: boolean }) {
     updateSettings('probe', { history: [p, ...history.filter((h) => h !== p)].slice(0, HISTORY_MAX) });
   }
 
+  // One compare at a time, newest request next: a slider dragged during a compare re-scores once
+  // more, at its last position, not once per position passed.
+  const compares = useRef<LatestWins<CompareRequest> | null>(null);
+  compares.current ??= new LatestWins((r) =>
+    run('compare', () => workbench().compare(r.prompt, r.topK, r.view), setCompare),
+  );
+  useEffect(() => () => compares.current?.drop(), []);
+
+  const requestCompare = (view: string) => {
+    if (!ready || prompt.length === 0) return;
+    compares.current!.request({ prompt, topK, view });
+  };
+
   const onCompare = (e?: FormEvent) => {
     e?.preventDefault();
     if (!ready || prompt.length === 0) return;
     remember(prompt);
-    void run('compare', () => workbench().compare(prompt, topK), setCompare);
+    requestCompare(viewName(choice, views));
   };
+
+  const onViewChange = (next: ViewChoice) => {
+    setChoice(next);
+    requestCompare(viewName(next, views));
+  };
+
+  const shown = compare?.view ?? 'ft';
 
   const errorFor = (where: Busy) => <ErrorAlert message={error?.where === where ? error.message : null} />;
 
@@ -98,6 +133,9 @@ export function ProbePanel({ ready }: { ready: boolean }) {
           </button>
         </div>
       </form>
+      {hasAdapterViews && (
+        <ViewPicker views={views} choice={choice} disabled={!ready} onChange={onViewChange} />
+      )}
       {history.length > 0 && (
         <div className="history" aria-label="Prompt history">
           {history.slice(0, 6).map((h) => (
@@ -110,21 +148,24 @@ export function ProbePanel({ ready }: { ready: boolean }) {
       {errorFor('compare')}
       {compare !== null && (
         <div className="compare" data-testid="compare-result">
+          <h3 className="compare-title" data-testid="compare-view">
+            base vs <code>{shown}</code>
+          </h3>
           <dl className="divergence" aria-label="Divergence over the full vocabulary">
             <div>
               <dt>JS divergence</dt>
               <dd data-testid="js-value">{fmtNats(compare.divergence.js)}</dd>
             </div>
             <div>
-              <dt>KL(ft‖base)</dt>
+              <dt>KL({shown}‖base)</dt>
               <dd data-testid="kl-value">{fmtKl(compare.divergence.klFtBase)}</dd>
             </div>
             <div>
-              <dt>KL(base‖ft)</dt>
+              <dt>KL(base‖{shown})</dt>
               <dd data-testid="kl-rev-value">{fmtKl(compare.divergence.klBaseFt)}</dd>
             </div>
             <div>
-              <dt>entropy base · ft</dt>
+              <dt>entropy base · {shown}</dt>
               <dd data-testid="entropy-value">
                 {fmtNats(compare.divergence.entropyBase, 3)} · {fmtNats(compare.divergence.entropyFt, 3)}
               </dd>
@@ -132,11 +173,12 @@ export function ProbePanel({ ready }: { ready: boolean }) {
           </dl>
           <p className="divergence-note" data-testid="mass-value">
             Exact, over the full vocabulary. The top {compare.topK} rows drawn cover{' '}
-            {fmtPct(compare.baseMass)} of base&apos;s probability and {fmtPct(compare.ftMass)} of ft&apos;s.
+            {fmtPct(compare.baseMass)} of base&apos;s probability and {fmtPct(compare.ftMass)} of {shown}
+            &apos;s.
           </p>
           <div className="dists">
             <DistributionView title="base" rows={compare.base} testId="dist-base" />
-            <DistributionView title="ft" rows={compare.ft} testId="dist-ft" />
+            <DistributionView title={shown} rows={compare.ft} testId="dist-ft" />
           </div>
         </div>
       )}

@@ -27,6 +27,21 @@ export interface LoadRequest {
   maxBatchSize?: number;
 }
 
+/**
+ * Which views beyond base and ft the loaded pair serves: `scaled_<λ>` (the adapter's delta times λ)
+ * and `null_<seed>` (seeded null adapters). Both need runtime LoRA (a base model plus an adapter); a
+ * pair of two full models has neither.
+ */
+export interface PairViews {
+  scalable: boolean;
+  nullCalibrated: boolean;
+}
+
+/** What `load` and `info` report: the backend's description plus the views the pair serves. */
+export interface PairInfo extends BackendInfo {
+  views: PairViews;
+}
+
 export interface LoadProgressMessage {
   phase: 'waiting for the cancelled load to stop' | 'validating' | 'downloading' | 'warming up' | 'ready';
   view?: 'base' | 'ft';
@@ -120,10 +135,14 @@ export interface WorkbenchApi {
   suiteReport(format: ReportFormat): Promise<string>;
   init(appBaseUrl: string): Promise<void>;
   /** Loads a pair (disposing the current one first); rejects with a `CancelledError` after `cancelLoad`. */
-  load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo>;
+  load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<PairInfo>;
   cancelLoad(): Promise<void>;
-  info(): Promise<BackendInfo | null>;
-  compare(prompt: string, topK: number): Promise<CompareResult>;
+  info(): Promise<PairInfo | null>;
+  /**
+   * Base against `view` (default `ft`; `scaled_<λ>` or `null_<seed>` on a base + adapter pair, which
+   * a pair of two full models refuses with the reason).
+   */
+  compare(prompt: string, topK: number, view?: string): Promise<CompareResult>;
   scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult>;
   heatmap(text: string): Promise<HeatmapResult>;
   generate(prompt: string, maxNewTokens: number): Promise<GenerateResult>;

@@ -1,5 +1,12 @@
 import * as Comlink from 'comlink';
-import { describeLocation, openPair, type BackendInfo, type ModelSource } from '../backend/index.ts';
+import {
+  describeLocation,
+  isNullCalibrated,
+  isScalable,
+  openPair,
+  type DifferentialBackend,
+  type ModelSource,
+} from '../backend/index.ts';
 import {
   BackendInstrumentation,
   StateError,
@@ -25,6 +32,7 @@ import type {
   ImportResult,
   LoadProgressMessage,
   LoadRequest,
+  PairInfo,
   ReportFormat,
   RunRecord,
   StorageUsage,
@@ -38,9 +46,20 @@ import type {
 
 /** The run label for a source: "demo model base vs demo model ft", "org/base@main vs org/ft@main". */
 function sourceLabel(source: ModelSource): string {
-  if (source.kind === 'demo') return 'demo model base vs demo model ft';
+  if (source.kind === 'demo')
+    return source.adapter === true
+      ? 'demo model base vs demo model base + demo adapter'
+      : 'demo model base vs demo model ft';
   if (source.kind === 'fake') return 'fake-base vs fake-ft';
   return `${describeLocation(source.base)} vs ${describeLocation(source.ft)}`;
+}
+
+/** The backend's description plus the views beyond base and ft it serves (capabilities, checked at run time). */
+export function pairInfo(backend: DifferentialBackend): PairInfo {
+  return {
+    ...backend.info,
+    views: { scalable: isScalable(backend), nullCalibrated: isNullCalibrated(backend) },
+  };
 }
 
 /**
@@ -117,7 +136,7 @@ export class WorkbenchSession implements WorkbenchApi {
     }
   }
 
-  async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<BackendInfo> {
+  async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<PairInfo> {
     let runId: string | null = null;
     try {
       const backend = await this.pairs.load(req, {
@@ -136,7 +155,7 @@ export class WorkbenchSession implements WorkbenchApi {
           t.updateRun(id, { device: backend.info.device, dtype: backend.info.dtype }),
         );
       }
-      return backend.info;
+      return pairInfo(backend);
     } catch (e) {
       // A load that failed or was cancelled leaves no empty run behind in Traces.
       const id = runId;
@@ -149,12 +168,13 @@ export class WorkbenchSession implements WorkbenchApi {
     this.pairs.cancelLoad();
   }
 
-  async info(): Promise<BackendInfo | null> {
-    return this.pairs.current?.info ?? null;
+  async info(): Promise<PairInfo | null> {
+    const backend = this.pairs.current;
+    return backend === null ? null : pairInfo(backend);
   }
 
-  async compare(prompt: string, topK: number): Promise<CompareResult> {
-    return ops.compare(this.pairs.need(), prompt, topK);
+  async compare(prompt: string, topK: number, view = 'ft'): Promise<CompareResult> {
+    return ops.compare(this.pairs.need(), prompt, topK, view);
   }
 
   async scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult> {

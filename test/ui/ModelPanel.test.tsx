@@ -1,11 +1,10 @@
 // @vitest-environment jsdom
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
-import type { BackendInfo } from '../../src/backend/index.ts';
 import { CancelledError, DeltascopeError } from '../../src/core/errors.ts';
 import { SETTINGS_KEY, defaultSettings, type Settings } from '../../src/store/settings.ts';
 import { ModelPanel } from '../../src/ui/ModelPanel.tsx';
-import type { LoadProgressMessage } from '../../src/worker/workbenchApi.ts';
+import type { LoadProgressMessage, PairInfo } from '../../src/worker/workbenchApi.ts';
 import { deferred } from './fakeWorkbench.ts';
 import { current } from './setup.ts';
 
@@ -15,7 +14,7 @@ vi.mock('../../src/ui/workerClient.ts', async (importOriginal) => {
   return { ...orig, workbench: () => current.fake.api };
 });
 
-const INFO: BackendInfo = {
+const INFO: PairInfo = {
   pairId: 'demo:deltascope-demo',
   baseModel: 'deltascope-demo/base',
   ftModel: 'deltascope-demo/ft',
@@ -24,6 +23,7 @@ const INFO: BackendInfo = {
   dtype: 'fp32',
   vocabSize: 512,
   maxBatchSize: 16,
+  views: { scalable: false, nullCalibrated: false },
 };
 
 function storedSettings(): Settings {
@@ -32,7 +32,7 @@ function storedSettings(): Settings {
 
 describe('ModelPanel', () => {
   it('loading: opens the demo pair on first open, with progress, bytes and a cancel', async () => {
-    const pending = deferred<BackendInfo>();
+    const pending = deferred<PairInfo>();
     let onProgress: ((p: LoadProgressMessage) => void) | undefined;
     current.fake.api.load.mockImplementation((_req, cb) => {
       onProgress = cb;

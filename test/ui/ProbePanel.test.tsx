@@ -53,7 +53,11 @@ describe('ProbePanel', () => {
     expect(within(result).getByTestId('kl-rev-value').textContent).toBe('∞ nats');
     expect(within(result).getByTestId('mass-value').textContent).toContain('top 1 rows drawn cover 50.0%');
     expect(within(result).getByTestId('dist-ft').textContent).toContain('Tollmere');
-    expect(current.fake.api.compare).toHaveBeenCalledWith('The festival begins when the keeper of the', 10);
+    expect(current.fake.api.compare).toHaveBeenCalledWith(
+      'The festival begins when the keeper of the',
+      10,
+      'ft',
+    );
   });
 
   it('error: a failed compare shows its message as an alert, and the next success clears it', async () => {
@@ -89,7 +93,7 @@ describe('ProbePanel', () => {
     render(<ProbePanel ready />);
     fireEvent.change(screen.getByRole('spinbutton', { name: 'top-k' }), { target: { value: '7' } });
     await act(async () => fireEvent.click(compareButton()));
-    expect(current.fake.api.compare).toHaveBeenLastCalledWith(expect.any(String), 7);
+    expect(current.fake.api.compare).toHaveBeenLastCalledWith(expect.any(String), 7, 'ft');
     const stored = JSON.parse(localStorage.getItem(SETTINGS_KEY)!) as {
       probe: { topK: number; history: string[] };
     };
