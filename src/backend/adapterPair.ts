@@ -60,6 +60,7 @@ import {
 } from './transformersPair.ts';
 import type { RewrittenFolder } from './adapterNodeDir.ts';
 import { TransformersRunner } from './transformersRunner.ts';
+import { MergedViewRunner, ViewRowMerger } from './viewRows.ts';
 import type { BackendInfo, ScoringView } from './types.ts';
 
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -347,6 +348,8 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
   private lostMessage: string | null = null;
   private disposed = false;
   readonly nullIdentity: string | undefined;
+  /** Merges the batches of base, ft and scaled views (null when views run on their own). */
+  readonly merger: ViewRowMerger | null;
 
   constructor(
     private readonly model: PreTrainedModel,
@@ -357,17 +360,25 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
   ) {
     const dtypes = lora.branches.map((b) => b.dtype);
     const adapterFeeds = weightFeeds(lora.branches, dtypes);
+    const runner = (extraFeeds: (batch: number, firstRow: number) => WeightFeeds) =>
+      new TransformersRunner(model, tokenizer, loadOpts.logitsBudgetBytes, { sharedModel: true, extraFeeds });
     const make = (lambda: number, feeds: () => WeightFeeds) =>
-      new TransformersRunner(model, tokenizer, loadOpts.logitsBudgetBytes, {
-        sharedModel: true,
-        extraFeeds: (batch) => ({ ...feeds(), [lora.scaleInput]: scaleTensor(lambda, batch) }),
-      });
-    const base = make(0, () => adapterFeeds);
-    const ft = make(1, () => adapterFeeds);
-    super(base, ft, { ...info, vocabSize: base.vocabSize }, loadOpts);
-    this.sessionRunner = base;
+      runner((batch) => ({ ...feeds(), [lora.scaleInput]: scaleTensor(lambda, batch) }));
+    const own = [make(0, () => adapterFeeds), make(1, () => adapterFeeds)] as const;
+    // Views as rows: base, ft and every scaled view share one adapter, so their batches merge.
+    const merger = (loadOpts.viewsAsRows ?? true) ? new ViewRowMerger(2 * info.maxBatchSize) : null;
+    if (merger !== null)
+      merger.runner = runner((batch, firstRow) => ({
+        ...adapterFeeds,
+        [lora.scaleInput]: new Tensor('float32', merger.scales(batch, firstRow), [batch]),
+      }));
+    const [base, ft] = merger === null ? own : [0, 1].map((s, i) => new MergedViewRunner(own[i]!, merger, s));
+    super(base!, ft!, { ...info, vocabSize: own[0].vocabSize }, loadOpts);
+    this.merger = merger;
+    this.sessionRunner = own[0];
     this.nullIdentity = loadOpts.nullIdentity;
-    this.runners.push(base, ft);
+    this.runners.push(...own);
+    if (merger !== null) this.runners.push(merger.runner as TransformersRunner);
     this.adapterFeeds = adapterFeeds;
     this.branchDtypes = dtypes;
     // generate() keeps only the model's forward_params: register the LoRA inputs there.
@@ -381,7 +392,8 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     return this.lora;
   }
 
-  private viewFor(id: string, lambda: number, feeds: () => WeightFeeds): ScoringView {
+  /** A view's runner; `merge`: its batches go through the merger (a view of the adapter's own weights). */
+  private viewFor(id: string, lambda: number, feeds: () => WeightFeeds, merge = false): ScoringView {
     let v = this.views.get(id);
     if (v === undefined) {
       const runner = new TransformersRunner(this.model, this.tokenizer, this.loadOpts.logitsBudgetBytes, {
@@ -390,7 +402,8 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
       });
       this.runners.push(runner);
       if (this.lostMessage !== null) runner.markDeviceLost(this.lostMessage);
-      v = new InstrumentedView(id, runner, this.instrumentation, this.info.maxBatchSize);
+      const merged = merge && this.merger !== null ? new MergedViewRunner(runner, this.merger, lambda) : runner;
+      v = new InstrumentedView(id, merged, this.instrumentation, this.info.maxBatchSize);
       this.views.set(id, v);
     }
     return v;
@@ -401,7 +414,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
       throw new DeltascopeError('input/invalid', `a scaled view needs a finite λ (got ${lambda})`);
     // The id has two decimals (sway's); λ is rounded to it so the id always means one model.
     const rounded = Number(lambda.toFixed(2));
-    return this.viewFor(scaledViewId(rounded), rounded, () => this.adapterFeeds);
+    return this.viewFor(scaledViewId(rounded), rounded, () => this.adapterFeeds, true);
   }
 
   nullView(seed: number, opts: NullAdapterOptions = {}): ScoringView {

@@ -51,6 +51,11 @@ export interface LoadOptions extends PairBackendOptions {
    * whose step cannot be interrupted): transformers.js's configuration is global, so loads queue.
    */
   onWaiting?: () => void;
+  /**
+   * Runtime LoRA only: base, ft and scaled views asking for forward passes at the same time run as
+   * rows of one batch with a scale per row (default true); false gives each view its own runs.
+   */
+  viewsAsRows?: boolean;
 }
 
 export const CANCELLED = 'Loading cancelled.';

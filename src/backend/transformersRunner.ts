@@ -323,7 +323,7 @@ export class TransformersRunner implements LogitsRunner {
         feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
       }
       if (past !== null) feeds.past_key_values = past;
-      return { ...feeds, ...this.options.extraFeeds?.(1) };
+      return { ...feeds, ...this.options.extraFeeds?.(1, step.row) };
     }
     const batchRows = rows.slice(step.start, step.end);
     const batch = batchRows.length;
@@ -349,7 +349,7 @@ export class TransformersRunner implements LogitsRunner {
     if (this.lastOnly(want, batch)) {
       feeds.num_logits_to_keep = new Tensor('int64', BigInt64Array.from([1n]), []);
     }
-    return { ...feeds, ...this.options.extraFeeds?.(batch) };
+    return { ...feeds, ...this.options.extraFeeds?.(batch, step.start) };
   }
 
   /** `num_logits_to_keep = 1` works when every row's last token sits at the final position. */
@@ -460,7 +460,7 @@ export class TransformersRunner implements LogitsRunner {
       attention_mask: attention,
       max_new_tokens: maxNewTokens,
       do_sample: false,
-      ...this.options.extraFeeds?.(1),
+      ...this.options.extraFeeds?.(1, 0),
     } as unknown as Parameters<PreTrainedModel['generate']>[0])) as unknown as OutTensor;
     const all = Array.from(out.data as ArrayLike<bigint>, (x) => Number(x));
     return all.slice(n);
@@ -480,9 +480,10 @@ export class TransformersRunner implements LogitsRunner {
 export interface TransformersRunnerOptions {
   /**
    * Inputs added to every session run and to `generate` (whose model must list them among its
-   * `forward_params`), for a batch of `batch` rows: a LoRA view's `lora_scale` and adapter tensors.
+   * `forward_params`), for the `batch` rows from `firstRow` of the batch given to `forward`: a LoRA
+   * view's `lora_scale` (per row when views run as rows of one batch) and adapter tensors.
    */
-  extraFeeds?: (batch: number) => Record<string, unknown>;
+  extraFeeds?: (batch: number, firstRow: number) => Record<string, unknown>;
   /** The model belongs to someone else (who disposes it): `dispose` only marks this runner disposed. */
   sharedModel?: boolean;
 }

@@ -235,3 +235,41 @@ describe('the null-stats identity', () => {
     expect(retrained!.split('|adapter:')[0]).toBe(first!.split('|adapter:')[0]);
   }, 60_000);
 });
+
+describe('views as rows', () => {
+  it('base and ft asked together run as one batch, with what separate batches give (1e-5)', async () => {
+    const prompts = ['The bells of Quillhaven', 'At dawn the boats', 'Lantern makers say'];
+    const vocab = pair.info.vocabSize;
+    const merger = (lora as unknown as { merger: { stats: { groups: number; requests: number } } }).merger;
+    const before = { ...merger.stats };
+    const [b, f] = await Promise.all([
+      lora.base.nextTokenDistBatch(prompts, { topK: vocab }),
+      lora.ft.nextTokenDistBatch(prompts, { topK: vocab }),
+    ]);
+    expect(merger.stats.groups - before.groups).toBe(1);
+    expect(merger.stats.requests - before.requests).toBe(2);
+    const apart = await openPair({ kind: 'demo', adapter: true }, { warmup: false, viewsAsRows: false });
+    try {
+      expect((apart as unknown as { merger: unknown }).merger).toBeNull();
+      const [b2, f2] = await Promise.all([
+        apart.base.nextTokenDistBatch(prompts, { topK: vocab }),
+        apart.ft.nextTokenDistBatch(prompts, { topK: vocab }),
+      ]);
+      const maxDiff = (x: TokenDist[], y: TokenDist[]) => {
+        let m = 0;
+        x.forEach((d, i) => {
+          const byId = new Map<number, number>();
+          y[i]!.tokenIds.forEach((id, k) => byId.set(id, y[i]!.logprobs[k]!));
+          d.tokenIds.forEach((id, k) => (m = Math.max(m, Math.abs(d.logprobs[k]! - byId.get(id)!))));
+        });
+        return m;
+      };
+      expect(maxDiff(b, b2)).toBeLessThan(1e-5);
+      expect(maxDiff(f, f2)).toBeLessThan(1e-5);
+      // And ft really differs from base (the rows did get their own scale).
+      expect(maxDiff(b, f)).toBeGreaterThan(1e-3);
+    } finally {
+      await apart.dispose();
+    }
+  }, 60_000);
+});
