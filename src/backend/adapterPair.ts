@@ -402,7 +402,8 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
       });
       this.runners.push(runner);
       if (this.lostMessage !== null) runner.markDeviceLost(this.lostMessage);
-      const merged = merge && this.merger !== null ? new MergedViewRunner(runner, this.merger, lambda) : runner;
+      const merged =
+        merge && this.merger !== null ? new MergedViewRunner(runner, this.merger, lambda) : runner;
       v = new InstrumentedView(id, merged, this.instrumentation, this.info.maxBatchSize);
       this.views.set(id, v);
     }
