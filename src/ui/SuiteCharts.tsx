@@ -1,5 +1,6 @@
 import type { Band } from '../suite/types.ts';
 import type { Category } from '../probes/types.ts';
+import { fmtSig, nullSummary, type NullContext } from './nullCalibration.ts';
 
 const BAND_COLOR: Record<Band, string> = {
   noise: '#b91c1c',
@@ -63,7 +64,10 @@ export function CategoryBars({
   );
 }
 
-/** The ablation curve: mean divergence from λ_min against λ; `measure` says which divergence. */
+/**
+ * The ablation curve: mean divergence from λ_min against λ; `measure` says which divergence. λ = 1
+ * (the adapter as trained) is marked when the sweep has it.
+ */
 export function AblationCurve({
   lambdas,
   values,
@@ -73,29 +77,58 @@ export function AblationCurve({
   values: number[];
   measure: string;
 }) {
-  const w = 260;
-  const h = 110;
+  const w = 280;
+  const h = 120;
+  const left = 44;
   const xMin = Math.min(...lambdas);
   const xMax = Math.max(...lambdas);
   const yMax = Math.max(...values, 1e-9);
-  const px = (l: number) => 30 + ((l - xMin) / (xMax - xMin || 1)) * (w - 40);
+  const px = (l: number) => left + ((l - xMin) / (xMax - xMin || 1)) * (w - left - 10);
   const py = (v: number) => h - 20 - (v / yMax) * (h - 30);
   const d = lambdas
     .map((l, i) => `${i === 0 ? 'M' : 'L'} ${px(l).toFixed(1)} ${py(values[i]!).toFixed(1)}`)
     .join(' ');
+  const points = lambdas.map((l, i) => `λ ${l}: ${fmtSig(values[i]!)}`).join(', ');
   return (
     <figure className="ablation" data-testid="ablation-curve">
       <figcaption>
         Ablation curve: divergence from λ = {xMin} as the adapter is scaled{' '}
         <span data-testid="ablation-measure">({measure})</span>
       </figcaption>
-      <svg viewBox={`0 0 ${w} ${h}`} width={w} height={h} role="img" aria-label="ablation curve">
-        <line x1="30" y1={h - 20} x2={w - 10} y2={h - 20} stroke="#c7cdd8" />
-        <line x1="30" y1="10" x2="30" y2={h - 20} stroke="#c7cdd8" />
+      <svg
+        viewBox={`0 0 ${w} ${h}`}
+        width={w}
+        height={h}
+        role="img"
+        aria-label={`ablation curve, divergence by λ: ${points}`}
+      >
+        <line x1={left} y1={h - 20} x2={w - 10} y2={h - 20} stroke="#c7cdd8" />
+        <line x1={left} y1="10" x2={left} y2={h - 20} stroke="#c7cdd8" />
+        <text x={left - 4} y="14" fontSize="9" textAnchor="end">
+          {fmtSig(yMax)}
+        </text>
+        <text x={left - 4} y={h - 20} fontSize="9" textAnchor="end">
+          0
+        </text>
+        {lambdas.includes(1) && (
+          <line
+            x1={px(1)}
+            y1="10"
+            x2={px(1)}
+            y2={h - 20}
+            stroke="#94a3b8"
+            strokeDasharray="3 3"
+            data-testid="ablation-ft-marker"
+          >
+            <title>λ = 1: the adapter as trained (ft)</title>
+          </line>
+        )}
         <path d={d} fill="none" stroke="#2b59c3" strokeWidth="2" />
         {lambdas.map((l, i) => (
           <g key={l}>
-            <circle cx={px(l)} cy={py(values[i]!)} r="3" fill="#2b59c3" />
+            <circle cx={px(l)} cy={py(values[i]!)} r="3" fill="#2b59c3" data-testid="ablation-point">
+              <title>{`λ ${l}: ${fmtSig(values[i]!)}`}</title>
+            </circle>
             <text x={px(l)} y={h - 6} fontSize="9" textAnchor="middle">
               {l}
             </text>
@@ -103,5 +136,65 @@ export function AblationCurve({
         ))}
       </svg>
     </figure>
+  );
+}
+
+/**
+ * A probe's raw value beside the null distribution its z-score came from: each null adapter's raw
+ * value as a dot, the null mean ± std as a band with a tick at the mean, the probe's raw as a red
+ * marker. The axis spans all of them, so a raw far outside the nulls reads as far. The text
+ * alternative gives the same numbers.
+ */
+export function NullDistribution({
+  raw,
+  z,
+  ctx,
+  testId,
+}: {
+  raw: number;
+  z: number;
+  ctx: NullContext;
+  testId: string;
+}) {
+  const w = 140;
+  const h = 26;
+  const { mean, std } = ctx.stats;
+  const xs = [...ctx.samples, mean - std, mean + std, raw].filter(Number.isFinite);
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  const pad = (hi - lo || Math.abs(hi) || 1) * 0.06;
+  const px = (v: number) => 4 + ((v - (lo - pad)) / (hi - lo + 2 * pad)) * (w - 8);
+  const label = nullSummary(raw, ctx, z);
+  return (
+    <svg
+      className="null-dist"
+      viewBox={`0 0 ${w} ${h}`}
+      width={w}
+      height={h}
+      role="img"
+      aria-label={label}
+      data-testid={testId}
+      data-samples={ctx.samples.length}
+    >
+      <title>{label}</title>
+      <line x1="4" y1={h - 6} x2={w - 4} y2={h - 6} stroke="#c7cdd8" />
+      <rect
+        x={px(mean - std)}
+        y="6"
+        width={Math.max(1, px(mean + std) - px(mean - std))}
+        height={h - 12}
+        fill="#dbe4f7"
+      />
+      <line x1={px(mean)} y1="4" x2={px(mean)} y2={h - 4} stroke="#2b59c3" strokeWidth="1.5" />
+      {ctx.samples.map((v, i) => (
+        <circle key={i} cx={px(v)} cy={h / 2} r="2.5" fill="#566074" className="null-sample" />
+      ))}
+      <line x1={px(raw)} y1="2" x2={px(raw)} y2={h - 2} stroke="#b91c1c" strokeWidth="2" />
+      <path
+        d={`M ${px(raw) - 4} 1 L ${px(raw) + 4} 1 L ${px(raw)} 7 Z`}
+        fill="#b91c1c"
+        className="raw-marker"
+      />
+    </svg>
   );
 }

@@ -8,7 +8,8 @@ import { download } from './download.ts';
 import { etaText } from './eta.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtDuration } from './format.ts';
-import { ScoreGauge, CategoryBars, AblationCurve } from './SuiteCharts.tsx';
+import { nullContexts, type NullContext } from './nullCalibration.ts';
+import { ScoreGauge, CategoryBars, AblationCurve, NullDistribution } from './SuiteCharts.tsx';
 import { useEscape } from './useEscape.ts';
 import { getSettings, updateSettings } from './useSettings.ts';
 import { useStaleGuard } from './useStaleGuard.ts';
@@ -140,6 +141,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
       : 0;
   const rows = result?.probes ?? live;
   const ablation = rows.find((r) => r.kind === 'adapter_ablation' && Array.isArray(r.evidence.lambdas));
+  const nulls = nullContexts(rows);
 
   return (
     <section aria-labelledby="suite-heading" className="panel suite-panel">
@@ -289,10 +291,11 @@ export function SuitePanel({ ready }: { ready: boolean }) {
             </tr>
           </thead>
           <tbody>
-            {rows.map((r) => (
+            {rows.map((r, i) => (
               <ResultRow
                 key={r.name}
                 r={r}
+                nullCtx={nulls[i] ?? null}
                 open={open === r.name}
                 onToggle={() => setOpen(open === r.name ? null : r.name)}
               />
@@ -316,7 +319,18 @@ function ablationSeries(r: ProbeResult): { values: number[]; measure: string } {
   return { values: r.evidence.mean_divergence_per_lambda as number[], measure: "sway's top-k formula" };
 }
 
-function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onToggle(): void }) {
+function ResultRow({
+  r,
+  nullCtx,
+  open,
+  onToggle,
+}: {
+  r: ProbeResult;
+  /** The null calibration r's z-score came from, drawn beside it. */
+  nullCtx: NullContext | null;
+  open: boolean;
+  onToggle(): void;
+}) {
   return (
     <>
       <tr className={`verdict-${r.verdict}`}>
@@ -344,8 +358,11 @@ function ResultRow({ r, open, onToggle }: { r: ProbeResult; open: boolean; onTog
         <td className="num" data-testid={`exact-js-${r.name}`}>
           {typeof r.evidence.exact_js === 'number' ? fmt(r.evidence.exact_js) : '—'}
         </td>
-        <td className="num">
+        <td className="num z-cell">
           {r.zScore === null ? '—' : `${r.zScore >= 0 ? '+' : ''}${r.zScore.toFixed(2)}σ`}
+          {nullCtx !== null && r.zScore !== null && r.raw !== null && (
+            <NullDistribution raw={r.raw} z={r.zScore} ctx={nullCtx} testId={`null-dist-${r.name}`} />
+          )}
         </td>
         <td>{r.ci95 === null ? '—' : `[${r.ci95[0].toFixed(3)}, ${r.ci95[1].toFixed(3)}]`}</td>
         <td className="num">{r.durationS < 10 ? `${r.durationS.toFixed(2)} s` : fmtDuration(r.durationS)}</td>
