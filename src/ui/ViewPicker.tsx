@@ -71,7 +71,7 @@ export function ViewPicker({
             disabled={!views.scalable}
             onChange={() => onChange({ ...choice, mode: 'scaled' })}
           />
-          adapter scaled by λ
+          scaled
         </label>
         <label className="inline" htmlFor={`${id}-lambda`}>
           λ (adapter scale)

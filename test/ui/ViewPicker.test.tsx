@@ -59,7 +59,7 @@ describe('view picker and λ slider', () => {
     expect(screen.getByTestId('compare-view').textContent).toBe('base vs scaled_0.25');
     expect(within(screen.getByTestId('dist-ft')).getByText('scaled_0.25')).toBeTruthy();
     expect(screen.getByTestId('lambda-value').textContent).toBe('0.25');
-    expect(screen.getByRole('radio', { name: 'adapter scaled by λ' })).toHaveProperty('checked', true);
+    expect(screen.getByRole('radio', { name: 'scaled' })).toHaveProperty('checked', true);
     // Compare now runs on the chosen view; picking ft goes back to ft.
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Compare' })));
     expect(current.fake.api.compare).toHaveBeenLastCalledWith(PROMPT, 10, 'scaled_0.25');
