@@ -5,6 +5,8 @@
  */
 export interface LogitsRunner {
   readonly vocabSize: number;
+  /** The model's context window in tokens, when known (prompt hygiene refuses longer prompts). */
+  readonly contextTokens?: number | null;
   /** Encodes text; with `addSpecialTokens` the tokenizer's BOS (etc.) is added as on the hub. */
   encode(text: string, addSpecialTokens: boolean): number[];
   decode(ids: readonly number[], skipSpecialTokens: boolean): string;

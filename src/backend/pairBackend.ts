@@ -38,13 +38,22 @@ export class PairBackend implements DifferentialBackend {
   readonly ft: ScoringView;
   readonly instrumentation: BackendInstrumentation;
   private readonly cleanups: (() => void)[] = [];
+  readonly info: BackendInfo;
 
   constructor(
     private readonly baseRunner: LogitsRunner,
     private readonly ftRunner: LogitsRunner,
-    readonly info: BackendInfo,
+    info: BackendInfo,
     opts: PairBackendOptions = {},
   ) {
+    // The context window comes from the model the runners hold (the smaller, should they differ).
+    const windows = [baseRunner.contextTokens, ftRunner.contextTokens].filter(
+      (n): n is number => typeof n === 'number' && n > 0,
+    );
+    this.info = {
+      ...info,
+      contextTokens: info.contextTokens ?? (windows.length > 0 ? Math.min(...windows) : null),
+    };
     this.instrumentation =
       opts.instrumentation ??
       new BackendInstrumentation({

@@ -33,6 +33,8 @@ export class TransformersRunner implements LogitsRunner {
    * at index 0 and gives shorter left-padded rows wrong results.
    */
   readonly leftPad: boolean;
+  /** The model's context window (`max_position_embeddings`), null when its config does not say. */
+  readonly contextTokens: number | null;
   private readonly keepsLogits: boolean;
   /** The export takes a KV cache (`past_key_values.*`), so a long row can run in chunks of positions. */
   private readonly hasCache: boolean;
@@ -51,8 +53,14 @@ export class TransformersRunner implements LogitsRunner {
     private readonly logitsBudgetBytes = DEFAULT_LOGITS_BUDGET,
     private readonly options: TransformersRunnerOptions = {},
   ) {
-    const config = model.config as unknown as { vocab_size?: number; eos_token_id?: number | number[] };
+    const config = model.config as unknown as {
+      vocab_size?: number;
+      eos_token_id?: number | number[];
+      max_position_embeddings?: number;
+      n_positions?: number;
+    };
     this.vocabSize = config.vocab_size ?? 0;
+    this.contextTokens = config.max_position_embeddings ?? config.n_positions ?? null;
     const eos = config.eos_token_id ?? tokenizer.eos_token_id;
     this.eosTokenIds = (Array.isArray(eos) ? eos : eos === undefined || eos === null ? [] : [eos]).map(
       Number,

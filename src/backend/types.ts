@@ -53,6 +53,8 @@ export interface BackendInfo {
   dtype: string;
   vocabSize: number;
   maxBatchSize: number;
+  /** The model's context window in tokens (from its config); null or absent when unknown. */
+  contextTokens?: number | null;
 }
 
 /** A base/ft pair behind one instrumentation (cache + stats + trace). */

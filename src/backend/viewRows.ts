@@ -149,6 +149,9 @@ export class MergedViewRunner implements LogitsRunner {
   get vocabSize(): number {
     return this.own.vocabSize;
   }
+  get contextTokens(): number | null {
+    return this.own.contextTokens ?? null;
+  }
   get eosTokenIds(): readonly number[] {
     return this.own.eosTokenIds;
   }

@@ -10,6 +10,7 @@ import {
   type ProbeContext,
   type ProbeResult,
 } from '../probes/types.ts';
+import { checkContext, promptHygiene } from './promptHygiene.ts';
 import { computeScore } from './score.ts';
 import type { DeterminismClass, SuiteResult, SuiteSpec } from './types.ts';
 
@@ -57,7 +58,15 @@ export async function runSuite(
   const results: ProbeResult[] = [];
   const nullStats: Record<string, NullStats> = {};
   const signal = opts.signal ?? new AbortController().signal;
-  const probes = spec.suite;
+  // Prompt hygiene before any forward pass: empty prompts and prompts past the context window are
+  // refused (every one named at once), duplicates and excluded prompts dropped, text normalised.
+  const { entries: probes, summary: hygiene } = promptHygiene(spec.suite, spec.hygiene?.exclude ?? []);
+  // The prompts as written, so an issue's index is the one in the spec.
+  await checkContext(
+    spec.suite,
+    backend.info.contextTokens ?? null,
+    async (text) => (await backend.base.tokenize(text)).ids.length,
+  );
   const notes: string[] = [];
 
   const pre = await preflight(backend);
@@ -137,6 +146,7 @@ export async function runSuite(
     backendStats: inst.stats.toDict(),
     score: computeScore(results, (kind) => probeRegistry.get(kind)?.category, spec.defaults.score_weights),
     nullStats,
+    hygiene,
     probes: results,
   };
 }

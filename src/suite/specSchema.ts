@@ -81,6 +81,29 @@ const ProbeListSchema = z.array(ProbeEntrySchema).superRefine(
   { when: () => true },
 );
 
+/**
+ * deltascope's prompt hygiene settings (not in sway's format; absent means none): `exclude` drops
+ * every prompt a pattern matches (JavaScript regular expressions, `u` flag), counted in the report.
+ */
+export const HygieneSchema = z.strictObject({
+  exclude: z
+    .array(z.string())
+    .default([])
+    .superRefine((patterns, ctx) => {
+      patterns.forEach((p, i) => {
+        try {
+          new RegExp(p, 'u');
+        } catch (e) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [i],
+            message: `not a regular expression: ${(e as Error).message}`,
+          });
+        }
+      });
+    }),
+});
+
 /** The top level of a spec. */
 export const SuiteSpecSchema = z
   .strictObject(
@@ -91,6 +114,7 @@ export const SuiteSpecSchema = z
       // Filled in when absent, so a spec without `defaults` gets every default.
       defaults: SuiteDefaultsSchema.prefault({}),
       suite: ProbeListSchema,
+      hygiene: HygieneSchema.prefault({}),
     },
     {
       error: (iss) =>

@@ -1,3 +1,4 @@
+import type { HygieneSummary } from './promptHygiene.ts';
 import type { z } from 'zod';
 import type { BackendStatsDict } from '../core/index.ts';
 import type { Category, ProbeResult } from '../probes/types.ts';
@@ -12,7 +13,9 @@ export type ModelKind = ModelSpec['kind'];
 export type SuiteDefaults = z.output<typeof SuiteDefaultsSchema>;
 
 /** A validated `sway.yaml`. Probe entries keep their kind-specific fields. */
-export type SuiteSpec = z.output<typeof SuiteSpecSchema>;
+/** A parsed spec; `hygiene` is optional for specs built in code (the parser always fills it in). */
+export type SuiteSpec = Omit<z.output<typeof SuiteSpecSchema>, 'hygiene'> &
+  Partial<Pick<z.output<typeof SuiteSpecSchema>, 'hygiene'>>;
 
 export type Band = 'noise' | 'partial' | 'healthy' | 'suspicious';
 
@@ -39,5 +42,7 @@ export interface SuiteResult {
   backendStats: BackendStatsDict | Record<string, never>;
   score: CompositeScore;
   nullStats: Record<string, unknown>;
+  /** What prompt hygiene did before the suite ran (absent in reports from before it existed). */
+  hygiene?: HygieneSummary;
   probes: ProbeResult[];
 }

@@ -1,6 +1,7 @@
 import { DeltascopeError } from '../../core/errors.ts';
 import { BACKEND_STATS_KEYS, type BackendStatsDict } from '../../core/index.ts';
 import { sortedJsonValue } from '../../core/sortedJson.ts';
+import { hygieneFromJson, hygieneToJson } from '../promptHygiene.ts';
 import { CATEGORIES, type Category, type ProbeResult, type Verdict } from '../../probes/types.ts';
 import { DEFAULT_WEIGHTS, bandFor } from '../score.ts';
 import type { Band, DeterminismClass, SuiteResult } from '../types.ts';
@@ -56,6 +57,7 @@ export function reportToJsonObject(r: SuiteResult): Record<string, unknown> {
       findings: r.score.findings,
     },
     null_stats: r.nullStats,
+    ...(r.hygiene !== undefined ? { prompt_hygiene: hygieneToJson(r.hygiene) } : {}),
     probes: r.probes.map(probeToJson),
   };
 }
@@ -150,6 +152,7 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
   const hasStats = STATS_KEYS.some((k) => typeof statsIn[k] === 'number');
   // sway's score always has an overall (0.0 with no scored probe); older reports may carry null.
   const overall = num(score.overall);
+  const hygiene = hygieneFromJson(r.prompt_hygiene);
   return {
     swayVersion: str(r.sway_version),
     specPath: str(r.spec_path),
@@ -174,6 +177,7 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
         : [],
     },
     nullStats: rec(r.null_stats),
+    ...(hygiene !== undefined ? { hygiene } : {}),
     probes: Array.isArray(r.probes) ? r.probes.map(probeFromJson) : [],
   };
 }

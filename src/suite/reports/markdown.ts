@@ -1,6 +1,7 @@
 import { markdownTable, oneLine } from '../../core/index.ts';
 import type { SuiteResult } from '../types.ts';
 import { MISSING, PROBE_ALIGN, PROBE_HEADER, exactRows, formatReport, fmtDuration } from './format.ts';
+import { hygieneLines } from '../promptHygiene.ts';
 
 function backendLine(stats: SuiteResult['backendStats'], cache: string): string {
   if (!('forward_passes' in stats)) return cache;
@@ -55,6 +56,11 @@ export function toMarkdownReport(r: SuiteResult): string {
         ['left', 'left', 'right', 'right'],
       ),
     );
+  }
+  const hygiene = r.hygiene === undefined ? [] : hygieneLines(r.hygiene);
+  if (hygiene.length > 0) {
+    out.push('', '## Prompt hygiene', '');
+    for (const line of hygiene) out.push(`- ${oneLine(line)}`);
   }
   const skipped = r.probes.filter((p) => p.verdict === 'skip');
   if (skipped.length > 0) {

@@ -1,6 +1,7 @@
 import { oneLine, textTable } from '../../core/index.ts';
 import type { SuiteResult } from '../types.ts';
 import { MISSING, PROBE_ALIGN, PROBE_HEADER, exactRows, formatReport, scoreBar } from './format.ts';
+import { hygieneLines } from '../promptHygiene.ts';
 
 const INDENT = { indent: '  ' };
 
@@ -43,6 +44,8 @@ export function toTerminalReport(r: SuiteResult): string {
   if (r.score.findings.length > 0) {
     out.push('findings:', ...r.score.findings.map((finding) => `  - ${oneLine(finding)}`), '');
   }
+  const hygiene = r.hygiene === undefined ? [] : hygieneLines(r.hygiene);
+  if (hygiene.length > 0) out.push('prompt hygiene:', ...hygiene.map((l) => `  - ${oneLine(l)}`), '');
   out.push([`wall ${f.wall}`, r.swayVersion || MISSING, `det: ${f.determinism}`, f.cache].join(' | '));
   return out.join('\n') + '\n';
 }
