@@ -1,12 +1,15 @@
 // `npm run bench [-- --quick] [-- --only=cache,node,wasm,webgpu,ui,scale-node,scale-node-q4,scale-wasm,scale-webgpu,
-// scale-webgpu-q4]
+// scale-webgpu-q4,adapter,adapter-q4]
 // [-- --render]`: runs the benchmarks and writes bench/results.json and bench/RESULTS.md. The scale-* parts
 // measure the 135M-class pair (built into .cache/bench-models/ first if absent); the others the demo pair.
+// adapter / adapter-q4: runtime LoRA (base + adapter as one session) on the demo and the 135M model (fp32 /
+// q4): views as rows against separate batches, the base view against the unrewritten base, and memory.
 // A part that fails is recorded in `errors`, the rest go on.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, platform, release } from 'node:os';
+import { adapterBench } from './adapter.bench.ts';
 import { browserBench, browserScaleBench, buildBenchPage } from './browser.bench.ts';
 import { cacheBench } from './cache.bench.ts';
 import { chromiumVersion } from './lib/chromium.ts';
@@ -60,6 +63,7 @@ const results: BenchResults = {
   persistence: null,
   export: null,
   ui: null,
+  adapter: [],
   absent: [
     {
       what: 'Real GPU (WebGPU on hardware)',
@@ -180,11 +184,36 @@ await part('scale-webgpu', async () => {
   results.scale!.push({ ...r, part: 'scale-webgpu' });
 });
 
+const ADAPTER_PARTS = ['adapter', 'adapter-q4'] as const;
+await part('adapter', async () => {
+  // The demo's shipped adapter and the 135M model in fp32 with a seeded r-8 adapter on every projection.
+  const r = await adapterBench({
+    part: 'adapter',
+    quick,
+    modelDir: await benchModel(),
+    dtype: 'fp32',
+    demo: true,
+    log: scaleLog,
+  });
+  results.adapter!.push(r);
+});
+await part('adapter-q4', async () => {
+  const r = await adapterBench({
+    part: 'adapter-q4',
+    quick,
+    modelDir: await benchModel(),
+    dtype: 'q4',
+    demo: false,
+    log: scaleLog,
+  });
+  results.adapter!.push(r);
+});
+
 results.env.totalS = (performance.now() - started) / 1000;
 if (only === null) {
   const stamp = `${results.env.gitCommit} (${results.env.date.slice(0, 16)}Z)`;
   results.env.partsFrom = Object.fromEntries(
-    ['cache', 'node', 'wasm', 'webgpu', 'ui', ...SCALE_PARTS].map((p) => [p, stamp]),
+    ['cache', 'node', 'wasm', 'webgpu', 'ui', ...SCALE_PARTS, ...ADAPTER_PARTS].map((p) => [p, stamp]),
   );
 }
 const dir = new URL('./', import.meta.url);
@@ -210,6 +239,9 @@ function mergeRecorded(into: BenchResults, file: URL): void {
     (wants(p) ? (into.scale ?? []) : (prev.scale ?? [])).filter((r) => r.part === p),
   );
   into.batchScaling = keep(into.batchScaling, prev.batchScaling);
+  into.adapter = ADAPTER_PARTS.flatMap((p) =>
+    (wants(p) ? (into.adapter ?? []) : (prev.adapter ?? [])).filter((r) => r.part === p),
+  );
   if (!wants('cache')) into.cache = prev.cache;
   if (!wants('wasm') && !wants('webgpu')) {
     into.persistence = prev.persistence;

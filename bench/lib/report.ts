@@ -1,4 +1,5 @@
 import { checkBudgets } from './budgets.ts';
+import { renderAdapterMarkdown } from './adapterReport.ts';
 import type { BenchResults, Compared } from './results.ts';
 import { num, sum, table } from './reportFormat.ts';
 import { renderScaleMarkdown } from './scaleReport.ts';
@@ -52,8 +53,9 @@ export function renderReport(r: BenchResults): string {
   );
   L.push('');
 
+  if ((r.scale ?? []).length > 0) L.push(renderScaleMarkdown(r.scale ?? []));
+  if ((r.adapter ?? []).length > 0) L.push(renderAdapterMarkdown(r.adapter ?? []));
   if ((r.scale ?? []).length > 0) {
-    L.push(renderScaleMarkdown(r.scale ?? []));
     L.push(
       'Sections 1–7 below are the demo pair (2 layers, 768-token vocabulary, ~1 ms per forward), kept for comparison with earlier runs.',
     );

@@ -206,6 +206,78 @@ export interface ScaleMemory {
   note: string;
 }
 
+/**
+ * Runtime LoRA (a base + a PEFT adapter as one rewritten session, `src/backend/adapterPair.ts`), one
+ * entry per `npm run bench` part (`adapter`: the demo and the 135M model in fp32; `adapter-q4`: the
+ * 135M model in q4). Everything is measured through `openPair`, the sides of each ratio interleaved.
+ */
+export interface AdapterPartResults {
+  /** The `npm run bench` part that measured it, for partial re-runs. */
+  part: string;
+  device: string;
+  quick: boolean;
+  /** Views as rows against the same views in separate batches, per model. */
+  rows: AdapterRowsResult[];
+  /** The base view of base + adapter against the unrewritten base's, per model. */
+  baseView: AdapterBaseViewResult[];
+  /** base + adapter against two full models, in child processes, per model and dtype. */
+  memory: AdapterMemoryResult[];
+  notes: string[];
+}
+
+/** What a comparison ran on. */
+export interface AdapterModelInfo {
+  /** e.g. 'demo' or 'smollm2-135m-shape'. */
+  name: string;
+  dtype: 'fp32' | 'q4';
+  /** The adapter, in words (rank, modules, size). */
+  adapter: string;
+}
+
+export interface AdapterRowsResult {
+  model: AdapterModelInfo;
+  /** The suite workload: `probes × promptsPerProbe` delta_kl probes (30% repeats), the real suite runner. */
+  probes: number;
+  promptsPerProbe: number;
+  /** Suite wall ms with views as rows (value) against `viewsAsRows: false` (baseline); < 1 is faster. */
+  wallMs: Compared;
+  /** The same runs in process CPU time (ORT's threads included), where it could be read. */
+  cpuMs: Compared | null;
+  /** Forward passes the instrumentation counted (one per view per batch): the same on both sides. */
+  forwardPasses: { rows: number; separate: number };
+  /** `session.run` calls per suite run: what rows save. */
+  sessionRuns: { rows: number; separate: number };
+  /** The merger's groups and the rows they carried per suite run (views as rows only). */
+  merged: { groups: number; rows: number };
+  /** Largest |Δ| of a probe's mean JS between the two sides (they compute the same thing). */
+  maxMeanDiff: number;
+  note: string;
+}
+
+export interface AdapterBaseViewResult {
+  model: AdapterModelInfo;
+  /** Prompts scored per round (asked together, so the view batches them) and their tokens. */
+  prompts: number;
+  tokens: number;
+  /** ms per round: base view of base + adapter, λ = 0 (value), against the unrewritten base (baseline). */
+  wallMs: Compared;
+  cpuMs: Compared | null;
+  /** `openPair` ms: base + adapter (rewrite included) and the plain pair (two sessions). */
+  loadMs: { adapterPair: number; plainPair: number };
+  /** Largest |Δ| of a next-token logprob between the two sides (λ = 0 must be the base). */
+  maxLogprobDiff: number;
+  note: string;
+}
+
+export interface AdapterMemoryResult {
+  model: AdapterModelInfo;
+  /** RSS after load + one forward per view, MB: base + adapter (value) against two full models (baseline). */
+  rssMb: Compared;
+  /** Peak RSS of the process, MB, same sides. */
+  peakRssMb: Compared;
+  note: string;
+}
+
 export interface BenchResults {
   env: Environment;
   /** The 135M-class pair, one entry per device; absent in results recorded before issue 11. */
@@ -216,6 +288,8 @@ export interface BenchResults {
   persistence: PersistenceResults | null;
   export: ExportResults | null;
   ui: UiResults | null;
+  /** Runtime LoRA, one entry per part; absent in results recorded before it was measured. */
+  adapter?: AdapterPartResults[];
   absent: Absent[];
   errors: BenchError[];
 }
