@@ -1,4 +1,7 @@
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 
 // Base + PEFT adapter in the workbench (runtime LoRA): the demo base with its shipped adapter opened
@@ -140,4 +143,35 @@ test('every view (base, ft, scaled_0.50, null_1000) gives the same top-5 tokens 
   expect(gpu.base).toHaveLength(5);
   expect({ ...gpu, js: undefined }).toEqual({ ...wasm, js: undefined });
   expect(Math.abs(Number.parseFloat(gpu.js) - Number.parseFloat(wasm.js))).toBeLessThan(1e-3);
+});
+
+test('picked base and adapter folders open as base + adapter; a missing adapter file is named', async ({
+  page,
+}, testInfo) => {
+  test.skip(testInfo.project.name !== 'wasm', 'file picking does not depend on the device; once is enough');
+  const DEMO = 'public/models/deltascope-demo';
+  await page.goto('/?device=wasm');
+  await expect(page.getByTestId('device-badge')).toHaveText(/WASM/, { timeout: 90_000 });
+  await page.getByText('Open another pair').click();
+  const scratch = mkdtempSync(join(tmpdir(), 'deltascope-adapter-pick-'));
+  try {
+    const broken = join(scratch, 'adapter-broken');
+    cpSync(`${DEMO}/adapter`, broken, { recursive: true });
+    rmSync(join(broken, 'adapter_model.safetensors'));
+    await page.getByLabel('Base model folder').setInputFiles(`${DEMO}/base`);
+    await page.getByLabel('Adapter folder').setInputFiles(broken);
+    await page.getByRole('button', { name: 'Open local base + adapter' }).click();
+    await expect(page.getByRole('alert')).toContainText('adapter_model.safetensors', { timeout: 60_000 });
+
+    await page.getByLabel('Adapter folder').setInputFiles(`${DEMO}/adapter`);
+    await page.getByRole('button', { name: 'Open local base + adapter' }).click();
+    await expect(page.getByTestId('pair-views')).toContainText('scaled_<λ>', { timeout: 60_000 });
+    await expect(page.getByRole('alert')).toHaveCount(0);
+    const probe = page.getByRole('region', { name: 'Probe' });
+    await probe.getByRole('slider', { name: 'λ (adapter scale)' }).fill('0');
+    const zero = await shown(page, 'scaled_0.00');
+    expect(zero.js).toBe('0.0000 nats');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
 });
