@@ -1,3 +1,4 @@
+import { boundDownloadOptions, download, type DownloadOptions } from './download.ts';
 import { ModelLoadError } from './errors.ts';
 
 /**
@@ -22,19 +23,55 @@ export async function readTextFile(files: ModelFiles, path: string): Promise<str
   return res.ok ? res.text() : null;
 }
 
+/** " (404 at <url>)" for a response fetched over HTTP; nothing for one from a folder or picked files. */
+export function notFoundDetail(res: Response): string {
+  return res.url ? ` (${res.status} at ${res.url})` : '';
+}
+
+/** `JSON.parse(text)`, or a `model-load/invalid-file` error naming the model and the file. */
+export function parseJsonFile(label: string, path: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    const html = /^\s*</.test(text)
+      ? ': it is an HTML page (a login wall, an error page or a proxy answered instead of the file)'
+      : '';
+    throw new ModelLoadError(
+      'model-load/invalid-file',
+      `${label}: ${path} is not valid JSON${html} (${(e as Error).message}).`,
+      { input: path },
+    );
+  }
+}
+
 export const notFound = (path: string): Response =>
   new Response(`${path} not found`, { status: 404, statusText: 'Not Found' });
 
-/** Files served over HTTP under `baseUrl` (hub layout `<host>/<repo>/resolve/<rev>/` or a static folder). */
+/**
+ * Files served over HTTP under `baseUrl` (hub layout `<host>/<repo>/resolve/<rev>/` or a static
+ * folder). Every fetch goes through `download` (retries, stall timeout, whole bodies, errors naming
+ * the file and the model) with the options of the load in progress (`bindDownloads`), or `options`.
+ */
 export function httpModelFiles(
   label: string,
   baseUrl: string,
   fetchFn: (url: string, init?: RequestInit) => Promise<Response> = (u, i) => fetch(u, i),
+  options?: DownloadOptions,
 ): ModelFiles {
   const root = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   return {
     label,
-    fetch: (path, init) => fetchFn(new URL(path, root).href, init),
+    fetch(path, init) {
+      const opts = { ...boundDownloadOptions(), ...options };
+      const signals = [init?.signal, opts.signal].filter((s): s is AbortSignal => s !== undefined);
+      const signal = signals.length > 1 && signals[0] !== signals[1] ? AbortSignal.any(signals) : signals[0];
+      return download(
+        fetchFn,
+        { file: path, model: label, url: new URL(path, root).href },
+        { method: init?.method ?? 'GET' },
+        { ...opts, ...(signal !== undefined ? { signal } : {}) },
+      );
+    },
   };
 }
 
@@ -144,24 +181,17 @@ export interface ModelConfigSummary {
  * the ONNX file for the dtype exist. Every error names the model and the file.
  */
 export async function validateModelFiles(files: ModelFiles, dtype: ModelDtype): Promise<ModelConfigSummary> {
-  const configText = await readTextFile(files, 'config.json');
-  if (configText === null) {
+  const configRes = await files.fetch('config.json');
+  if (!configRes.ok) {
+    void configRes.body?.cancel().catch(() => {});
     throw new ModelLoadError(
       'model-load/missing-file',
-      `${files.label}: config.json is missing; a model folder needs it.`,
+      `${files.label}: config.json is missing${notFoundDetail(configRes)}; a model folder needs it.`,
       { input: 'config.json' },
     );
   }
-  let config: Record<string, unknown>;
-  try {
-    config = JSON.parse(configText) as Record<string, unknown>;
-  } catch (e) {
-    throw new ModelLoadError(
-      'model-load/invalid-file',
-      `${files.label}: config.json is not valid JSON (${(e as Error).message}).`,
-      { input: 'config.json' },
-    );
-  }
+  const parsed = parseJsonFile(files.label, 'config.json', await configRes.text());
+  const config = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as Record<string, unknown>;
   const modelType = typeof config.model_type === 'string' ? config.model_type : '';
   const archs = Array.isArray(config.architectures) ? (config.architectures as unknown[]).map(String) : [];
   const architecture = archs[0] ?? '';

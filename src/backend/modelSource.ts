@@ -75,6 +75,12 @@ export interface ResolveContext {
 
 const REPO_ID = /^[\w.-]+(\/[\w.-]+)?$/;
 
+/** Where a hub repo's files live at a revision: `<host>/<id>/resolve/<revision>/` (transformers.js's layout). */
+export function hubRoot(hub: { id: string; revision: string; host: string }): string {
+  const host = hub.host.endsWith('/') ? hub.host : `${hub.host}/`;
+  return `${host}${hub.id}/resolve/${encodeURIComponent(hub.revision)}/`;
+}
+
 function hubRef(loc: Extract<ModelLocation, { kind: 'hub' }>): { id: string; ref: ModelRef } {
   const host = (loc.host?.trim() || DEFAULT_HUB_HOST).replace(/\/*$/, '/');
   const revision = loc.revision?.trim() || 'main';
@@ -89,10 +95,7 @@ function hubRef(loc: Extract<ModelLocation, { kind: 'hub' }>): { id: string; ref
   return {
     id: `hub:${host}|${id}@${revision}`,
     ref: {
-      files: httpModelFiles(
-        `hub model ${id}@${revision}`,
-        `${host}${id}/resolve/${encodeURIComponent(revision)}/`,
-      ),
+      files: httpModelFiles(`hub model ${id}@${revision}`, hubRoot({ host, id, revision })),
       hub: { id, revision, host },
     },
   };

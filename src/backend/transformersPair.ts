@@ -8,19 +8,25 @@ import {
 import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
 import { chooseDevice, type DeviceChoice, type DevicePreference } from './device.ts';
 import { watchDeviceLoss } from './deviceLossWatch.ts';
+import { bindDownloads, downloadPolicyFromEnv, type DownloadPolicy, type DownloadRetry } from './download.ts';
 import { ModelLoadError } from './errors.ts';
 import { queueLoad } from './loadQueue.ts';
 import { checkDtype, checkSameTokenizer, validateModelFiles, type ModelDtype } from './modelFiles.ts';
-import type { ModelRef, PairRef } from './modelSource.ts';
+import { hubRoot, type ModelRef, type PairRef } from './modelSource.ts';
 import { DEFAULT_MAX_BATCH, PairBackend, type PairBackendOptions } from './pairBackend.ts';
 import { TransformersRunner } from './transformersRunner.ts';
-import { VIRTUAL_HOST, bindFetchSignal, mountModelFiles, type Mount } from './virtualFetch.ts';
+import { VIRTUAL_HOST, bindFetchSignal, mountModelFiles, watchRemote, type Mount } from './virtualFetch.ts';
 
 export interface LoadProgress {
   view: 'base' | 'ft';
   file: string;
   loaded: number;
   total: number;
+  /**
+   * Set when a download of `file` failed and is about to be tried again (`describeRetry` words it:
+   * "retrying config.json in 2 s (attempt 2 of 5)"); `loaded` is what of the file is kept.
+   */
+  retry?: DownloadRetry;
 }
 
 export interface LoadOptions extends PairBackendOptions {
@@ -28,6 +34,12 @@ export interface LoadOptions extends PairBackendOptions {
   dtype?: string;
   maxBatchSize?: number;
   onProgress?: (p: LoadProgress) => void;
+  /**
+   * How model-file downloads are retried (`DEFAULT_DOWNLOAD_POLICY`: 5 attempts, 0.5 s base delay ×2 up
+   * to 30 s, full jitter, 30 s stall timeout). In Node the `DELTASCOPE_DOWNLOAD_*` environment
+   * variables (`DOWNLOAD_POLICY_ENV`) set it too; these fields win over them.
+   */
+  retry?: Partial<DownloadPolicy>;
   /** Run one forward per model after load (default true): WebGPU compiles its shaders on the first run. */
   warmup?: boolean;
   /** Browser: where the ORT `.wasm`/`.mjs` files are served (our own origin). */
@@ -96,6 +108,7 @@ export async function loadOne(
   // through transformers.js's file-system cache.
   anyEnv.useFSCache = ref.hub !== undefined;
   env.allowLocalModels = ref.localDir !== undefined;
+  let unwatch = () => {};
   if (ref.localDir !== undefined) {
     id = ref.localDir;
   } else if (ref.hub !== undefined) {
@@ -104,6 +117,7 @@ export async function loadOne(
     anyEnv.useBrowserCache = typeof caches !== 'undefined';
     id = ref.hub.id;
     revision = ref.hub.revision;
+    unwatch = watchRemote(hubRoot(ref.hub), ref.files.label);
   } else {
     mount = mountModelFiles(ref.files, view);
     env.remoteHost = VIRTUAL_HOST;
@@ -128,12 +142,25 @@ export async function loadOne(
   } catch (e) {
     mount?.unmount();
     throwIfCancelled(opts.signal, CANCELLED);
+    // A download that failed says so itself (file, repo, revision): not "could not open the model".
+    const own = projectError(e);
+    if (own !== undefined) throw own;
     throw new ModelLoadError(
       'model-load/failed',
       `${ref.files.label}: transformers.js could not open the model on ${device.device} (${(e as Error).message}).`,
       { input: ref.files.label, cause: e },
     );
+  } finally {
+    unwatch();
   }
+}
+
+/** The project error `e` is or was caused by (transformers.js may wrap what a fetch threw). */
+function projectError(e: unknown): DeltascopeError | undefined {
+  for (let cur = e, depth = 0; cur instanceof Error && depth < 5; cur = cur.cause, depth++) {
+    if (cur instanceof DeltascopeError) return cur;
+  }
+  return undefined;
 }
 
 /**
@@ -142,26 +169,50 @@ export async function loadOne(
  * one traced forward. Loads queue (transformers.js's configuration is global); see `queueLoad`.
  */
 export function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
-  return runLoad(() => loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts), opts);
+  const ftLabel = pair.ft.files.label;
+  const viewOf = (model: string) => (model === ftLabel && model !== pair.base.files.label ? 'ft' : 'base');
+  return runLoad(() => loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts), opts, viewOf);
 }
 
 /**
  * Runs a load's steps in the load queue, with transformers.js's fetches tied to `opts.signal`: the
- * one way every loader (full pair, base + adapter) starts, cancels and reports a cancellation.
+ * one way every loader (full pair, base + adapter) starts, cancels and reports a cancellation. Every
+ * model-file download of the load retries by `opts.retry` and reports each retry through
+ * `opts.onProgress` (`viewOf` tells a model's label to its view; by default every file is `base`'s).
  */
 export function runLoad<T extends { dispose(): Promise<unknown> }>(
   steps: () => Promise<T>,
   opts: LoadOptions,
+  viewOf: (model: string) => 'base' | 'ft' = () => 'base',
 ): Promise<T> {
-  return queueLoad(() => loadNow(steps, opts.signal), {
+  const bind = () =>
+    bindDownloads({
+      policy: { ...downloadPolicyFromEnv(processEnv()), ...opts.retry },
+      ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+      cancelledMessage: CANCELLED,
+      onRetry: (r) =>
+        opts.onProgress?.({
+          view: viewOf(r.model),
+          file: r.file,
+          loaded: r.received,
+          total: r.total,
+          retry: r,
+        }),
+    });
+  return queueLoad(() => loadNow(steps, opts.signal, bind), {
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(opts.onWaiting !== undefined ? { onWaiting: opts.onWaiting } : {}),
     cancelledMessage: CANCELLED,
   });
 }
 
-async function loadNow<T>(steps: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+async function loadNow<T>(
+  steps: () => Promise<T>,
+  signal: AbortSignal | undefined,
+  bind: () => () => void,
+): Promise<T> {
   throwIfCancelled(signal, CANCELLED);
+  const unbindDownloads = bind();
   const unbind = bindFetchSignal(signal);
   try {
     return await steps();
@@ -170,8 +221,14 @@ async function loadNow<T>(steps: () => Promise<T>, signal: AbortSignal | undefin
     throwIfCancelled(signal, CANCELLED);
     throw e;
   } finally {
+    unbindDownloads();
     unbind();
   }
+}
+
+/** Node's environment (the CLI's `DELTASCOPE_DOWNLOAD_*`); nothing in the browser. */
+function processEnv(): Readonly<Record<string, string | undefined>> | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
 }
 
 /** The pair with every file read (validation included) tied to `signal`. */

@@ -20,6 +20,13 @@ export const ERROR_CODES = [
   'model-load/unsupported',
   /** The runtime failed to open the model (transformers.js / onnxruntime). */
   'model-load/failed',
+  /**
+   * A model file could not be downloaded: the server kept failing (5xx, 429), the connection broke or
+   * stalled, after every retry (`input` names the file; the message the repo, revision and URL).
+   */
+  'model-load/network',
+  /** The server refused a model file (401/403): a gated or private repo, or a refused token. */
+  'model-load/access-denied',
   /** The WebGPU device is gone: nothing more runs on this pair; restart the engine. */
   'device/lost',
   /** A suite spec that cannot run (`details` carries every issue with line:column). */

@@ -2,10 +2,8 @@
 // (`/<org>/<repo>/resolve/<revision>/<file>`) serves the demo base and the demo adapter, and openPair
 // opens {base: hub, ft: {kind: adapter, base: hub, adapter: hub}} as the same model the local folders
 // give; an adapter repo without adapter_model.safetensors is refused naming the file.
-// (test/backend/modelLoading.test.ts and e2e/hubPair.spec.ts each hold a server like this one;
-// this one adds a revision other than main and a repo that lacks one file.)
-import { createServer, type Server } from 'node:http';
-import { readFileSync, statSync } from 'node:fs';
+// (The server is test/helpers/hubServer.ts, shared with modelLoading and downloadFaults; this test
+// adds a revision other than main and a repo that lacks one file.)
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -16,55 +14,25 @@ import {
   type ModelSource,
 } from '../../src/backend/index.ts';
 import { ADAPTER_WEIGHTS_FILE } from '../../src/backend/adapterPair.ts';
+import { startHubServer, type HubServer } from '../helpers/hubServer.ts';
 
 const DEMO = resolve(import.meta.dirname, '../../public/models/deltascope-demo');
 const REVISION = 'v1';
 /** Repo id → folder served, and the files it lacks. */
-const REPOS: Record<string, { dir: string; without?: string }> = {
+const REPOS = {
   'acme/demo-base': { dir: join(DEMO, 'base') },
   'acme/demo-lora': { dir: join(DEMO, 'adapter') },
-  'acme/demo-lora-bin': { dir: join(DEMO, 'adapter'), without: ADAPTER_WEIGHTS_FILE },
+  'acme/demo-lora-bin': { dir: join(DEMO, 'adapter'), without: [ADAPTER_WEIGHTS_FILE] },
 };
 const PROMPTS = ['The keeper of the old lighthouse', 'It was a sunny day and', 'hello'];
 
-let server: Server;
+let server: HubServer;
 let host = '';
-const requests: string[] = [];
 
 beforeAll(async () => {
   // Serves `/<org>/<repo>/resolve/<revision>/<file>` (HEAD and byte ranges too), revision v1 only.
-  server = createServer((req, res) => {
-    const url = decodeURIComponent(req.url ?? '');
-    requests.push(`${req.method} ${url}`);
-    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
-    const repo = m ? REPOS[m[1]!] : undefined;
-    if (!m || repo === undefined || m[2] !== REVISION || m[3] === repo.without) {
-      res.writeHead(404).end('Entry not found');
-      return;
-    }
-    try {
-      const file = join(repo.dir, m[3]!);
-      const size = statSync(file).size;
-      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-      if (range) {
-        const start = Number(range[1]);
-        const end = Math.min(Number(range[2]), size - 1);
-        res.writeHead(206, {
-          'Content-Range': `bytes ${start}-${end}/${size}`,
-          'Content-Length': end - start + 1,
-        });
-        res.end(req.method === 'HEAD' ? undefined : readFileSync(file).subarray(start, end + 1));
-        return;
-      }
-      res.writeHead(200, { 'Content-Length': size });
-      res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
-    } catch {
-      res.writeHead(404).end('Entry not found');
-    }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  host = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  server = await startHubServer({ repos: REPOS, revisions: [REVISION] });
+  host = server.host;
 });
 
 afterAll(() => server?.close());
@@ -98,9 +66,11 @@ describe('base + adapter from the hub', () => {
     });
     try {
       // Both repos were read from the server, at the revision asked for.
-      expect(requests).toContainEqual(`GET /acme/demo-base/resolve/${REVISION}/config.json`);
-      expect(requests).toContainEqual(`GET /acme/demo-lora/resolve/${REVISION}/adapter_config.json`);
-      expect(requests).toContainEqual(`GET /acme/demo-lora/resolve/${REVISION}/${ADAPTER_WEIGHTS_FILE}`);
+      const got = (repo: string, file: string) =>
+        server.count({ method: 'GET', repo, file, revision: REVISION, range: undefined });
+      expect(got('acme/demo-base', 'config.json')).toBeGreaterThan(0);
+      expect(got('acme/demo-lora', 'adapter_config.json')).toBe(1);
+      expect(got('acme/demo-lora', ADAPTER_WEIGHTS_FILE)).toBe(1);
       expect(fromHub.info.vocabSize).toBe(fromDisk.info.vocabSize);
       const [hubFt, diskFt, hubBase, diskBase] = await Promise.all([
         fullLogprobs(fromHub, 'ft'),
@@ -132,6 +102,7 @@ describe('base + adapter from the hub', () => {
     expect(e.input).toBe(ADAPTER_WEIGHTS_FILE);
     expect(e.message).toContain(ADAPTER_WEIGHTS_FILE);
     expect(e.message).toContain('acme/demo-lora-bin');
-    expect(requests).toContainEqual(`GET /acme/demo-lora-bin/resolve/${REVISION}/${ADAPTER_WEIGHTS_FILE}`);
+    // A 404 is not retried: asked once.
+    expect(server.count({ method: 'GET', repo: 'acme/demo-lora-bin', file: ADAPTER_WEIGHTS_FILE })).toBe(1);
   }, 60_000);
 });

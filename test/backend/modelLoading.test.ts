@@ -1,11 +1,11 @@
 // Model sources and their errors: a local server in the hub's URL layout, missing files, wrong
 // architectures, unknown dtypes, and pairs whose tokenizers differ.
-import { createServer, type Server } from 'node:http';
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelLoadError, openPair, type ModelSource } from '../../src/backend/index.ts';
+import { startHubServer, type HubServer } from '../helpers/hubServer.ts';
 import { expectClose } from './divergenceHelpers.ts';
 
 const DEMO = 'public/models/deltascope-demo';
@@ -14,49 +14,21 @@ const REPOS: Record<string, string> = {
   'deltascope/demo-ft': `${DEMO}/ft`,
 };
 
-let server: Server;
+let server: HubServer;
 let host = '';
-const requests: string[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'deltascope-load-'));
 
 beforeAll(async () => {
   // Serves `/<org>/<name>/resolve/<revision>/<file>` from the demo folders, revision "main" only.
-  server = createServer((req, res) => {
-    const url = decodeURIComponent(req.url ?? '');
-    requests.push(`${req.method} ${url}`);
-    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url);
-    const dir = m ? REPOS[m[1]!] : undefined;
-    if (!m || dir === undefined || m[2] !== 'main') {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const file = join(dir, m[3]!);
-    try {
-      const size = statSync(file).size;
-      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-      if (range) {
-        const start = Number(range[1]);
-        const end = Math.min(Number(range[2]), size - 1);
-        res.writeHead(206, {
-          'Content-Range': `bytes ${start}-${end}/${size}`,
-          'Content-Length': end - start + 1,
-        });
-        res.end(req.method === 'HEAD' ? undefined : readFileSync(file).subarray(start, end + 1));
-        return;
-      }
-      res.writeHead(200, { 'Content-Length': size });
-      res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
-    } catch {
-      res.writeHead(404).end('not found');
-    }
+  server = await startHubServer({
+    repos: Object.fromEntries(Object.entries(REPOS).map(([id, dir]) => [id, { dir }])),
+    revisions: ['main'],
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  host = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  host = server.host;
 });
 
-afterAll(() => {
-  server?.close();
+afterAll(async () => {
+  await server?.close();
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -95,7 +67,9 @@ describe('hub loading (local server in the hub URL layout)', () => {
         1e-6,
         0,
       );
-      expect(requests.some((r) => r.includes('/deltascope/demo-ft/resolve/main/onnx/model.onnx'))).toBe(true);
+      expect(
+        server.count({ method: 'GET', repo: 'deltascope/demo-ft', file: 'onnx/model.onnx' }),
+      ).toBeGreaterThan(0);
     } finally {
       await hub.dispose();
       await local.dispose();
@@ -109,15 +83,18 @@ describe('hub loading (local server in the hub URL layout)', () => {
     });
     await expect(run).rejects.toBeInstanceOf(ModelLoadError);
     await expect(run).rejects.toThrow(/deltascope\/demo-base@v9: config\.json is missing/);
+    await expect(run).rejects.toThrow(
+      /\(404 at http:\/\/127\.0\.0\.1:\d+\/deltascope\/demo-base\/resolve\/v9\/config\.json\)/,
+    );
     await expect(run).rejects.toMatchObject({ code: 'model-load/missing-file', input: 'config.json' });
   });
 
   it('rejects a malformed hub id before any request', async () => {
-    const before = requests.length;
+    const before = server.requests.length;
     const run = openPair(hubPair('not a repo id!', 'x/y'));
     await expect(run).rejects.toThrow(/not a hub model id/);
     await expect(run).rejects.toMatchObject({ code: 'model-load/bad-source', input: 'not a repo id!' });
-    expect(requests.length).toBe(before);
+    expect(server.requests.length).toBe(before);
   });
 });
 
