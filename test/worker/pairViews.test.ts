@@ -1,6 +1,10 @@
 // What the worker tells the page about the loaded pair's views, and compare on a named view, on the
 // fake source: with adapter views (runtime LoRA) and without (two full models).
+import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
+import { DeltascopeError } from '../../src/core/index.ts';
+import { installErrorTransfer } from '../../src/worker/errorTransfer.ts';
+import type { WorkbenchApi } from '../../src/worker/workbenchApi.ts';
 import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
 import { APP, REQ, fakeLoader } from './sessionFixtures.ts';
 
@@ -65,5 +69,37 @@ describe('pair views in load / info, and compare on a view', () => {
     await expect(s.compare(PROMPT, 5, 'scaled_0.50')).rejects.toThrow(/needs runtime LoRA/);
     await expect(s.compare(PROMPT, 5, 'null_1000')).rejects.toThrow(/two full models/);
     await expect(s.compare(PROMPT, 5, 'nope')).rejects.toThrow(/unknown view "nope"/);
+  });
+});
+
+describe('views across a Comlink channel', () => {
+  it('load reports the views; a refused adapter view arrives as input/invalid naming the view', async () => {
+    installErrorTransfer();
+    const channel = new MessageChannel();
+    try {
+      Comlink.expose(new WorkbenchSession(fakeLoader(), APP), channel.port1);
+      const remote = Comlink.wrap<WorkbenchApi>(channel.port2);
+      const full = await remote.load(
+        { ...REQ, source: { kind: 'fake', adapterViews: false } },
+        Comlink.proxy(() => {}),
+      );
+      expect(full.views).toEqual({ scalable: false, nullCalibrated: false });
+      const err = await remote.compare(PROMPT, 3, 'scaled_0.50').then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(DeltascopeError);
+      expect((err as DeltascopeError).code).toBe('input/invalid');
+      expect((err as DeltascopeError).input).toBe('scaled_0.50');
+      const lora = await remote.load(
+        { ...REQ, source: { kind: 'fake', adapterViews: true } },
+        Comlink.proxy(() => {}),
+      );
+      expect(lora.views).toEqual({ scalable: true, nullCalibrated: true });
+      expect((await remote.compare(PROMPT, 3, 'null_7')).view).toBe('null_7');
+    } finally {
+      channel.port1.close();
+      channel.port2.close();
+    }
   });
 });
