@@ -323,7 +323,7 @@ async function memory(
     model,
     rssMb,
     peakRssMb,
-    note: `${repeats} child process${repeats === 1 ? '' : 'es'} per side, the two sides side by side; RSS after \`openPair\` and one forward per view, the load’s garbage collected; two full models = the base folder opened as both base and ft (what a merged fine-tune costs); peak = the process’s maxRSS (the adapter side reads the base’s ONNX into JS to rewrite it).`,
+    note: `${repeats} child process${repeats === 1 ? '' : 'es'} per side, the two sides side by side; RSS after \`openPair\` and one forward per view, the load’s garbage collected; two full models = the base folder opened as both base and ft (what a merged fine-tune costs); peak = the process’s own high-water RSS (VmHWM; the adapter side reads the base’s ONNX into JS to rewrite it).`,
   };
 }
 

@@ -3,6 +3,7 @@
 //
 //   node --expose-gc --import tsx bench/lib/adapterMemoryChild.ts <fp32|q4> <pair|adapter> <modelDir> <adapterDir>
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { openPair, type ModelSource } from '../../src/backend/index.ts';
 
 export type MemorySide = 'pair' | 'adapter';
@@ -20,6 +21,21 @@ export interface MemoryReading {
 }
 
 const PROMPT = 'The keeper of the lighthouse';
+
+/**
+ * This process's own peak RSS, MB: Linux's VmHWM (the high-water mark of this address space, new at
+ * exec). Not `resourceUsage().maxRSS`: Linux carries ru_maxrss across execve, so a child spawned by a
+ * parent holding gigabytes would report the parent's RSS at the fork as its own peak.
+ */
+function peakRssMb(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Number(m[1]) / 1024;
+  } catch {
+    // Not Linux: fall back to maxRSS (KiB on every platform Node supports).
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 
 async function child(dtype: string, which: MemorySide, modelDir: string, adapterDir: string): Promise<void> {
   const base = { kind: 'dir' as const, path: modelDir };
@@ -44,7 +60,7 @@ async function child(dtype: string, which: MemorySide, modelDir: string, adapter
     dtype,
     loadMs,
     rssMb: process.memoryUsage().rss / 2 ** 20,
-    peakMb: process.resourceUsage().maxRSS / 1024,
+    peakMb: peakRssMb(),
   };
   process.stdout.write(`${JSON.stringify(reading)}\n`);
   await pair.dispose();
