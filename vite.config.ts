@@ -8,6 +8,54 @@ const isolationHeaders = {
 };
 
 /**
+ * The page's Content-Security-Policy: only our own scripts (no inline script, no eval; WebAssembly
+ * compilation is allowed, onnxruntime-web needs it), workers from our origin, and network access to
+ * our origin, the Hugging Face hub and its CDNs, local mirrors (`localhost`, `127.0.0.1`, any port)
+ * and the origins in `DELTASCOPE_CONNECT_SRC` (space-separated, read at build and preview time, for
+ * a mirror elsewhere). `blob:`/`data:` cover files picked from disk and the rewritten LoRA model,
+ * which the worker reads from memory. Served as a header by `npm start` / `vite preview` and as a
+ * `<meta>` tag in the built `index.html` (for static hosting; `frame-ancestors` works only as a
+ * header). The dev server (`npm run dev`) has none: Vite's hot reload injects inline scripts.
+ */
+export function contentSecurityPolicy(forMeta = false): string {
+  const extra = (process.env.DELTASCOPE_CONNECT_SRC ?? '').split(/\s+/).filter(Boolean);
+  const directives = [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self' blob:",
+    [
+      "connect-src 'self' blob: data:",
+      'https://huggingface.co https://*.huggingface.co https://*.hf.co',
+      'http://localhost:* http://127.0.0.1:*',
+      ...extra,
+    ].join(' '),
+    "img-src 'self' data: blob:",
+    "style-src 'self'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+    ...(forMeta ? [] : ["frame-ancestors 'none'"]),
+  ];
+  return directives.join('; ');
+}
+
+/** The CSP as a `<meta>` tag in the built `index.html` (not in dev: see `contentSecurityPolicy`). */
+function cspMeta(): Plugin {
+  return {
+    name: 'deltascope:csp-meta',
+    apply: 'build',
+    transformIndexHtml: () => [
+      {
+        tag: 'meta',
+        attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(true) },
+        injectTo: 'head-prepend',
+      },
+    ],
+  };
+}
+
+/**
  * The ORT runtime is served from public/ort/ (copied there by scripts/copyOrtAssets.mjs) and the
  * loader always sets `wasmPaths` to it. onnxruntime-web also names its .wasm through
  * `new URL("…wasm", import.meta.url)`, which makes Vite emit a second 27 MB copy into assets/; this
@@ -56,10 +104,14 @@ function nodeOnlyModules(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), ortRuntimeFromPublic(), nodeOnlyModules()],
+  plugins: [react(), ortRuntimeFromPublic(), nodeOnlyModules(), cspMeta()],
   worker: { format: 'es', plugins: () => [ortRuntimeFromPublic(), nodeOnlyModules()] },
   server: { headers: isolationHeaders, host: 'localhost', port: 5173 },
-  preview: { headers: isolationHeaders, host: 'localhost', port: 4173 },
+  preview: {
+    headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy() },
+    host: 'localhost',
+    port: 4173,
+  },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
 });

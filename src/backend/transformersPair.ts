@@ -83,6 +83,9 @@ export function configureRuntime(opts: LoadOptions): void {
       mjs: `${root}ort-wasm-simd-threaded.asyncify.mjs`,
       wasm: `${root}ort-wasm-simd-threaded.asyncify.wasm`,
     };
+    // transformers.js would otherwise re-serve the runtime's .mjs from a blob: URL (to keep it in
+    // Cache Storage), which the page's CSP refuses as a script source; our origin serves it anyway.
+    (env as { useWasmCache?: boolean }).useWasmCache = false;
   }
 }
 

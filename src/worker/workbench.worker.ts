@@ -1,3 +1,5 @@
+// First: configures zod before any module builds a schema (see zodConfig.ts).
+import '../core/zodConfig.ts';
 import * as Comlink from 'comlink';
 import { installErrorTransfer } from './errorTransfer.ts';
 import { WorkbenchSession } from './workbenchSession.ts';
