@@ -121,7 +121,14 @@ export class PairHost {
           loaded += s.loaded;
           total += s.total;
         }
-        ctx.onProgress({ phase: 'downloading', view: p.view, file: p.file, loaded, total });
+        ctx.onProgress({
+          phase: 'downloading',
+          view: p.view,
+          file: p.file,
+          loaded,
+          total,
+          ...(p.retry !== undefined ? { retry: p.retry } : {}),
+        });
       },
     });
     this.backend = backend;

@@ -1,4 +1,5 @@
 import type { BackendInfo, DevicePreference, ModelLocation, ModelSource } from '../backend/index.ts';
+import type { DownloadRetry } from '../backend/download.ts';
 import type {
   BackendStatsDict,
   ExactDivergence,
@@ -49,6 +50,8 @@ export interface LoadProgressMessage {
   /** Bytes so far and in total, across every file seen so far. */
   loaded: number;
   total: number;
+  /** Set while a download waits to retry `file` (what failed, when it retries, which attempt). */
+  retry?: DownloadRetry;
 }
 
 export interface TokenRow {
