@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { describeRetry } from '../backend/download.ts';
 import { errorCode, errorMessage } from '../core/errors.ts';
 import { DEVICES, DTYPES, type DeviceSetting, type Dtype, type RememberedPair } from '../store/settings.ts';
 import type { LoadProgressMessage, LoadRequest, ModelSource, PairInfo } from '../worker/workbenchApi.ts';
@@ -47,6 +48,9 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
   const [ftFiles, setFtFiles] = useState<File[]>([]);
   const [progress, setProgress] = useState<ProgressState | null>(null);
   const [error, setError] = useState<string | null>(null);
+  /** The failed load's error code: a network failure offers to try again, a denied repo says why. */
+  const [failedCode, setFailedCode] = useState<string | null>(null);
+  const lastLoad = useRef<{ source: ModelSource; remember: RememberedPair | null } | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [deviceLost, setDeviceLost] = useState<string | null>(null);
   const [restarting, setRestarting] = useState(false);
@@ -57,7 +61,9 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
   /** Loads `source`; `remember` is what to reopen next visit (null: picked folders, not reopenable). */
   const load = useCallback(
     async (source: ModelSource, remember: RememberedPair | null) => {
+      lastLoad.current = { source, remember };
       setError(null);
+      setFailedCode(null);
       setNotice(null);
       const ticket = newTicket();
       const startedAt = performance.now();
@@ -84,6 +90,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
           setDeviceLost(errorMessage(e));
         } else {
           setError(errorMessage(e));
+          setFailedCode(code);
         }
       } finally {
         if (ticket.end()) setProgress(null);
@@ -159,6 +166,11 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
             {progress.total > 0 ? ` · ${fmtBytes(progress.loaded)} of ${fmtBytes(progress.total)}` : ''}
             {etaText(fraction, progress.startedAt, progress.at)}
           </span>
+          {progress.retry !== undefined && (
+            <span className="retry" data-testid="load-retry">
+              {describeRetry(progress.retry)}: {progress.retry.reason}
+            </span>
+          )}
           <button type="button" title="Esc" onClick={() => void workbench().cancelLoad()}>
             Cancel load
           </button>
@@ -192,6 +204,25 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
         </p>
       )}
       <ErrorAlert message={error} />
+      {error !== null && failedCode === 'model-load/network' && (
+        <button
+          type="button"
+          data-testid="load-try-again"
+          onClick={() => {
+            const last = lastLoad.current;
+            if (last !== null) void load(last.source, last.remember);
+          }}
+        >
+          Try again
+        </button>
+      )}
+      {error !== null && failedCode === 'model-load/access-denied' && (
+        <p className="notice" data-testid="access-denied-hint">
+          The page cannot send a Hugging Face token. Download the repository with an account that has access
+          and open its folders here (Open another pair → local folders), or serve it from a mirror you
+          control.
+        </p>
+      )}
       <details className="model-forms">
         <summary>Open another pair</summary>
         <div className="row">
