@@ -63,19 +63,20 @@ function planFor(model: 'demo' | '135m', quick: boolean): Plan {
       perProbe: 50,
       warmPerProbe: 50,
       suiteRepeats: quick ? 3 : 7,
-      basePrompts: 16,
-      baseRounds: quick ? 5 : 15,
+      basePrompts: 32,
+      baseRounds: quick ? 10 : 30,
       memoryRepeats: 0,
     };
   // 135M on 2 cores: 4 × 6 prompts = 38 forward passes in 6 session runs, 3–10 s a suite run (fp32,
-  // q4 slower here); a base-view round of 6 prompts 0.5–1 s; a memory repeat (two children) 20–30 s.
+  // q4 slower here); a base-view round of 6 prompts 0.4–1 s; a memory repeat (two children) 15–30 s.
+  // Normal: ~2.5 minutes a part on the shared 2-core box; quick: under a minute.
   return {
     perProbe: quick ? 3 : 6,
     warmPerProbe: 1,
-    suiteRepeats: quick ? 2 : 5,
+    suiteRepeats: quick ? 2 : 7,
     basePrompts: 6,
-    baseRounds: quick ? 3 : 16,
-    memoryRepeats: quick ? 1 : 2,
+    baseRounds: quick ? 3 : 30,
+    memoryRepeats: quick ? 1 : 3,
   };
 }
 
