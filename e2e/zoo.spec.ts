@@ -7,12 +7,10 @@
  * computes with. Both projects check the same reference, so they agree with
  * each other within the sum of the tolerances.
  */
-import { createServer, type Server } from 'node:http';
-import { readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import type { ZooDtype } from '../scripts/demoModel/zoo/optimumLlama.ts';
 import { ZOO } from '../scripts/demoModel/zoo/zooModels.ts';
+import { startHubServer, type HubServer } from '../test/helpers/hubServer.ts';
 import { compareTopK, ensureZoo, referenceTopK, zooDir, type TopK } from '../test/zoo/zooReference.ts';
 
 /**
@@ -37,43 +35,23 @@ const PROMPTS = [
  */
 const TOL: Record<ZooDtype, number> = { fp32: 2e-3, q4: 2e-3, fp16: 3e-2, q4f16: 3e-2 };
 
-let server: Server;
+let hub: HubServer;
 let host = '';
 
 test.beforeAll(async () => {
   await ensureZoo();
-  // A stand-in hub: `/zoo/<name>/resolve/main/<file>` from .cache/zoo/<name>, CORS and CORP headers.
-  server = createServer((req, res) => {
-    const headers = {
-      'Access-Control-Allow-Origin': '*',
-      'Access-Control-Allow-Headers': '*',
-      'Access-Control-Expose-Headers': 'Content-Length, Content-Range',
-      'Cross-Origin-Resource-Policy': 'cross-origin',
-    };
-    if (req.method === 'OPTIONS') return void res.writeHead(204, headers).end();
-    const m = /^\/zoo\/([\w-]+)\/resolve\/main\/(.+)$/.exec(decodeURIComponent(req.url ?? ''));
-    if (!m || !ZOO.some((z) => z.name === m[1])) return void res.writeHead(404, headers).end();
-    try {
-      const file = join(zooDir(m[1]!), m[2]!);
-      const size = statSync(file).size;
-      const range = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '');
-      if (range) {
-        const end = Math.min(Number(range[2]), size - 1);
-        res.writeHead(206, { ...headers, 'Content-Range': `bytes ${range[1]}-${end}/${size}` });
-        return void res.end(readFileSync(file).subarray(Number(range[1]), end + 1));
-      }
-      res.writeHead(200, { ...headers, 'Content-Length': size });
-      res.end(req.method === 'HEAD' ? undefined : readFileSync(file));
-    } catch {
-      res.writeHead(404, headers).end();
-    }
+  // A stand-in hub (the shared loopback server): `/zoo/<name>/resolve/main/<file>` from .cache/zoo/<name>.
+  hub = await startHubServer({
+    cors: true,
+    repos: (id) => {
+      const name = id.startsWith('zoo/') ? id.slice(4) : '';
+      return ZOO.some((z) => z.name === name) ? { dir: zooDir(name) } : undefined;
+    },
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  host = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/`;
+  host = hub.host;
 });
 
-test.afterAll(() => server?.close());
+test.afterAll(() => hub?.close());
 
 /** Opens zoo/<name> as base and ft with the given dtype; resolves to the alert text if the load is refused. */
 async function openZoo(page: Page, name: string, dtype: ZooDtype): Promise<string | null> {

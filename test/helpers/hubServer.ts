@@ -42,7 +42,19 @@ export interface HubServerOptions {
   /** Ranges honoured (default true); false answers a ranged GET with the whole file (200). */
   ranges?: boolean;
   fault?: (req: HubRequest) => HubFault;
+  /**
+   * Answer as a cross-origin host a browser page may read (CORS and CORP headers on every response,
+   * preflights answered and not recorded): for Playwright tests of a cross-origin-isolated page.
+   */
+  cors?: boolean;
 }
+
+const CORS_HEADERS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': '*',
+  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Retry-After',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
 
 export interface HubServer {
   /** `http://127.0.0.1:<port>/` */
@@ -65,6 +77,10 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
     typeof options.repos === 'function' ? options.repos(id) : options.repos[id];
 
   const handle = (req: IncomingMessage, res: ServerResponse) => {
+    if (options.cors === true) {
+      for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+      if (req.method === 'OPTIONS') return void res.writeHead(204).end();
+    }
     const url = decodeURIComponent((req.url ?? '').split('?')[0]!);
     const m = HUB_PATH.exec(url);
     if (!m) {
