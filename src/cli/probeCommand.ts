@@ -10,7 +10,7 @@ import { errorCode, errorMessage } from '../core/errors.ts';
 import { compareViews } from '../worker/interactiveOps.ts';
 import type { TokenRow } from '../worker/workbenchApi.ts';
 import { UsageError } from './errors.ts';
-import type { CliIo } from './io.ts';
+import { cliLoadOptions, type CliIo } from './io.ts';
 import { dtypeForSpec, modelLocation, resolveSpecModels } from './resolveModels.ts';
 import { loadSpec } from './suiteCommand.ts';
 
@@ -197,7 +197,7 @@ export async function probeCommand(opts: ProbeOptions, io: CliIo): Promise<void>
     throw new UsageError('give at least one --prompt', 'probe', { input: '--prompt' });
   const { source, dtype } = sourceOf(opts, io);
   const device = opts.device ?? 'cpu';
-  const pair = await openPair(source, { device, dtype, warmup: false });
+  const pair = await openPair(source, { device, dtype, warmup: false, ...cliLoadOptions(io) });
   if (device !== 'cpu') io.err(`probe on ${pair.info.device}: ${pair.info.deviceDetail}\n`);
   try {
     const views = opts.views !== undefined && opts.views.length > 0 ? opts.views : DEFAULT_PROBE_VIEWS;

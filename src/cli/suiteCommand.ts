@@ -16,7 +16,7 @@ import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
 import { InputError, UsageError } from './errors.ts';
 import { cliNullStatsCache } from './nullStatsDir.ts';
 import { JsonlFileTraceSink } from './fileTraceSink.ts';
-import type { CliIo } from './io.ts';
+import { cliLoadOptions, type CliIo } from './io.ts';
 import { dtypeForSpec, resolveSpecModels } from './resolveModels.ts';
 
 export interface SuiteOutputs {
@@ -126,6 +126,7 @@ export async function executeSuite(
     log(`loading models (${dtype}, ${device})…\n`);
     const t0 = performance.now();
     backend = await openPair(source, {
+      ...cliLoadOptions(io),
       device,
       dtype,
       ...(sink !== null ? { trace: sink } : {}),

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { env } from '@huggingface/transformers';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPair, type DifferentialBackend, type ModelSource } from '../../src/backend/index.ts';
 import type { LoadProgress } from '../../src/backend/transformersPair.ts';
 import { ADAPTER_WEIGHTS_FILE } from '../../src/backend/adapterPair.ts';
@@ -430,7 +430,13 @@ describe('the CLI (DELTASCOPE_HUB_HOST)', () => {
       out: (t: string) => void (io.stdout += t),
       err: (t: string) => void (io.stderr += t),
       cwd: ROOT,
-      env: { DELTASCOPE_HUB_HOST: server.host, ...extra },
+      // The command's own environment sets the download policy (tiny delays here).
+      env: {
+        DELTASCOPE_HUB_HOST: server.host,
+        DELTASCOPE_DOWNLOAD_BASE_DELAY_MS: '1',
+        DELTASCOPE_DOWNLOAD_MAX_DELAY_MS: '4',
+        ...extra,
+      },
     };
     return io;
   }
@@ -439,13 +445,9 @@ describe('the CLI (DELTASCOPE_HUB_HOST)', () => {
   beforeAll(() => {
     cacheDir = env.cacheDir;
     env.cacheDir = join(scratch, 'cli-cache');
-    // The CLI's openPair takes the download policy from the process environment.
-    vi.stubEnv('DELTASCOPE_DOWNLOAD_BASE_DELAY_MS', '1');
-    vi.stubEnv('DELTASCOPE_DOWNLOAD_MAX_DELAY_MS', '4');
   });
   afterAll(() => {
     env.cacheDir = cacheDir;
-    vi.unstubAllEnvs();
   });
 
   it('probe on a hub pair whose every file fails twice with 503 prints what the local folders give', async () => {
@@ -456,7 +458,18 @@ describe('the CLI (DELTASCOPE_HUB_HOST)', () => {
       ['probe', '--base', repoOf('cli', 'base'), '--ft', repoOf('cli', 'ft'), ...args],
       hub,
     );
-    expect(hub.stderr).toBe('');
+    // Every retry is said on stderr, naming the model, the file, the attempt and the reason.
+    expect(hub.stderr).toMatch(
+      new RegExp(
+        `hub model ${RUN}/cli-base@main: retrying config\\.json in \\d+ ms \\(attempt 2 of 5\\): .*503`,
+      ),
+    );
+    expect(
+      hub.stderr
+        .split('\n')
+        .filter(Boolean)
+        .every((l) => / retrying .* \(attempt [23] of 5\): /.test(l)),
+    ).toBe(true);
     expect(code).toBe(0);
     const local = memoryIo({});
     expect(await runCli(['probe', '--base', `${DEMO}/base`, '--ft', `${DEMO}/ft`, ...args], local)).toBe(0);
