@@ -10,6 +10,18 @@ import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
 import type { ReportFormat, SuiteEvent, SuiteValidation } from './workbenchApi.ts';
 
 /**
+ * A suite whose pair moved to another device while it ran (the GPU circuit breaker fell back to
+ * WASM) says so in its determinism notes: results before the switch come from the first device.
+ */
+function withDeviceNote(result: SuiteResult, from: string, to: string): SuiteResult {
+  if (from === to) return result;
+  const note =
+    `the GPU circuit breaker moved the pair from ${from} to ${to} during the run: the probes and ` +
+    `lookups finished before the switch ran on ${from}, the rest (the failed call included) on ${to}`;
+  return { ...result, determinism: { ...result.determinism, notes: [...result.determinism.notes, note] } };
+}
+
+/**
  * Suites in the worker: validate a spec as the user types, run it on the loaded pair with progress
  * and cancel, and render the last result's reports. The spec's `models` are not loaded here: the
  * workbench runs the suite on the pair already open (the Model panel), and says so.
@@ -57,9 +69,10 @@ export class SuiteService {
     const spec = parseSuiteSpec(yamlText, { path: 'workbench' });
     const controller = new AbortController();
     this.controller = controller;
+    const startDevice = backend.info.device;
     try {
       const sections = await this.sections(spec);
-      const result = await runSuite(spec, backend, {
+      const ran = await runSuite(spec, backend, {
         specPath: 'workbench',
         sections,
         signal: controller.signal,
@@ -68,6 +81,7 @@ export class SuiteService {
         onProgress: (p) => onEvent({ type: 'progress', ...p }),
         onResult: (r, index) => onEvent({ type: 'result', index, result: r }),
       });
+      const result = withDeviceNote(ran, startDevice, backend.info.device);
       this.last = result;
       return result;
     } finally {
@@ -77,6 +91,16 @@ export class SuiteService {
 
   cancel(): void {
     this.controller?.abort();
+  }
+
+  /** The last finished suite's result. */
+  get lastResult(): SuiteResult | null {
+    return this.last;
+  }
+
+  /** A result carried over from a previous worker (the page restarted the engine). */
+  adopt(result: SuiteResult): void {
+    this.last = result;
   }
 
   report(format: ReportFormat): string {

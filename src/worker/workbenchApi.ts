@@ -26,6 +26,41 @@ export interface LoadRequest {
   device: DevicePreference;
   dtype: string;
   maxBatchSize?: number;
+  /** The GPU circuit breaker's settings (the worker's first load makes its breaker). */
+  breaker?: BreakerOptions;
+}
+
+/** How the GPU path's circuit breaker behaves (defaults: on, 3 failures, 60 s). */
+export interface BreakerOptions {
+  /** false: no breaker; a lost device stops the work and the page offers Restart. */
+  enabled?: boolean;
+  failureThreshold?: number;
+  recoveryTimeoutMs?: number;
+  /** This worker's first load is the half-open trial of WebGPU after a fallback (the breaker starts half-open). */
+  trial?: boolean;
+}
+
+/** The breaker's state and what the session did about it, as the page shows it. */
+export interface BreakerStatus {
+  state: 'closed' | 'open' | 'half-open';
+  /** The state it changed from; null for a status that reports no change (a fallback's progress). */
+  from: 'closed' | 'open' | 'half-open' | null;
+  /** Why it changed: a failure kind, `recovery timeout` or `success`. */
+  reason: string | null;
+  /** The last GPU failure, in words (`device lost`, `out of memory`, `pipeline failure`), and its message. */
+  failure: string | null;
+  failureMessage: string | null;
+  recoveryS: number;
+  /** When an open breaker turns half-open (epoch ms). */
+  retryAt: number | null;
+  /** The device the pair runs on now (null while none is loaded). */
+  device: BackendInfo['device'] | null;
+  /** The pair as loaded now (after a fallback: on WASM). */
+  info: PairInfo | null;
+  /** The pair is being loaded again on WASM. */
+  fallingBack: boolean;
+  /** Half-open and idle: the page should restart the worker on WebGPU now (the trial). */
+  trial: boolean;
 }
 
 /**
@@ -179,4 +214,12 @@ export interface WorkbenchApi {
   /** Commits buffered trace events now (the page calls it on pagehide / visibilitychange). */
   flushTraces(): Promise<void>;
   traceStatus(): Promise<TraceStatus>;
+
+  // The GPU circuit breaker.
+  /** The breaker's status at once (if it has one) and on every change; returns the unsubscribe. */
+  watchBreaker(listener: (status: BreakerStatus) => void): Promise<Unsubscribe>;
+  /** The last finished suite's result (the page carries it into a fresh worker). */
+  lastSuiteResult(): Promise<SuiteResult | null>;
+  /** Takes a result from a previous worker as the last finished suite (its reports can be downloaded). */
+  adoptSuiteResult(result: SuiteResult): Promise<void>;
 }

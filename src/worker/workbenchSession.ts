@@ -22,6 +22,7 @@ import { PairHost, type PairOpener } from './pairHost.ts';
 import { SuiteService } from './suiteService.ts';
 import { openTraceService, type TraceService } from './traceService.ts';
 import type {
+  BreakerStatus,
   BatchProgress,
   BatchRunResult,
   CompareResult,
@@ -105,6 +106,10 @@ export class WorkbenchSession implements WorkbenchApi {
         this.feed.flush();
         // Commit what was recorded: the page restarts this worker next.
         void this.traceService?.then((t) => t.flush()).catch(() => {});
+      },
+      // The breaker's half-open trial replaces this worker: only once no batch or suite runs.
+      idle: async () => {
+        while (this.running.size > 0) await Promise.allSettled([...this.running]);
       },
     });
   }
@@ -302,5 +307,17 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async traceStatus(): Promise<TraceStatus> {
     return (await this.traces()).status();
+  }
+
+  async watchBreaker(listener: (status: BreakerStatus) => void): Promise<Unsubscribe> {
+    return Comlink.proxy(this.pairs.watchBreaker(listener));
+  }
+
+  async lastSuiteResult(): Promise<SuiteResult | null> {
+    return this.suites.lastResult;
+  }
+
+  async adoptSuiteResult(result: SuiteResult): Promise<void> {
+    this.suites.adopt(result);
   }
 }
