@@ -1,3 +1,4 @@
+import { hygieneLines } from '../suite/promptHygiene.ts';
 import { useEffect, useRef, useState } from 'react';
 import type { ProbeResult } from '../probes/types.ts';
 import type { SuiteResult } from '../suite/types.ts';
@@ -254,6 +255,16 @@ export function SuitePanel({ ready }: { ready: boolean }) {
                   <li key={f}>{f}</li>
                 ))}
               </ul>
+            )}
+            {result.hygiene !== undefined && hygieneLines(result.hygiene).length > 0 && (
+              <div className="hygiene" data-testid="suite-hygiene">
+                <h4>Prompt hygiene</h4>
+                <ul>
+                  {hygieneLines(result.hygiene).map((line) => (
+                    <li key={line}>{line}</li>
+                  ))}
+                </ul>
+              </div>
             )}
             <div className="buttons">
               <button type="button" onClick={() => void save('json')}>

@@ -91,6 +91,34 @@ describe('SuitePanel', () => {
     expect(screen.getByTestId(`verdict-${first.name}`).textContent).toBe(first.verdict.toUpperCase());
   });
 
+  it('result: what prompt hygiene did is listed per probe, and nothing when it changed nothing', async () => {
+    current.fake.api.validateSuite.mockResolvedValue(VALID);
+    const result = fixtureResult();
+    const counts = { prompts: 4, kept: 2, duplicates: 1, excluded: 1, lineEndings: 0, surrogates: 0 };
+    const hygiene = {
+      probes: [
+        { probe: 'kl', kind: 'delta_kl', ...counts },
+        { probe: 'clean', kind: 'delta_kl', ...counts, kept: 4, duplicates: 0, excluded: 0 },
+      ],
+      totals: counts,
+      exclude: ['^SKIP'],
+    };
+    current.fake.api.runSuite.mockResolvedValueOnce({ ...result, hygiene });
+    render(<SuitePanel ready />);
+    await waitFor(() => expect(runButton().disabled).toBe(false));
+    await act(async () => fireEvent.click(runButton()));
+    const items = within(screen.getByTestId('suite-hygiene')).getAllByRole('listitem');
+    expect(items.map((li) => li.textContent)).toEqual([
+      'kl (delta_kl): 1 duplicate dropped, 1 excluded by pattern; 2 of 4 prompts run',
+    ]);
+    current.fake.api.runSuite.mockResolvedValueOnce({
+      ...result,
+      hygiene: { ...hygiene, probes: [hygiene.probes[1]!] },
+    });
+    await act(async () => fireEvent.click(runButton()));
+    expect(screen.queryByTestId('suite-hygiene')).toBeNull();
+  });
+
   it('result: a sway top-k raw is labelled with its formula, and the exact JS stands beside it', async () => {
     current.fake.api.validateSuite.mockResolvedValue(VALID);
     const result = fixtureResult();
