@@ -20,6 +20,13 @@ export interface BatchOptions {
    * batch are alike and padding is small. Values still come back at their callers' positions.
    */
   sortKey?: (index: number) => number;
+  /**
+   * Tokens one miss's forward pass consumed (prompt index, computed value), written as the extra
+   * key `tokens` on its miss event after sway's eight keys (readers that do not know it ignore it).
+   * Without it, a value that says its own length (`numTokens`, as a RollingLogprob does) is used;
+   * otherwise the event carries no `tokens`.
+   */
+  tokens?: (index: number, value: unknown) => number | undefined;
 }
 
 interface Deferred<T> {
@@ -39,6 +46,21 @@ function deferred<T>(): Deferred<T> {
   // rethrows the error to its own caller.
   promise.catch(() => {});
   return { promise, resolve, reject };
+}
+
+/** A miss's token count for its event: the caller's, else the value's own `numTokens`; never NaN. */
+function tokenCount(count: BatchOptions['tokens'], index: number, value: unknown): number | undefined {
+  let n: unknown;
+  if (count !== undefined) {
+    try {
+      n = count(index, value);
+    } catch {
+      n = undefined;
+    }
+  } else if (typeof value === 'object' && value !== null) {
+    n = (value as { numTokens?: unknown }).numTokens;
+  }
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 const defaultNow = (): number => performance.timeOrigin + performance.now();
@@ -185,6 +207,7 @@ export class BackendInstrumentation {
           results,
           computeMisses,
           countBatch,
+          tokens: opts.tokens,
         });
       } catch (error) {
         // Later chunks never ran: release their keys so waiters fail now rather than hang.
@@ -216,6 +239,7 @@ export class BackendInstrumentation {
       results: T[];
       computeMisses: (missIndices: number[]) => Promise<T[]>;
       countBatch: boolean;
+      tokens: BatchOptions['tokens'];
     },
   ): Promise<void> {
     const nMiss = chunkIndices.length;
@@ -254,7 +278,17 @@ export class BackendInstrumentation {
       this.inflight.delete(ctx.keys[i]!);
       stats.cacheMisses += 1;
       stats.forwardPasses += 1;
-      this.emit(op, viewId, ctx.hashes[i]!, topK, perMissMs, false, ctx.countBatch ? nMiss : undefined);
+      this.emit(
+        op,
+        viewId,
+        ctx.hashes[i]!,
+        topK,
+        perMissMs,
+        false,
+        ctx.countBatch ? nMiss : undefined,
+        undefined,
+        tokenCount(ctx.tokens, i, value),
+      );
       owned[j]!.resolve(value);
     }
   }
@@ -280,6 +314,7 @@ export class BackendInstrumentation {
     hit: boolean,
     batchSize: number | undefined,
     extra?: Readonly<Record<string, string | number | boolean>>,
+    tokens?: number,
   ): void {
     const sink = this.trace;
     if (sink === noopTraceSink) return;
@@ -294,6 +329,7 @@ export class BackendInstrumentation {
       hit,
     };
     if (batchSize !== undefined) event.batch_size = batchSize;
+    if (tokens !== undefined) event.tokens = tokens;
     if (extra !== undefined) Object.assign(event, extra);
     sink.write(event);
   }

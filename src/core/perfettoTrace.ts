@@ -41,6 +41,14 @@ interface PendingSlice {
   endUs: number;
   lastTs: number;
   durMs: number;
+  /** Sum of the miss events' `tokens` extra key; null when none carried it. */
+  tokens: number | null;
+}
+
+/** A miss event's `tokens` extra key, when it is a count. */
+function tokensOf(e: TraceEvent): number | null {
+  const t = (e as unknown as Record<string, unknown>).tokens;
+  return typeof t === 'number' && Number.isFinite(t) ? t : null;
 }
 
 interface ThreadState {
@@ -95,11 +103,17 @@ export class PerfettoEncoder {
     return this.take();
   }
 
-  end(): string {
+  /**
+   * The last chunk. `metadata` (e.g. the run's metrics) goes in the file's top-level `metadata`
+   * object, which the JSON trace format keeps beside `traceEvents` and viewers show as trace info;
+   * non-finite numbers in it are written as null.
+   */
+  end(metadata?: Record<string, unknown>): string {
     this.closePending();
     // Throttling may have skipped the last change; the track must end on the final rate.
     if (this.lookups > 0) this.emitHitRate(this.lastEventUs);
-    return this.take() + '],"displayTimeUnit":"ms"}';
+    const meta = metadata !== undefined ? `,"metadata":${JSON.stringify(metadata)}` : '';
+    return this.take() + `],"displayTimeUnit":"ms"${meta}}`;
   }
 
   private take(): string {
@@ -167,6 +181,8 @@ export class PerfettoEncoder {
     ) {
       p.prompts.push(e.prompt_hash);
       p.durMs += e.wall_ms;
+      const t = tokensOf(e);
+      if (t !== null) p.tokens = (p.tokens ?? 0) + t;
       p.lastTs = e.ts;
       // The instrumentation splits one batch's wall time evenly over its misses.
       if (p.prompts.length === batchSize) this.closePending();
@@ -182,6 +198,7 @@ export class PerfettoEncoder {
       endUs,
       lastTs: e.ts,
       durMs: e.wall_ms,
+      tokens: tokensOf(e),
     };
     if (batchSize === null || batchSize === 1) this.closePending();
   }
@@ -200,6 +217,7 @@ export class PerfettoEncoder {
       prompts:
         p.prompts.length <= 16 ? p.prompts : [...p.prompts.slice(0, 16), `… ${p.prompts.length - 16} more`],
     };
+    if (p.tokens !== null) args.tokens = p.tokens;
     // Slices on one track must nest. Lookups on one view can overlap (single-flight waits, two
     // callers), so a slice that starts inside the previous one but ends after it is moved to start
     // where the previous one ended; the args say by how much.
