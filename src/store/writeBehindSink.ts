@@ -253,7 +253,13 @@ export class WriteBehindSink implements TraceSink {
       abortQuietly(tx);
       throw e;
     }
-    await Promise.all([...ops, tx.done]);
+    try {
+      await Promise.all([...ops, tx.done]);
+    } catch (e) {
+      // A request of an aborted transaction fails with AbortError; why it aborted (e.g. the
+      // browser's QuotaExceededError) is the transaction's own error.
+      throw tx.error ?? e;
+    }
     for (const id of byRun.keys()) {
       const live = this.runs.get(id);
       if (live !== undefined) live.stored = !deleted.has(id);

@@ -7,6 +7,7 @@ import { TracesPanel } from './TracesPanel.tsx';
 import { SuitePanel } from './SuitePanel.tsx';
 import { restartWorkbench } from './workerClient.ts';
 import { SettingsNotice } from './SettingsNotice.tsx';
+import { StorageNotice } from './StorageNotice.tsx';
 
 export function App() {
   const [info, setInfo] = useState<PairInfo | null>(null);
@@ -32,6 +33,7 @@ export function App() {
         </div>
         <div className="col">
           <LiveCharts ready={info !== null} />
+          <StorageNotice ready={info !== null} />
           <TracesPanel ready={info !== null} />
         </div>
         <SuitePanel ready={info !== null} />
