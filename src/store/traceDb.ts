@@ -1,6 +1,7 @@
 import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { TraceEvent } from '../core/index.ts';
 import { DeltascopeError, type ErrorOptions } from '../core/errors.ts';
+import type { RunMetrics } from '../core/runMetrics.ts';
 import { CHUNK_EVENTS, encodeChunk, type StoredChunk } from './traceChunk.ts';
 
 /** A run: what one model-pair load (or one imported file) traced. */
@@ -24,6 +25,13 @@ export interface RunRecord {
   dtype?: string | null;
   /** Imports only: non-blank lines that were not valid events. */
   skippedLines?: number;
+  /**
+   * Live runs: the run's metrics (core/runMetrics.ts) as of its last flush, written in the same
+   * transaction as the events they cover. Absent in imported runs and in runs stored before metrics
+   * existed (a value inside the record, so no schema version change): those are computed from the
+   * stored events when asked.
+   */
+  metrics?: RunMetrics;
 }
 
 /**

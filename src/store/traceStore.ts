@@ -6,6 +6,7 @@ import {
   type TraceAnalysis,
   type TraceEvent,
 } from '../core/index.ts';
+import { RunMetricsTracker, type RunMetrics } from '../core/runMetrics.ts';
 import { decodeChunk } from './traceChunk.ts';
 import { TraceStoreError, type RunRecord, type TraceDb } from './traceDb.ts';
 
@@ -78,12 +79,90 @@ export async function* jsonlChunks(db: TraceDb, runId: string, pageSize = READ_P
   }
 }
 
-/** The run as Chrome Trace Event JSON chunks (Perfetto / chrome://tracing). */
-export async function* perfettoChunks(db: TraceDb, runId: string, label?: string): AsyncGenerator<string> {
+/**
+ * The run as Chrome Trace Event JSON chunks (Perfetto / chrome://tracing). `metadata` (the run's
+ * metrics) goes in the file's top-level `metadata` object.
+ */
+export async function* perfettoChunks(
+  db: TraceDb,
+  runId: string,
+  label?: string,
+  metadata?: Record<string, unknown>,
+): AsyncGenerator<string> {
   const enc = new PerfettoEncoder(label !== undefined ? { label } : {});
   yield enc.begin();
   for await (const page of readRunPages(db, runId)) yield enc.push(page);
-  yield enc.end();
+  yield enc.end(metadata);
+}
+
+/** Where a run's metrics came from: its record (written with its events) or its stored events now. */
+export type MetricsOrigin = 'stored' | 'computed';
+
+/**
+ * A run's metrics: the ones its flushes stored with its events, or, for a run without them (an
+ * import, a run from before metrics were kept), computed from its stored events now, page by page
+ * (latency, rates, hit rate and peak batch; load time and memory are then unknown).
+ */
+export async function runMetricsOf(
+  db: TraceDb,
+  run: RunRecord,
+): Promise<{ metrics: RunMetrics; origin: MetricsOrigin }> {
+  if (run.metrics !== undefined) return { metrics: run.metrics, origin: 'stored' };
+  const tracker = new RunMetricsTracker();
+  for await (const page of readRunPages(db, run.id)) tracker.addAll(page);
+  return { metrics: tracker.snapshot(), origin: 'computed' };
+}
+
+const isoOrNull = (ms: number): string | null => (Number.isFinite(ms) ? new Date(ms).toISOString() : null);
+
+/** One run's line in the metrics history export. */
+export interface RunMetricsEntry {
+  run_id: string;
+  label: string;
+  source: RunRecord['source'];
+  started_at: string | null;
+  ended_at: string | null;
+  device: string | null;
+  pair_id: string | null;
+  dtype: string | null;
+  event_count: number;
+  metrics_origin: MetricsOrigin;
+  metrics: RunMetrics;
+}
+
+export interface MetricsHistory {
+  schema: 'deltascope.metrics_history';
+  version: 1;
+  exported_at: string;
+  runs: RunMetricsEntry[];
+}
+
+/** Every run's metrics, oldest first, as one JSON-safe object (the Traces panel's history export). */
+export async function metricsHistory(db: TraceDb, nowMs: number = Date.now()): Promise<MetricsHistory> {
+  const runs = (await listRuns(db)).reverse();
+  const out: RunMetricsEntry[] = [];
+  for (const run of runs) {
+    const { metrics, origin } = await runMetricsOf(db, run);
+    out.push({
+      run_id: run.id,
+      label: run.label,
+      source: run.source,
+      started_at: isoOrNull(run.startedAt),
+      ended_at: isoOrNull(run.endedAt),
+      device: run.device,
+      pair_id: run.pairId,
+      dtype: run.dtype ?? null,
+      event_count: run.eventCount,
+      metrics_origin: origin,
+      metrics,
+    });
+  }
+  return {
+    schema: 'deltascope.metrics_history',
+    version: 1,
+    exported_at: new Date(nowMs).toISOString(),
+    runs: out,
+  };
 }
 
 /** Trace analysis of one stored run, streamed page by page. */

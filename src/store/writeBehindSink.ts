@@ -1,5 +1,11 @@
 import type { TraceEvent, TraceSink } from '../core/index.ts';
 import {
+  RunMetricsTracker,
+  type MemoryNotes,
+  type RunMetrics,
+  type RunMetricsOptions,
+} from '../core/runMetrics.ts';
+import {
   foldIntoRun,
   newRunRecord,
   TraceStoreError,
@@ -32,6 +38,13 @@ export interface WriteBehindOptions {
   now?: () => number;
   /** Told about every failed flush (the sink also keeps it in `lastError`). */
   onError?: (error: Error) => void;
+  /**
+   * Read at every flush for each run the flush writes (heap, GPU bytes: kept as peaks in the run's
+   * metrics). Must be cheap and synchronous; a throw is ignored.
+   */
+  sampleMemory?: () => MemoryNotes;
+  /** Reservoir size and seed of each run's metrics tracker. */
+  metrics?: RunMetricsOptions;
 }
 
 export interface SinkStatus {
@@ -52,6 +65,8 @@ interface LiveRun {
   stored: boolean;
   /** The record is new or its metadata changed since the last flush. */
   dirty: boolean;
+  /** Folded from every event written to the run, as it is written (O(1) per event). */
+  metrics: RunMetricsTracker;
 }
 
 /**
@@ -96,7 +111,13 @@ export class WriteBehindSink implements TraceSink {
 
   /** Directs the following events to a new run; its record is stored with the next flush. */
   startRun(init: Partial<RunRecord> & { id: string; label: string }): RunRecord {
-    const live: LiveRun = { record: newRunRecord(init, this.now()), nextSeq: 0, stored: false, dirty: true };
+    const live: LiveRun = {
+      record: newRunRecord(init, this.now()),
+      nextSeq: 0,
+      stored: false,
+      dirty: true,
+      metrics: new RunMetricsTracker(this.opts.metrics),
+    };
     this.runs.set(init.id, live);
     this.current = live;
     return { ...live.record };
@@ -115,6 +136,40 @@ export class WriteBehindSink implements TraceSink {
     this.arm();
   }
 
+  /** Notes for a run's metrics (load time, memory); written with the next flush. */
+  noteRun(id: string, notes: MemoryNotes): void {
+    const live = this.runs.get(id);
+    if (live === undefined) return;
+    live.metrics.note(notes);
+    live.dirty = true;
+    this.arm();
+  }
+
+  /**
+   * A live run's metrics now (events still buffered included, memory sampled now and kept for the
+   * next flush); null for a run not written here.
+   */
+  runMetrics(id: string): RunMetrics | null {
+    const live = this.runs.get(id);
+    if (live === undefined) return null;
+    const memory = this.sampleMemoryNow();
+    if (memory !== null) {
+      live.metrics.note(memory);
+      live.dirty = true;
+      this.arm();
+    }
+    return live.metrics.snapshot();
+  }
+
+  private sampleMemoryNow(): MemoryNotes | null {
+    if (this.opts.sampleMemory === undefined) return null;
+    try {
+      return this.opts.sampleMemory();
+    } catch {
+      return null;
+    }
+  }
+
   write(event: TraceEvent): void {
     if (this.current === null) {
       // Events before any load (none today) still land somewhere visible.
@@ -123,6 +178,7 @@ export class WriteBehindSink implements TraceSink {
     const live = this.current!;
     const run = live.record.id;
     this.buffer.push({ run, seq: live.nextSeq++, event: { ...event, run_id: run } as TraceEvent });
+    live.metrics.add(event);
     if (this.buffer.length >= this.maxEvents) void this.flush().catch(() => {});
     else this.arm();
   }
@@ -150,7 +206,10 @@ export class WriteBehindSink implements TraceSink {
     this.buffer = [];
     this.inflight += batch.length;
     for (const r of dirtyRuns) r.dirty = false;
-    const run = this.tail.then(() => this.writeBatch(batch, dirtyRuns));
+    // Taken now, with the buffer: each run's metrics cover exactly the events written so far, which
+    // this flush (with any earlier one) commits in the same transaction as the metrics.
+    const metrics = this.snapshotMetrics(batch, dirtyRuns);
+    const run = this.tail.then(() => this.writeBatch(batch, dirtyRuns, metrics));
     this.tail = run.catch(() => {});
     return run;
   }
@@ -176,12 +235,34 @@ export class WriteBehindSink implements TraceSink {
     if (this.current?.record.id === id) this.current = null;
   }
 
-  private async writeBatch(batch: StoredEvent[], dirtyRuns: LiveRun[]): Promise<void> {
+  private snapshotMetrics(
+    batch: readonly StoredEvent[],
+    dirtyRuns: readonly LiveRun[],
+  ): Map<string, RunMetrics> {
+    const ids = new Set<string>(dirtyRuns.map((r) => r.record.id));
+    for (const s of batch) ids.add(s.run);
+    const memory = ids.size > 0 ? this.sampleMemoryNow() : null;
+    const out = new Map<string, RunMetrics>();
+    for (const id of ids) {
+      const live = this.runs.get(id);
+      if (live === undefined) continue;
+      if (memory !== null) live.metrics.note(memory);
+      out.set(id, live.metrics.snapshot());
+    }
+    return out;
+  }
+
+  private async writeBatch(
+    batch: StoredEvent[],
+    dirtyRuns: LiveRun[],
+    metrics: Map<string, RunMetrics>,
+  ): Promise<void> {
     const taken = batch.length;
     try {
       await this.commit(
         batch,
         dirtyRuns.map((r) => r.record.id),
+        metrics,
       );
       this.written += batch.length;
       this.flushes += 1;
@@ -206,7 +287,11 @@ export class WriteBehindSink implements TraceSink {
     }
   }
 
-  private async commit(batch: StoredEvent[], dirtyIds: string[]): Promise<void> {
+  private async commit(
+    batch: StoredEvent[],
+    dirtyIds: string[],
+    metrics: Map<string, RunMetrics>,
+  ): Promise<void> {
     // The buffer holds each run's events in `seq` order, so grouping keeps that order per run.
     const byRun = new Map<string, StoredEvent[]>();
     for (const s of batch) {
@@ -243,6 +328,8 @@ export class WriteBehindSink implements TraceSink {
           continue;
         }
         foldIntoRun(record, p.events, now);
+        const m = metrics.get(p.id);
+        if (m !== undefined) record.metrics = m;
         ops.push(runs.put(record));
         // `add`, not `put`: a chunk key is written once; a clash is a bug and must not overwrite.
         for (const chunk of p.chunks) ops.push(chunks.add(chunk));

@@ -10,6 +10,7 @@ import {
   type ProbeContext,
   type ProbeResult,
 } from '../probes/types.ts';
+import type { RunMetrics } from '../core/runMetrics.ts';
 import { checkContext, promptHygiene } from './promptHygiene.ts';
 import { computeScore } from './score.ts';
 import type { DeterminismClass, SuiteResult, SuiteSpec } from './types.ts';
@@ -38,6 +39,11 @@ export interface RunOptions {
   determinism?: DeterminismClass;
   /** Where `null_adapter` keeps its statistics between runs (none: always calibrates). */
   nullCache?: NullStatsCache;
+  /**
+   * The suite's metrics, asked once the probes have run (e.g. a RunMetricsTracker teed into the
+   * trace sink the backend was opened with); attached to the result as `metrics` unless null.
+   */
+  metrics?: () => RunMetrics | null;
 }
 
 const PREFLIGHT_PROMPT = 'hello';
@@ -127,6 +133,7 @@ export async function runSuite(
   }
   if (signal.aborted) notes.push('cancelled before the end; the remaining probes are marked skip');
   const finished = now();
+  const metrics = opts.metrics?.() ?? null;
   return {
     swayVersion: `deltascope ${DELTASCOPE_VERSION}`,
     specPath: opts.specPath ?? '',
@@ -148,6 +155,7 @@ export async function runSuite(
     nullStats,
     hygiene,
     probes: results,
+    ...(metrics !== null ? { metrics } : {}),
   };
 }
 

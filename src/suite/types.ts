@@ -1,6 +1,7 @@
 import type { HygieneSummary } from './promptHygiene.ts';
 import type { z } from 'zod';
 import type { BackendStatsDict } from '../core/index.ts';
+import type { RunMetrics } from '../core/runMetrics.ts';
 import type { Category, ProbeResult } from '../probes/types.ts';
 import type { ModelSpecSchema, SuiteDefaultsSchema, SuiteSpecSchema } from './specSchema.ts';
 
@@ -45,4 +46,6 @@ export interface SuiteResult {
   /** What prompt hygiene did before the suite ran (absent in reports from before it existed). */
   hygiene?: HygieneSummary;
   probes: ProbeResult[];
+  /** The suite run's metrics (core/runMetrics.ts; absent where nobody tracked them, and in older reports). */
+  metrics?: RunMetrics;
 }

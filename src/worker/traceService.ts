@@ -1,5 +1,6 @@
 import type { TraceAnalysis } from '../core/index.ts';
 import { errorMessage } from '../core/errors.ts';
+import { readHeapBytes, type MemoryNotes, type RunMetrics } from '../core/runMetrics.ts';
 import { makeRunId, openTraceDb, TraceStoreError, type RunRecord, type TraceDb } from '../store/traceDb.ts';
 import { importJsonl, type ImportResult } from '../store/traceImport.ts';
 import {
@@ -9,9 +10,13 @@ import {
   getRun,
   jsonlChunks,
   listRuns,
+  metricsHistory,
   perfettoChunks,
+  runMetricsOf,
+  type MetricsOrigin,
 } from '../store/traceStore.ts';
-import { WriteBehindSink, type SinkStatus } from '../store/writeBehindSink.ts';
+import { WriteBehindSink, type SinkStatus, type WriteBehindOptions } from '../store/writeBehindSink.ts';
+import { installGpuMemoryMeter, type GpuMemoryMeter } from './gpuMemoryMeter.ts';
 
 export interface StorageUsage {
   /** Bytes used and available to this origin (navigator.storage.estimate()); null if unknown. */
@@ -23,6 +28,29 @@ export interface TraceStatus extends SinkStatus {
   currentRunId: string | null;
 }
 
+/** A run's metrics and whether they were stored with its events or computed from them now. */
+export interface RunMetricsResult {
+  runId: string;
+  metrics: RunMetrics;
+  origin: MetricsOrigin;
+}
+
+/**
+ * What each flush notes in its runs' metrics: the JS heap where the runtime tells (readHeapBytes)
+ * and, with a meter, the peak of live GPU buffer bytes since the last flush.
+ */
+export function memorySampler(gpu: GpuMemoryMeter | null): () => MemoryNotes {
+  return () => {
+    const heap = readHeapBytes();
+    return {
+      ...(heap !== null ? { heapBytes: heap.bytes, heapSource: heap.source } : {}),
+      ...(gpu !== null
+        ? { gpuBytes: gpu.takePeak(), gpuSource: 'WebGPU buffers created and not destroyed' }
+        : {}),
+    };
+  };
+}
+
 /**
  * The worker side of persistent traces: owns the database, the write-behind sink that the session
  * puts in its sink chain, and the read side (runs, analysis, exports, import, delete). Every read
@@ -31,12 +59,15 @@ export interface TraceStatus extends SinkStatus {
 export class TraceService {
   readonly sink: WriteBehindSink;
 
-  constructor(readonly db: TraceDb) {
-    this.sink = new WriteBehindSink(db);
+  constructor(
+    readonly db: TraceDb,
+    sinkOptions: WriteBehindOptions = {},
+  ) {
+    this.sink = new WriteBehindSink(db, sinkOptions);
   }
 
-  static async open(name?: string): Promise<TraceService> {
-    return new TraceService(await openTraceDb(name));
+  static async open(name?: string, sinkOptions: WriteBehindOptions = {}): Promise<TraceService> {
+    return new TraceService(await openTraceDb(name), sinkOptions);
   }
 
   /** A new run for the following events (the session calls this at the start of every load). */
@@ -48,6 +79,26 @@ export class TraceService {
 
   updateRun(id: string, patch: { device?: string; dtype?: string; label?: string }): void {
     this.sink.updateRun(id, patch);
+  }
+
+  /** Load time and memory for a run's metrics; stored with its next flush. */
+  noteRun(id: string, notes: MemoryNotes): void {
+    this.sink.noteRun(id, notes);
+  }
+
+  /** The run's metrics: stored with its events, or computed from them (imports, older runs). */
+  async runMetrics(runId: string): Promise<RunMetricsResult> {
+    await this.flushQuietly();
+    const run = await getRun(this.db, runId);
+    const { metrics, origin } = await runMetricsOf(this.db, run);
+    return { runId, metrics, origin };
+  }
+
+  /** Every run's metrics as one JSON file (`deltascope.metrics_history`). */
+  async exportMetricsHistory(): Promise<Blob> {
+    await this.flushQuietly();
+    const history = await metricsHistory(this.db);
+    return new Blob([JSON.stringify(history, null, 2) + '\n'], { type: 'application/json' });
   }
 
   async flush(): Promise<void> {
@@ -79,7 +130,13 @@ export class TraceService {
   async exportPerfetto(runId: string): Promise<Blob> {
     await this.flushQuietly();
     const run = await getRun(this.db, runId);
-    return blobFromChunks(perfettoChunks(this.db, runId, run.label), 'application/json');
+    const { metrics, origin } = await runMetricsOf(this.db, run);
+    const metadata = {
+      deltascope_run_id: runId,
+      deltascope_run_metrics: metrics,
+      deltascope_metrics_origin: origin,
+    };
+    return blobFromChunks(perfettoChunks(this.db, runId, run.label, metadata), 'application/json');
   }
 
   async importJsonl(file: File): Promise<ImportResult> {
@@ -120,7 +177,8 @@ export async function openTraceService(): Promise<TraceService> {
     throw new TraceStoreError('IndexedDB is not available here, so traces are not saved.');
   }
   try {
-    return await TraceService.open();
+    // Installed before any model loads, so every GPU buffer ORT creates in this worker is counted.
+    return await TraceService.open(undefined, { sampleMemory: memorySampler(installGpuMemoryMeter()) });
   } catch (e) {
     throw new TraceStoreError(
       `Could not open the trace store in IndexedDB (${errorMessage(e)}). ` +

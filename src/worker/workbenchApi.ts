@@ -14,6 +14,9 @@ import type { SuiteResult } from '../suite/types.ts';
 import type { RunRecord } from '../store/traceDb.ts';
 import type { ImportResult } from '../store/traceImport.ts';
 import type { StorageUsage, TraceStatus } from './traceService.ts';
+import type { RunMetricsResult } from './traceService.ts';
+
+export type { RunMetricsResult };
 
 export type { ImportResult, ModelLocation, ModelSource, RunRecord, StorageUsage, TraceAnalysis, TraceStatus };
 
@@ -222,4 +225,10 @@ export interface WorkbenchApi {
   lastSuiteResult(): Promise<SuiteResult | null>;
   /** Takes a result from a previous worker as the last finished suite (its reports can be downloaded). */
   adoptSuiteResult(result: SuiteResult): Promise<void>;
+
+  // Run metrics (core/runMetrics.ts), kept with each run.
+  /** The run's metrics: stored with its events (live runs) or computed from them (imports, older runs). */
+  runMetrics(runId: string): Promise<RunMetricsResult>;
+  /** Every run's metrics as one JSON file (`deltascope.metrics_history`). */
+  exportMetricsHistory(): Promise<Blob>;
 }

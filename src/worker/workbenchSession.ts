@@ -35,6 +35,7 @@ import type {
   LoadRequest,
   PairInfo,
   ReportFormat,
+  RunMetricsResult,
   RunRecord,
   StorageUsage,
   SuiteEvent,
@@ -143,6 +144,7 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async load(req: LoadRequest, onProgress: (p: LoadProgressMessage) => void): Promise<PairInfo> {
     let runId: string | null = null;
+    let loadStartedAt = performance.now();
     try {
       const backend = await this.pairs.load(req, {
         appBaseUrl: this.appBaseUrl,
@@ -151,6 +153,7 @@ export class WorkbenchSession implements WorkbenchApi {
         // Each load is a new run, started before loading so the warm-up events belong to it.
         beforeOpen: async () => {
           runId = await this.startTraceRun(sourceLabel(req.source), null);
+          loadStartedAt = performance.now();
         },
       });
       this.feed.flush();
@@ -159,6 +162,9 @@ export class WorkbenchSession implements WorkbenchApi {
         void this.traceService?.then((t) =>
           t.updateRun(id, { device: backend.info.device, dtype: backend.info.dtype }),
         );
+        // The run's metrics note how long the pair took to open (download, sessions, warm-up).
+        const loadMs = performance.now() - loadStartedAt;
+        void this.traceService?.then((t) => t.noteRun(id, { loadMs })).catch(() => {});
       }
       return pairInfo(backend);
     } catch (e) {
@@ -234,10 +240,13 @@ export class WorkbenchSession implements WorkbenchApi {
     const pairLabel = `${backend.info.baseModel} vs ${backend.info.ftModel}`;
     const service = await this.traceService?.catch(() => null);
     service?.startRun({ label: `suite on ${pairLabel}`, pairId: backend.info.pairId });
+    const suiteRunId = service?.status().currentRunId ?? null;
+    const previousResult = this.suites.lastResult;
     try {
       return await this.suites.run(yamlText, backend, onEvent);
     } finally {
       this.feed.flush();
+      this.attachSuiteMetrics(service ?? null, suiteRunId, previousResult);
       // Interactive work after the suite belongs to a run of its own, not to the suite's trace.
       service?.startRun({ label: pairLabel, pairId: backend.info.pairId });
     }
@@ -319,5 +328,29 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async adoptSuiteResult(result: SuiteResult): Promise<void> {
     this.suites.adopt(result);
+  }
+
+  /**
+   * The suite's run metrics (its trace run's tracker: every event it traced, as stored) go into its
+   * result, so the JSON report carries them. The result is the object the suite service keeps for its
+   * reports and the one returned to the page; a failed suite (no new result) is left alone.
+   */
+  private attachSuiteMetrics(
+    service: TraceService | null,
+    runId: string | null,
+    previous: SuiteResult | null,
+  ): void {
+    const result = this.suites.lastResult;
+    if (service === null || runId === null || result === null || result === previous) return;
+    const metrics = service.sink.runMetrics(runId);
+    if (metrics !== null) result.metrics = metrics;
+  }
+
+  async runMetrics(runId: string): Promise<RunMetricsResult> {
+    return (await this.traces()).runMetrics(runId);
+  }
+
+  async exportMetricsHistory(): Promise<Blob> {
+    return (await this.traces()).exportMetricsHistory();
   }
 }

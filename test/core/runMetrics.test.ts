@@ -19,6 +19,8 @@ import {
   runMetricsOf,
   type RunMetrics,
 } from '../../src/core/runMetrics.ts';
+import { fromJsonReport, toJsonReport } from '../../src/suite/reports/json.ts';
+import { fixtureResult } from '../suite/reportFixture.ts';
 import { traceEvent } from './traceEventFixture.ts';
 
 type Extra = { batch_size?: number; tokens?: number };
@@ -367,5 +369,22 @@ describe('the tokens key: instrumentation → JSONL → Perfetto', () => {
       ['logprob_of', undefined],
     ]);
     expect(json.metadata.deltascope_run_metrics).toEqual(metrics);
+  });
+});
+
+describe('metrics in the suite JSON report', () => {
+  it('writes a metrics key when the result has metrics; reads it back; older reports still load', () => {
+    const metrics = runMetricsOf([ev({ wall_ms: 4 }), ev({ ts: 1001, hit: true })]);
+    const withMetrics = { ...fixtureResult(), metrics };
+    const text = toJsonReport(withMetrics);
+    expect((JSON.parse(text) as { metrics: unknown }).metrics).toEqual(JSON.parse(JSON.stringify(metrics)));
+    expect(fromJsonReport(text).metrics).toEqual(metrics);
+    // A report without metrics (older deltascope, sway) has none; a malformed value is dropped.
+    const old = toJsonReport(fixtureResult());
+    expect(old).not.toContain('"metrics"');
+    expect(fromJsonReport(old).metrics).toBeUndefined();
+    const bad = JSON.parse(old) as Record<string, unknown>;
+    bad.metrics = { lookups: 'many' };
+    expect(fromJsonReport(JSON.stringify(bad)).metrics).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { DeltascopeError } from '../../core/errors.ts';
 import { BACKEND_STATS_KEYS, type BackendStatsDict } from '../../core/index.ts';
+import { runMetricsFromJson } from '../../core/runMetrics.ts';
 import { sortedJsonValue } from '../../core/sortedJson.ts';
 import { hygieneFromJson, hygieneToJson } from '../promptHygiene.ts';
 import { CATEGORIES, type Category, type ProbeResult, type Verdict } from '../../probes/types.ts';
@@ -59,6 +60,7 @@ export function reportToJsonObject(r: SuiteResult): Record<string, unknown> {
     null_stats: r.nullStats,
     ...(r.hygiene !== undefined ? { prompt_hygiene: hygieneToJson(r.hygiene) } : {}),
     probes: r.probes.map(probeToJson),
+    ...(r.metrics !== undefined ? { metrics: r.metrics } : {}),
   };
 }
 
@@ -153,6 +155,8 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
   // sway's score always has an overall (0.0 with no scored probe); older reports may carry null.
   const overall = num(score.overall);
   const hygiene = hygieneFromJson(r.prompt_hygiene);
+  // Reports from before metrics existed (and sway's) have none; a malformed value is dropped.
+  const metrics = runMetricsFromJson(r.metrics);
   return {
     swayVersion: str(r.sway_version),
     specPath: str(r.spec_path),
@@ -179,5 +183,6 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
     nullStats: rec(r.null_stats),
     ...(hygiene !== undefined ? { hygiene } : {}),
     probes: Array.isArray(r.probes) ? r.probes.map(probeFromJson) : [],
+    ...(metrics !== null ? { metrics } : {}),
   };
 }
