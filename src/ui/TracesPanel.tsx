@@ -4,6 +4,7 @@ import { download } from './download.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtBytes, fmtPct } from './format.ts';
 import { FontPrimer } from './fontPrimer.tsx';
+import { RunMetricsView } from './RunMetricsView.tsx';
 import { TraceAnalysisView } from './TraceAnalysisView.tsx';
 import { fileBase, fmtRange, importNotice } from './traceFormat.ts';
 import { usePageHideFlush } from './usePageHideFlush.ts';
@@ -11,7 +12,7 @@ import { useRunAnalysis, useTraceRuns } from './useTraceRuns.ts';
 import { workbench } from './workerClient.ts';
 import './traces.css';
 
-type Where = 'jsonl' | 'perfetto' | 'import' | 'delete';
+type Where = 'jsonl' | 'perfetto' | 'import' | 'delete' | 'history';
 
 /** The two downloads of a run: sway's JSONL and a Perfetto (Chrome Trace Event) file. */
 const EXPORTS = [
@@ -108,6 +109,19 @@ export function TracesPanel({ ready }: { ready: boolean }) {
         <button type="button" disabled={busy !== null} onClick={() => fileInput.current?.click()}>
           Import JSONL
         </button>
+        <button
+          type="button"
+          disabled={busy !== null || runs === null || runs.length === 0}
+          title="Every stored run's metrics as one JSON file"
+          onClick={() =>
+            void act('history', async () => {
+              const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+              download(await workbench().exportMetricsHistory(), `deltascope-metrics-${stamp}.json`);
+            })
+          }
+        >
+          Download metrics history
+        </button>
         <input
           ref={fileInput}
           type="file"
@@ -125,6 +139,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
       {errorFor('jsonl')}
       {errorFor('perfetto')}
       {errorFor('import')}
+      {errorFor('history')}
       {notice !== null && (
         <p className="traces-notice" role="status" data-testid="import-notice">
           {notice}
@@ -204,6 +219,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
             )}
           </div>
           {errorFor('delete')}
+          <RunMetricsView runId={run.id} eventCount={run.eventCount} />
           <ErrorAlert message={analysis.error} />
           {shown === null ? (
             analysis.error === null && <p className="empty">Analysing…</p>
