@@ -67,7 +67,7 @@ describe('StorageNotice', () => {
     await act(async () =>
       fireEvent.click(screen.getByRole('button', { name: 'Delete the oldest runs and save' })),
     );
-    expect(current.fake.api.deleteRun.mock.calls.map((c) => c[0])).toEqual(['r1', 'r2']);
+    expect(current.fake.api.deleteRun.mock.calls.map((c) => (c as unknown[])[0])).toEqual(['r1', 'r2']);
     expect(current.fake.api.flushTraces).toHaveBeenCalled();
     await waitFor(() => expect(screen.queryByTestId('storage-full')).toBeNull());
     expect(screen.getByTestId('storage-freed').textContent).toBe(
