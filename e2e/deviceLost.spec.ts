@@ -15,7 +15,8 @@ test('a lost WebGPU device is reported, and the engine restarts on WebGPU or WAS
 }, testInfo) => {
   test.skip(testInfo.project.name !== 'webgpu', 'needs a WebGPU device to lose');
   test.setTimeout(240_000);
-  await page.goto('/');
+  // The manual path: with the circuit breaker off, nothing falls back by itself (e2e/breaker.spec.ts).
+  await page.goto('/?breaker=off');
   const badge = page.getByTestId('device-badge');
   await expect(badge).toHaveText(/WebGPU/, { timeout: 90_000 });
   await page.getByRole('button', { name: 'Compare' }).click();

@@ -43,7 +43,7 @@ const NOT_GPU = new Set<string>([
 const OUT_OF_MEMORY =
   /out of memory|GPUOutOfMemoryError|\bOOM\b|failed to allocate|allocation failed|exceeds the (max|maximum) buffer size|Failed to create (a )?buffer/i;
 const DEVICE_LOST =
-  /device (was |is |has been )?lost|destroyed device|device is destroyed|GPU process (crashed|exited)/i;
+  /device (was |is |has been )?(lost|destroyed)|destroyed device|GPU process (crashed|exited)/i;
 const PIPELINE =
   /shader|pipeline|WGSL|GPUValidationError|GPUPipelineError|GPUInternalError|webgpu|mapAsync|GPUBuffer|compute pass|JSEP/i;
 

@@ -4,6 +4,7 @@ import { errorCode, errorMessage } from '../core/errors.ts';
 import { DEVICES, DTYPES, type DeviceSetting, type Dtype, type RememberedPair } from '../store/settings.ts';
 import type { LoadProgressMessage, LoadRequest, ModelSource, PairInfo } from '../worker/workbenchApi.ts';
 import { AdapterSourceForms } from './AdapterSourceForms.tsx';
+import { breakerFields } from './breakerConfig.ts';
 import { etaText } from './eta.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtBytes } from './format.ts';
@@ -69,7 +70,7 @@ export function ModelPanel({ info, onLoaded, onRestart }: Props) {
       const startedAt = performance.now();
       setProgress({ phase: 'validating', loaded: 0, total: 0, startedAt, at: startedAt });
       onLoaded(null);
-      const req: LoadRequest = { source, device, dtype };
+      const req: LoadRequest = { source, device, dtype, ...breakerFields() };
       try {
         const result = await workbench().load(
           req,

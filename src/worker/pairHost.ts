@@ -118,9 +118,14 @@ export class PairHost {
   /** The device-loss watch fired: behind the breaker, a fatal GPU failure; otherwise the end. */
   private onGpuLost(message: string): void {
     const backend = this.backend;
-    if (this.breaker !== null && backend !== null && backend.info.device === 'webgpu') {
-      void this.gpuFailed(backend, { kind: 'device-lost', fatal: true, message }).catch(() => {});
-      return;
+    if (this.breaker !== null) {
+      // On the GPU pair: a fatal failure, and the fallback. Already on WASM after a fallback (the
+      // failing op opened the breaker first): nothing more to stop.
+      if (backend !== null && backend.info.device === 'webgpu') {
+        void this.gpuFailed(backend, { kind: 'device-lost', fatal: true, message }).catch(() => {});
+        return;
+      }
+      if (this.gpuDead !== null) return;
     }
     this.deviceWasLost(message);
   }
@@ -200,7 +205,10 @@ export class PairHost {
           settled: () => this.settled(),
           failed: (b, e) => this.callFailed(b, e),
           succeeded: (b) => {
-            if (b === this.backend && b.info.device === 'webgpu') breaker.recordSuccess();
+            // Only the live GPU pair's successes count: a late answer from a pair already given up
+            // must not close a breaker that opened meanwhile.
+            if (b === this.backend && b.info.device === 'webgpu' && this.gpuDead === null)
+              breaker.recordSuccess();
           },
         },
         backend,
@@ -323,8 +331,10 @@ export class PairHost {
       () => {
         this.recoveryTimer = null;
         const breaker = this.breaker;
-        if (breaker === null || breaker.state !== 'half-open') return;
-        void this.offerTrial();
+        if (breaker === null) return;
+        // A timer may fire a millisecond before the clock reaches retryAt: look again then.
+        if (breaker.state === 'open') return this.scheduleRecovery((breaker.retryAt ?? Date.now()) + 1);
+        if (breaker.state === 'half-open') void this.offerTrial();
       },
       Math.max(0, retryAt - Date.now()),
     );
@@ -409,6 +419,11 @@ export class PairHost {
         if (this.fallingBack === reload) this.fallingBack = null;
         this.backend = null;
         this.failover = null;
+        this.lastFailure = {
+          ...failure,
+          message: `${failure.message} Loading the pair on WASM failed too: ${e instanceof Error ? e.message : String(e)}`,
+        };
+        this.report(null, null);
         this.deviceWasLost(
           `WebGPU failed (${describeGpuFailure(failure.kind)}: ${failure.message}) and loading the pair on ` +
             `WASM failed too (${e instanceof Error ? e.message : String(e)}). Restart the engine.`,

@@ -173,6 +173,7 @@ describe('CircuitBreaker transitions', () => {
 describe('classifyGpuFailure', () => {
   it('counts a lost device (by code or by the runtime message) as fatal', () => {
     expect(classifyGpuFailure(lost)).toMatchObject({ kind: 'device-lost', fatal: true });
+    expect(classifyGpuFailure(new Error('Device was destroyed.'))).toMatchObject({ kind: 'device-lost' });
     expect(classifyGpuFailure(new Error("Failed to execute 'mapAsync': Device is lost"))).toMatchObject({
       kind: 'device-lost',
       fatal: true,
