@@ -155,6 +155,29 @@ export class FailoverBackend implements DifferentialBackend {
     return v;
   }
 
+  private readonly inflight = new Map<DifferentialBackend, Set<Promise<unknown>>>();
+
+  private track(backend: DifferentialBackend, work: Promise<unknown>): void {
+    let set = this.inflight.get(backend);
+    if (set === undefined) this.inflight.set(backend, (set = new Set()));
+    set.add(work);
+    const done = () => {
+      set.delete(work);
+      if (set.size === 0) this.inflight.delete(backend);
+    };
+    work.then(done, done);
+  }
+
+  /**
+   * Resolves once no call runs on `backend` any more (each settled, either way). The fallback waits
+   * for it: onnxruntime-web runs one session call at a time through its wasm module, and a GPU run
+   * still unwinding on a lost device would otherwise hand its error to the first WASM run.
+   */
+  async settledOn(backend: DifferentialBackend): Promise<void> {
+    for (let set = this.inflight.get(backend); set !== undefined; set = this.inflight.get(backend))
+      await Promise.allSettled([...set]);
+  }
+
   /** The filter sits in front of whatever sinks the session has now (it may add one later). */
   private installFilter(): void {
     const inst = this.template.instrumentation;
@@ -172,7 +195,9 @@ export class FailoverBackend implements DifferentialBackend {
       this.installFilter();
       const scope = this.filter.openScope(viewId, suppress);
       try {
-        const value = await fn(backend);
+        const work = fn(backend);
+        this.track(backend, work);
+        const value = await work;
         this.control.succeeded(backend);
         return value;
       } catch (e) {

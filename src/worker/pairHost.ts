@@ -17,6 +17,9 @@ import { errorCode, StateError, type BackendInstrumentation } from '../core/inde
 import { FailoverBackend } from './gpuFailover.ts';
 import type { BreakerStatus, LoadProgressMessage, LoadRequest, Unsubscribe } from './workbenchApi.ts';
 
+/** How long the fallback waits for the GPU pair's runs in flight, and for its disposal. */
+const FALLBACK_WAIT_MS = 10_000;
+
 /** How the host opens a pair: `openPair`, or a stand-in in tests. */
 export type PairOpener = (source: ModelSource, opts: OpenOptions) => Promise<DifferentialBackend>;
 
@@ -394,15 +397,27 @@ export class PairHost {
     const opened = this.opened!;
     const controller = new AbortController();
     this.loadController = controller;
+    const failover = this.failover;
     const reload = (async () => {
       try {
-        const wasm = await this.openWith(opened.req, 'wasm', controller.signal, {
-          ...opened.ctx,
-          onProgress: () => {},
-        });
+        // The GPU runs still in flight settle first (each fails on a lost device, or finishes), and
+        // the GPU pair is let go (bounded: a lost device's sessions may never answer), so nothing of
+        // the GPU's is left in the runtime when the WASM pair runs its first forward.
+        const bounded = (p: Promise<unknown>) =>
+          Promise.race([p.catch(() => {}), new Promise((r) => setTimeout(r, FALLBACK_WAIT_MS))]);
+        if (failover !== null) await bounded(failover.settledOn(backend));
+        await bounded(backend.dispose());
+        const open = () =>
+          this.openWith(opened.req, 'wasm', controller.signal, { ...opened.ctx, onProgress: () => {} });
+        let wasm: DifferentialBackend;
+        try {
+          wasm = await open();
+        } catch (e) {
+          // Once more: a failure of the lost device's can still surface in the first WASM run.
+          if (errorCode(e) === 'cancelled') throw e;
+          wasm = await open();
+        }
         this.backend = wasm;
-        // Disposed in the background: a lost device's sessions may take their time to release.
-        void backend.dispose().catch(() => {});
         return wasm;
       } finally {
         if (this.loadController === controller) this.loadController = null;
