@@ -1,5 +1,5 @@
 import { quantileSorted } from './statistics.ts';
-import type { TraceEvent } from './traceEvent.ts';
+import { NON_LOOKUP_OPS, type TraceEvent } from './traceEvent.ts';
 
 /** A growable column of numbers with amortised O(1) append (what the charts read). */
 export class Series {
@@ -80,7 +80,7 @@ export class LiveMetrics {
     let lastTs = Number.NaN;
     let changed = false;
     for (const e of events) {
-      if (e.op === 'warmup') continue;
+      if (NON_LOOKUP_OPS.has(e.op)) continue;
       if (this.t0 === null) this.t0 = e.ts;
       lastTs = e.ts;
       this.lookups++;

@@ -10,6 +10,12 @@ export interface TraceEvent {
   hit: boolean;
 }
 
+/**
+ * Ops traced beside the lookups that are not lookups: a model's `warmup` forward and the GPU circuit
+ * breaker's state changes (`breaker`). Hit rates, batch sizes and latencies leave them out.
+ */
+export const NON_LOOKUP_OPS: ReadonlySet<string> = new Set(['warmup', 'breaker']);
+
 /** sway's field order; the JSONL encoder writes these first and any extra keys after them. */
 export const TRACE_FIELDS = [
   'ts',

@@ -42,10 +42,11 @@ describe('LiveMetrics', () => {
     ]);
   });
 
-  it('ignores warm-up events', () => {
+  it('ignores warm-up and circuit-breaker events (not lookups)', () => {
     const m = new LiveMetrics();
-    m.add([ev(1, false, { op: 'warmup' })]);
+    m.add([ev(1, false, { op: 'warmup' }), ev(2, false, { op: 'breaker', view_id: 'gpu' })]);
     expect(m.lookups).toBe(0);
+    expect(m.batches).toBe(0);
     expect(m.hitT.length).toBe(0);
   });
 
