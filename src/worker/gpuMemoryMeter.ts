@@ -10,8 +10,11 @@
 export interface GpuMemoryMeter {
   /** Bytes alive now. */
   readonly liveBytes: number;
-  /** The most bytes alive at once since the last `takePeak` (or since install). */
-  takePeak(): number;
+  /**
+   * The most bytes alive at once since the last `takePeak` (or since install); null until the first
+   * buffer is created (a WASM session: no GPU memory to speak of, rather than "0 B").
+   */
+  takePeak(): number | null;
 }
 
 interface GpuLike {
@@ -33,10 +36,12 @@ export function installGpuMemoryMeter(g: GpuLike = globalThis as unknown as GpuL
   const sizes = new WeakMap<object, number>();
   let live = 0;
   let peak = 0;
+  let created = false;
   devProto.createBuffer = function (this: unknown, desc: { size: number }) {
     const buffer = create.call(this, desc);
     const size = typeof desc?.size === 'number' && Number.isFinite(desc.size) ? desc.size : 0;
     if (typeof buffer === 'object' && buffer !== null && size > 0) {
+      created = true;
       sizes.set(buffer, size);
       live += size;
       if (live > peak) peak = live;
@@ -56,6 +61,7 @@ export function installGpuMemoryMeter(g: GpuLike = globalThis as unknown as GpuL
       return live;
     },
     takePeak() {
+      if (!created) return null;
       const p = peak;
       peak = live;
       return p;

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseTraceJsonl } from '../../src/core/index.ts';
 import { runMetricsFromJson, runMetricsOf } from '../../src/core/runMetrics.ts';
 import { fromJsonReport } from '../../src/suite/reports/json.ts';
+import { installGpuMemoryMeter } from '../../src/worker/gpuMemoryMeter.ts';
 import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
 import { APP, REQ } from './sessionFixtures.ts';
 
@@ -93,5 +94,45 @@ describe('run metrics through the worker session', () => {
     expect(history.schema).toBe('deltascope.metrics_history');
     expect(history.runs.map((r) => r.run_id).sort()).toEqual(runs.map((r) => r.id).sort());
     for (const r of history.runs) expect(runMetricsFromJson(r.metrics)).not.toBeNull();
+  });
+});
+
+describe('the GPU buffer meter', () => {
+  /** Stand-ins for WebGPU's classes: the meter wraps their prototypes' createBuffer and destroy. */
+  function fakeGpu() {
+    class GPUBuffer {
+      destroyed = 0;
+      destroy() {
+        this.destroyed++;
+      }
+    }
+    class GPUDevice {
+      createBuffer(_desc: { size: number }) {
+        return new GPUBuffer();
+      }
+    }
+    return { GPUDevice, GPUBuffer };
+  }
+
+  it('counts bytes created and not destroyed; the peak between samples; null before any buffer', () => {
+    const g = fakeGpu();
+    const meter = installGpuMemoryMeter(g)!;
+    expect(meter.takePeak()).toBeNull();
+    const device = new g.GPUDevice();
+    const a = device.createBuffer({ size: 1000 });
+    const b = device.createBuffer({ size: 500 });
+    b.destroy();
+    b.destroy(); // a second destroy subtracts nothing
+    expect(b.destroyed).toBe(2);
+    expect(meter.liveBytes).toBe(1000);
+    expect(meter.takePeak()).toBe(1500);
+    // The next sample starts from what is alive now.
+    a.destroy();
+    expect(meter.takePeak()).toBe(1000);
+    expect(meter.takePeak()).toBe(0);
+  });
+
+  it('is not installed where WebGPU does not exist', () => {
+    expect(installGpuMemoryMeter({})).toBeNull();
   });
 });
