@@ -1,5 +1,5 @@
 import { quantileSorted, seededRng } from './statistics.ts';
-import type { TraceEvent, TraceSink } from './traceEvent.ts';
+import { NON_LOOKUP_OPS, type TraceEvent, type TraceSink } from './traceEvent.ts';
 
 /** Latency samples kept per op: exact percentiles up to this many, a uniform reservoir beyond. */
 export const DEFAULT_RESERVOIR_SIZE = 4096;
@@ -19,11 +19,10 @@ export const LATENCY_SAMPLE_DEFINITION =
   'one forward batch: wall_ms × batch_size of the first miss event of the batch (a miss without batch_size: its wall_ms); hits are not samples';
 
 /**
- * Events of these ops are not lookups: a `warmup` forward (shader compilation at load) gets its own
- * latency row but counts in no rate; a `breaker` state change (the GPU circuit breaker) is no work
- * at all and is skipped.
+ * Events of NON_LOOKUP_OPS are not lookups (the live charts' rule): a `warmup` forward (shader
+ * compilation at load) still gets its own latency row but counts in no rate; a `breaker` state change
+ * (the GPU circuit breaker) is no work at all and is skipped.
  */
-const UNSCORED_OPS: ReadonlySet<string> = new Set(['warmup']);
 const IGNORED_OPS: ReadonlySet<string> = new Set(['breaker']);
 
 const QUANTILE_METHOD =
@@ -270,7 +269,7 @@ export class RunMetricsTracker implements TraceSink {
   add(e: TraceEvent): void {
     if (IGNORED_OPS.has(e.op)) return;
     const wallMs = Number.isFinite(e.wall_ms) ? Math.max(0, e.wall_ms) : 0;
-    const scoring = !UNSCORED_OPS.has(e.op);
+    const scoring = !NON_LOOKUP_OPS.has(e.op);
     if (scoring) {
       this.lookups++;
       if (e.hit) this.hits++;
