@@ -10,46 +10,56 @@ interface Snapshot {
   chunks: Record<string, string>;
 }
 
-/** What the trace database holds now, read straight from IndexedDB in the page. */
-function snapshot(page: Page): Promise<Snapshot> {
+/**
+ * What the trace database holds, read straight from IndexedDB in the page: at once, or (with
+ * `minEvents`) polled inside the page every 20 ms until that many events are committed, so the test
+ * reacts within a flush interval rather than a Playwright round trip.
+ */
+function snapshot(page: Page, minEvents = 0): Promise<Snapshot> {
   return page.evaluate(
-    () =>
+    (min) =>
       new Promise<Snapshot>((resolve, reject) => {
-        const open = indexedDB.open('deltascope-traces');
-        open.onerror = () => reject(new Error(String(open.error)));
-        open.onsuccess = () => {
-          const db = open.result;
-          const tx = db.transaction(['runs', 'chunks'], 'readonly');
-          const runs = tx.objectStore('runs').getAll();
-          const chunks = tx.objectStore('chunks').getAll();
-          tx.oncomplete = () => {
-            const out: Snapshot = {
-              runs: (runs.result as { id: string; eventCount: number }[]).map((r) => ({
-                id: r.id,
-                eventCount: r.eventCount,
-              })),
-              chunks: {},
+        const attempt = () => {
+          const open = indexedDB.open('deltascope-traces');
+          open.onerror = () => reject(new Error(String(open.error)));
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction(['runs', 'chunks'], 'readonly');
+            const runs = tx.objectStore('runs').getAll();
+            const chunks = tx.objectStore('chunks').getAll();
+            tx.oncomplete = () => {
+              const out: Snapshot = {
+                runs: (runs.result as { id: string; eventCount: number }[]).map((r) => ({
+                  id: r.id,
+                  eventCount: r.eventCount,
+                })),
+                chunks: {},
+              };
+              for (const c of chunks.result as {
+                run: string;
+                seq: number;
+                count: number;
+                ts: Float64Array;
+                hit: Uint8Array;
+              }[]) {
+                out.chunks[`${c.run}/${c.seq}`] = [
+                  c.count,
+                  c.ts[0],
+                  c.ts[c.count - 1],
+                  Array.from(c.hit).join(''),
+                ].join('|');
+              }
+              db.close();
+              const total = Object.values(out.chunks).reduce((n, fp) => n + Number(fp.split('|')[0]), 0);
+              if (total >= min) resolve(out);
+              else setTimeout(attempt, 20);
             };
-            for (const c of chunks.result as {
-              run: string;
-              seq: number;
-              count: number;
-              ts: Float64Array;
-              hit: Uint8Array;
-            }[]) {
-              out.chunks[`${c.run}/${c.seq}`] = [
-                c.count,
-                c.ts[0],
-                c.ts[c.count - 1],
-                Array.from(c.hit).join(''),
-              ].join('|');
-            }
-            db.close();
-            resolve(out);
+            tx.onerror = () => reject(new Error(String(tx.error)));
           };
-          tx.onerror = () => reject(new Error(String(tx.error)));
         };
+        attempt();
       }),
+    minEvents,
   );
 }
 
@@ -71,28 +81,18 @@ test('a renderer crash mid-batch keeps every committed event and leaves no corru
   test.skip(testInfo.project.name === 'webgpu', 'storage does not depend on the device: WASM covers it');
   await page.goto('/');
   await expect(page.getByTestId('device-badge')).toHaveText(/WASM/, { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Run 200-prompt batch' }).click();
-  // Wait until the batch's events have started to land (a few flushes committed).
-  let before: Snapshot = { runs: [], chunks: {} };
-  await expect
-    .poll(
-      async () => {
-        before = await snapshot(page);
-        return Object.keys(before.chunks).length;
-      },
-      { timeout: 60_000, intervals: [100] },
-    )
-    .toBeGreaterThanOrEqual(3);
-  // SIGKILL every renderer process: the page and its worker stop between two instructions, as in a
-  // crash or a killed tab; nothing runs after (no pagehide, no unload, no last flush).
+  // The renderer processes, found before the batch starts so the kill follows the snapshot at once.
   const browserCdp = await browser.newBrowserCDPSession();
   const { processInfo } = (await browserCdp.send('SystemInfo.getProcessInfo')) as {
     processInfo: { id: number; type: string }[];
   };
   const renderers = processInfo.filter((p) => p.type === 'renderer');
   expect(renderers.length).toBeGreaterThan(0);
-  // Mid-run: the batch has not finished.
-  await expect(page.getByTestId('load-status')).not.toContainText('200 prompts × 2 views in', { timeout: 1 });
+  await page.getByRole('button', { name: 'Run 200-prompt batch' }).click();
+  // As soon as the batch's first flushes have committed (the load's 2 warm-ups plus 20 lookups)…
+  const before = await snapshot(page, 22);
+  // …SIGKILL every renderer process: the page and its worker stop between two instructions, as in a
+  // crash or a killed tab; nothing runs after (no pagehide, no unload, no last flush).
   const crashed = page.waitForEvent('crash');
   for (const p of renderers) process.kill(p.id, 'SIGKILL');
   await crashed;
@@ -100,6 +100,8 @@ test('a renderer crash mid-batch keeps every committed event and leaves no corru
   const fresh = await context.newPage();
   await fresh.goto('/');
   const after = await snapshot(fresh);
+  // Mid-run: what was committed at the kill is less than the batch's 400 lookups.
+  expect(Object.values(chunkTotals(before)).reduce((a, b) => a + b, 0)).toBeLessThan(400);
   // Every chunk committed before the crash is there, unchanged.
   for (const [key, fp] of Object.entries(before.chunks)) expect(after.chunks[key], key).toBe(fp);
   // Every run record agrees with its chunks: counters and events were committed together.
