@@ -38,6 +38,8 @@ export class InstrumentedView implements ScoringView {
 
   async nextTokenDistBatch(prompts: readonly string[], opts: NextTokenOptions = {}): Promise<TokenDist[]> {
     const topK = checkTopK(opts.topK ?? DEFAULT_TOP_K);
+    /** Tokens fed per prompt index (each miss event carries its count, for tokens/s). */
+    const lengths = new Map<number, number>();
     // Tokenize inside the compute: cache hits never pay for tokenization.
     return this.inst.cachedBatch(
       'next_token_dist',
@@ -46,6 +48,7 @@ export class InstrumentedView implements ScoringView {
       topK,
       async (miss) => {
         const rows = miss.map((i) => this.encodeNonEmpty(prompts[i]!, 'prompt'));
+        miss.forEach((i, r) => lengths.set(i, rows[r]!.length));
         const dists = new Array<TokenDist>(rows.length);
         const vocab = this.runner.vocabSize;
         await this.eachLogits(rows, 'last', (r, _position, logits) => {
@@ -53,7 +56,11 @@ export class InstrumentedView implements ScoringView {
         });
         return dists;
       },
-      { maxBatchSize: this.maxBatchSize, sortKey: (i) => prompts[i]!.length },
+      {
+        maxBatchSize: this.maxBatchSize,
+        sortKey: (i) => prompts[i]!.length,
+        tokens: (i) => lengths.get(i),
+      },
     );
   }
 
@@ -70,6 +77,8 @@ export class InstrumentedView implements ScoringView {
    */
   async logprobOfBatch(pairs: readonly (readonly [string, string])[]): Promise<number[]> {
     const keys = pairs.map(([p, c]) => `${p}\u0000${c}`);
+    /** Tokens fed per pair index (prompt + completion), for the miss events. */
+    const lengths = new Map<number, number>();
     return this.inst.cachedBatch(
       'logprob_of',
       this.id,
@@ -85,6 +94,7 @@ export class InstrumentedView implements ScoringView {
               `logprobOf: the completion ${JSON.stringify(completion)} adds no tokens; give a non-empty completion.`,
             );
           }
+          lengths.set(i, p.length + c.length);
           return { row: [...p, ...c], promptLen: p.length };
         });
         const rows = encoded.map((e) => e.row);
@@ -98,7 +108,7 @@ export class InstrumentedView implements ScoringView {
           return sum;
         });
       },
-      { maxBatchSize: this.maxBatchSize, sortKey: (i) => keys[i]!.length },
+      { maxBatchSize: this.maxBatchSize, sortKey: (i) => keys[i]!.length, tokens: (i) => lengths.get(i) },
     );
   }
 

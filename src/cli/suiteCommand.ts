@@ -17,6 +17,8 @@ import { InputError, UsageError } from './errors.ts';
 import { cliNullStatsCache } from './nullStatsDir.ts';
 import { JsonlFileTraceSink } from './fileTraceSink.ts';
 import { cliLoadOptions, type CliIo } from './io.ts';
+import { RunMetricsTracker } from '../core/runMetrics.ts';
+import { TeeTraceSink } from '../core/index.ts';
 import { dtypeForSpec, resolveSpecModels } from './resolveModels.ts';
 
 export interface SuiteOutputs {
@@ -121,6 +123,13 @@ export async function executeSuite(
   }
   const sink =
     opts.outputs.trace !== undefined ? new JsonlFileTraceSink(resolve(io.cwd, opts.outputs.trace)) : null;
+  // The run's metrics (latency percentiles, prompts/s, tokens/s, hit rate, load time, heap) go into
+  // the JSON report, as the workbench's do.
+  const metrics = new RunMetricsTracker();
+  const heap = () => ({
+    heapBytes: process.memoryUsage().heapUsed,
+    heapSource: 'process.memoryUsage().heapUsed',
+  });
   let backend: DifferentialBackend | null = null;
   try {
     log(`loading models (${dtype}, ${device})…\n`);
@@ -129,8 +138,9 @@ export async function executeSuite(
       ...cliLoadOptions(io),
       device,
       dtype,
-      ...(sink !== null ? { trace: sink } : {}),
+      trace: sink !== null ? new TeeTraceSink([sink, metrics]) : metrics,
     });
+    metrics.note({ loadMs: performance.now() - t0, ...heap() });
     log(
       `loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s on ${backend.info.deviceDetail}: ` +
         `${backend.info.baseModel} | ${backend.info.ftModel}\n`,
@@ -143,6 +153,10 @@ export async function executeSuite(
       determinism: 'best_effort',
       ...(nullCache !== undefined ? { nullCache } : {}),
       ...(io.signal !== undefined ? { signal: io.signal } : {}),
+      metrics: () => {
+        metrics.note(heap());
+        return metrics.snapshot();
+      },
       onResult: (r, i) =>
         log(
           `[${i + 1}/${count}] ${r.name} (${r.kind}): ${r.verdict.toUpperCase()} score ${fmtScore(r.score)} in ${r.durationS.toFixed(2)} s\n`,

@@ -26,6 +26,13 @@ describe('deltascope run on base + adapter', () => {
     expect(stderr).not.toMatch(/Error|error:/);
     expect(code).toBe(0);
     const parsed = JSON.parse(readFileSync(join(dir, report), 'utf8')) as {
+      metrics?: {
+        lookups: number;
+        tokens_per_s: number | null;
+        load_ms: number | null;
+        heap_peak_bytes: number | null;
+        ops: { op: string; p50_ms: number | null }[];
+      };
       probes: {
         name: string;
         verdict: string;
@@ -34,11 +41,21 @@ describe('deltascope run on base + adapter', () => {
         evidence: Record<string, unknown>;
       }[];
     };
-    return { stdout, byName: Object.fromEntries(parsed.probes.map((p) => [p.name, p])) };
+    return {
+      stdout,
+      metrics: parsed.metrics,
+      byName: Object.fromEntries(parsed.probes.map((p) => [p.name, p])),
+    };
   };
 
   it('runs null_adapter and adapter_ablation on the demo base + adapter, and z-scores delta_kl; a second run reads the null stats from the cache folder', async () => {
-    const { stdout, byName } = await runOnce('report.json');
+    const { stdout, byName, metrics } = await runOnce('report.json');
+    // The run's metrics are in the report: lookups, tokens/s, load time, heap, per-op latency.
+    expect(metrics!.lookups).toBeGreaterThan(0);
+    expect(metrics!.tokens_per_s).toBeGreaterThan(0);
+    expect(metrics!.load_ms).toBeGreaterThan(0);
+    expect(metrics!.heap_peak_bytes).toBeGreaterThan(0);
+    expect(metrics!.ops.find((o) => o.op === 'next_token_dist')?.p50_ms).toBeGreaterThan(0);
     expect(byName.nulls!.verdict).toBe('pass');
     expect(byName.nulls!.evidence.calibrated_kinds).toEqual(['delta_kl']);
     expect(byName.nulls!.evidence.from_cache).toBe(false);
