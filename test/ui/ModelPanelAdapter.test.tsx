@@ -142,7 +142,9 @@ describe('ModelPanel: base + adapter sources', () => {
     render(<ModelPanel info={null} onLoaded={() => {}} onRestart={() => {}} />);
     await waitFor(() => expect(current.fake.api.load).toHaveBeenCalledTimes(1));
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Load demo base + adapter' })));
-    expect(screen.getByRole('alert').textContent).toBe('demo adapter is missing adapter_config.json.');
+    expect((await screen.findByRole('alert')).textContent).toBe(
+      'demo adapter is missing adapter_config.json.',
+    );
     expect(stored()).toEqual({ kind: 'demo' });
   });
 });
