@@ -85,6 +85,8 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
   };
 
   const shown = compare?.view ?? 'ft';
+  /** What Continuation, Heatmap and Generate set against base: the picked view on base + adapter. */
+  const againstView = () => (hasAdapterViews ? viewName(choice, views) : 'ft');
 
   const errorFor = (where: Busy) => <ErrorAlert message={error?.where === where ? error.message : null} />;
 
@@ -126,7 +128,11 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
             type="button"
             disabled={!ready || busy !== null}
             onClick={() =>
-              void run('generate', () => workbench().generate(prompt, generateTokens), setGenerated)
+              void run(
+                'generate',
+                () => workbench().generate(prompt, generateTokens, againstView()),
+                setGenerated,
+              )
             }
           >
             Generate
@@ -193,7 +199,7 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
         <div className="generated" data-testid="generated">
           {(['base', 'ft'] as const).map((view) => (
             <div key={view}>
-              <h3>{view}</h3>
+              <h3>{view === 'base' ? 'base' : generated.view}</h3>
               <p>
                 <span className="prompt-echo">{generated.prompt}</span>
                 {generated[view]}
@@ -206,7 +212,11 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
         className="continuation-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void run('continuation', () => workbench().scoreContinuation(prompt, completion), setContinuation);
+          void run(
+            'continuation',
+            () => workbench().scoreContinuation(prompt, completion, againstView()),
+            setContinuation,
+          );
         }}
       >
         <label className="grow">
@@ -220,7 +230,7 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
       {errorFor('continuation')}
       {continuation !== null && (
         <p className="continuation" data-testid="continuation-result">
-          log p(continuation | prompt): base {fmtNats(continuation.base, 3)} · ft{' '}
+          log p(continuation | prompt): base {fmtNats(continuation.base, 3)} · {continuation.view}{' '}
           {fmtNats(continuation.ft, 3)} · Δ <strong>{fmtNats(continuation.delta, 3)}</strong> over{' '}
           {continuation.numTokens} tokens
         </p>
@@ -229,7 +239,7 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
         className="heatmap-form"
         onSubmit={(e) => {
           e.preventDefault();
-          void run('heatmap', () => workbench().heatmap(text), setHeatmap);
+          void run('heatmap', () => workbench().heatmap(text, againstView()), setHeatmap);
         }}
       >
         <label className="grow">

@@ -17,8 +17,8 @@ export function TokenHeatmap({ result }: { result: HeatmapResult }) {
   return (
     <div className="heatmap" data-testid="heatmap">
       <p className="summary">
-        mean Δ log-prob (ft − base): <strong>{meanDelta.toFixed(3)} nats/token</strong> · perplexity base{' '}
-        {base.perplexity.toFixed(2)} → ft {ft.perplexity.toFixed(2)}
+        mean Δ log-prob ({result.view} − base): <strong>{meanDelta.toFixed(3)} nats/token</strong> ·
+        perplexity base {base.perplexity.toFixed(2)} → {result.view} {ft.perplexity.toFixed(2)}
       </p>
       <p className="tokens" onMouseLeave={() => setFocus(null)}>
         {tokens.map((t, i) => {
@@ -42,7 +42,7 @@ export function TokenHeatmap({ result }: { result: HeatmapResult }) {
       </p>
       {focus !== null && focus >= 1 && focus - 1 < n && (
         <p className="hm-detail" role="status">
-          <code>{showToken(tokens[focus]!)}</code> base {base.logprobs[focus - 1]!.toFixed(3)} · ft{' '}
+          <code>{showToken(tokens[focus]!)}</code> base {base.logprobs[focus - 1]!.toFixed(3)} · {result.view}{' '}
           {ft.logprobs[focus - 1]!.toFixed(3)} · Δ{' '}
           {(ft.logprobs[focus - 1]! - base.logprobs[focus - 1]!).toFixed(3)} nats
         </p>

@@ -84,37 +84,45 @@ export async function compareViews(
   );
 }
 
+/** log p(completion | prompt) under base and another view (`ft` unless `view` names one). */
 export async function scoreContinuation(
   b: DifferentialBackend,
   prompt: string,
   completion: string,
+  view = 'ft',
 ): Promise<ContinuationResult> {
+  const other = viewByName(b, view);
   const [base, ft] = await Promise.all([
     b.base.logprobOf(prompt, completion),
-    b.ft.logprobOf(prompt, completion),
+    other.logprobOf(prompt, completion),
   ]);
   const numTokens = (await b.base.tokenize(completion)).ids.length;
-  return { base, ft, delta: ft - base, numTokens };
+  return { view: other.id, base, ft, delta: ft - base, numTokens };
 }
 
-export async function heatmap(b: DifferentialBackend, text: string): Promise<HeatmapResult> {
+/** Per-token log-probs of `text` under base and another view (`ft` unless `view` names one). */
+export async function heatmap(b: DifferentialBackend, text: string, view = 'ft'): Promise<HeatmapResult> {
+  const other = viewByName(b, view);
   const [base, ft, tok] = await Promise.all([
     b.base.rollingLogprob(text),
-    b.ft.rollingLogprob(text),
+    other.rollingLogprob(text),
     b.base.tokenize(text),
   ]);
-  return { tokens: tok.tokens, base, ft };
+  return { view: other.id, tokens: tok.tokens, base, ft };
 }
 
+/** Greedy continuations from base and another view (`ft` unless `view` names one). */
 export async function generate(
   b: DifferentialBackend,
   prompt: string,
   maxNewTokens: number,
+  view = 'ft',
 ): Promise<GenerateResult> {
+  const other = viewByName(b, view);
   // One after the other: both views share one inference lock in the browser anyway.
   const base = await b.base.generate(prompt, { maxNewTokens });
-  const ft = await b.ft.generate(prompt, { maxNewTokens });
-  return { prompt, base, ft };
+  const ft = await other.generate(prompt, { maxNewTokens });
+  return { view: other.id, prompt, base, ft };
 }
 
 /** The first `k` rows of a distribution (sorted by probability) with their token strings. */

@@ -117,6 +117,8 @@ export interface CompareResult {
 }
 
 export interface ContinuationResult {
+  /** The view set against base (`ft`, `scaled_<λ>`, `null_<seed>`); its numbers are in `ft`. */
+  view: string;
   base: number;
   ft: number;
   delta: number;
@@ -124,12 +126,16 @@ export interface ContinuationResult {
 }
 
 export interface HeatmapResult {
+  /** The view set against base; its log-probs are in `ft`. */
+  view: string;
   tokens: string[];
   base: RollingLogprob;
   ft: RollingLogprob;
 }
 
 export interface GenerateResult {
+  /** The view that generated `ft` (`ft`, `scaled_<λ>`, `null_<seed>`). */
+  view: string;
   /** The prompt the continuations were generated from (the input may have changed since). */
   prompt: string;
   base: string;
@@ -184,9 +190,10 @@ export interface WorkbenchApi {
    * a pair of two full models refuses with the reason).
    */
   compare(prompt: string, topK: number, view?: string): Promise<CompareResult>;
-  scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult>;
-  heatmap(text: string): Promise<HeatmapResult>;
-  generate(prompt: string, maxNewTokens: number): Promise<GenerateResult>;
+  /** `view`: what base is set against (`ft` by default; `scaled_<λ>`, `null_<seed>` on base + adapter). */
+  scoreContinuation(prompt: string, completion: string, view?: string): Promise<ContinuationResult>;
+  heatmap(text: string, view?: string): Promise<HeatmapResult>;
+  generate(prompt: string, maxNewTokens: number, view?: string): Promise<GenerateResult>;
   /**
    * Next-token distributions for many prompts on both views (probe-suite style load). Runs in chunks, reporting progress after each; `cancelBatch` stops it after the chunk in flight,
    * and the result says how many prompts were scored (every traced event of those is kept).

@@ -188,16 +188,16 @@ export class WorkbenchSession implements WorkbenchApi {
     return ops.compare(this.pairs.need(), prompt, topK, view);
   }
 
-  async scoreContinuation(prompt: string, completion: string): Promise<ContinuationResult> {
-    return ops.scoreContinuation(this.pairs.need(), prompt, completion);
+  async scoreContinuation(prompt: string, completion: string, view?: string): Promise<ContinuationResult> {
+    return ops.scoreContinuation(this.pairs.need(), prompt, completion, view);
   }
 
-  async heatmap(text: string): Promise<HeatmapResult> {
-    return ops.heatmap(this.pairs.need(), text);
+  async heatmap(text: string, view?: string): Promise<HeatmapResult> {
+    return ops.heatmap(this.pairs.need(), text, view);
   }
 
-  async generate(prompt: string, maxNewTokens: number): Promise<GenerateResult> {
-    return ops.generate(this.pairs.need(), prompt, maxNewTokens);
+  async generate(prompt: string, maxNewTokens: number, view?: string): Promise<GenerateResult> {
+    return ops.generate(this.pairs.need(), prompt, maxNewTokens, view);
   }
 
   private track<T>(work: Promise<T>): Promise<T> {

@@ -74,7 +74,7 @@ describe('ProbePanel', () => {
   });
 
   it('result: Generate shows the prompt it ran on, not the one typed since', async () => {
-    const result: GenerateResult = { prompt: 'Once upon', base: ' a time', ft: ' a lighthouse' };
+    const result: GenerateResult = { view: 'ft', prompt: 'Once upon', base: ' a time', ft: ' a lighthouse' };
     current.fake.api.generate.mockResolvedValue(result);
     render(<ProbePanel ready />);
     const prompt = screen.getByRole('textbox', { name: 'Prompt' });
@@ -85,7 +85,7 @@ describe('ProbePanel', () => {
     expect(out.textContent).toContain('Once upon a time');
     expect(out.textContent).toContain('Once upon a lighthouse');
     expect(out.textContent).not.toContain('Something else');
-    expect(current.fake.api.generate).toHaveBeenCalledWith('Once upon', 32);
+    expect(current.fake.api.generate).toHaveBeenCalledWith('Once upon', 32, 'ft');
   });
 
   it('top-k and the prompt history are kept in the settings', async () => {

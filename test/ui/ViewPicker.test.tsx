@@ -68,6 +68,52 @@ describe('view picker and λ slider', () => {
     expect(screen.getByTestId('compare-view').textContent).toBe('base vs ft');
   });
 
+  it('Continuation, Heatmap and Generate set base against the picked view and name it', async () => {
+    current.fake.api.compare.mockImplementation(async (_p, _k, view) => result(view ?? 'ft'));
+    const logprobs = (xs: number[]) => ({
+      logprobs: Float32Array.from(xs),
+      meanLogprob: xs.reduce((a, b) => a + b, 0) / xs.length,
+      perplexity: 2,
+      numTokens: xs.length + 1,
+    });
+    current.fake.api.heatmap.mockImplementation(
+      async (_t, view) =>
+        ({
+          view: view ?? 'ft',
+          tokens: ['<s>', 'a', 'b'],
+          base: logprobs([-1, -2]),
+          ft: logprobs([-0.5, -2.5]),
+        }) as never,
+    );
+    current.fake.api.scoreContinuation.mockImplementation(async (_p, _c, view) => ({
+      view: view ?? 'ft',
+      base: -3,
+      ft: -2,
+      delta: 1,
+      numTokens: 2,
+    }));
+    current.fake.api.generate.mockImplementation(async (p, _n, view) => ({
+      view: view ?? 'ft',
+      prompt: p,
+      base: ' x',
+      ft: ' y',
+    }));
+    render(<ProbePanel ready views={ADAPTER} />);
+    await act(async () => fireEvent.change(slider(), { target: { value: '0.25' } }));
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Heatmap' })));
+    expect(current.fake.api.heatmap.mock.calls.at(-1)![1]).toBe('scaled_0.25');
+    expect(screen.getByTestId('heatmap').textContent).toContain('mean Δ log-prob (scaled_0.25 − base)');
+    fireEvent.change(screen.getByRole('textbox', { name: 'Continuation' }), { target: { value: ' lamp' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Score continuation' })));
+    expect(current.fake.api.scoreContinuation.mock.calls.at(-1)![2]).toBe('scaled_0.25');
+    expect(screen.getByTestId('continuation-result').textContent).toContain('· scaled_0.25 ');
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Generate' })));
+    expect(current.fake.api.generate.mock.calls.at(-1)![2]).toBe('scaled_0.25');
+    expect(
+      within(screen.getByTestId('generated')).getByRole('heading', { name: 'scaled_0.25' }),
+    ).toBeTruthy();
+  });
+
   it('latest wins: slider moves during a compare are dropped but the last, which runs next', async () => {
     const pending = [deferred<CompareResult>(), deferred<CompareResult>()];
     let n = 0;

@@ -52,6 +52,25 @@ describe('pair views in load / info, and compare on a view', () => {
     expect(nul.divergence.js).toBeGreaterThan(0);
   });
 
+  it('continuation, heatmap and generate set base against the named view too', async () => {
+    const s = await session(true);
+    const zeroC = await s.scoreContinuation(PROMPT, ' lamp', 'scaled_0');
+    expect(zeroC.view).toBe('scaled_0.00');
+    expect(zeroC.delta).toBe(0);
+    const ftC = await s.scoreContinuation(PROMPT, ' lamp');
+    expect(ftC.view).toBe('ft');
+    expect(ftC.delta).not.toBe(0);
+    expect((await s.scoreContinuation(PROMPT, ' lamp', 'scaled_1')).ft).toBeCloseTo(ftC.ft, 9);
+    const zeroH = await s.heatmap(PROMPT, 'scaled_0');
+    expect(zeroH.view).toBe('scaled_0.00');
+    expect(Array.from(zeroH.ft.logprobs)).toEqual(Array.from(zeroH.base.logprobs));
+    expect((await s.heatmap(PROMPT, 'null_7')).view).toBe('null_7');
+    const gen = await s.generate(PROMPT, 4, 'scaled_0');
+    expect(gen.view).toBe('scaled_0.00');
+    expect(gen.ft).toBe(gen.base);
+    await expect(s.heatmap(PROMPT, 'scaled_x')).rejects.toThrow(/unknown view "scaled_x"/);
+  });
+
   it('each λ is its own view with its own cache entries; repeating one is a hit', async () => {
     const s = await session(true);
     await s.compare(PROMPT, 5, 'scaled_0.25');
