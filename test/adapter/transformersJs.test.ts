@@ -3,39 +3,19 @@
 // so scoring needs no patching. generate() is pinned as it stands: it keeps only the model's known
 // forward_params, so lora_scale never reaches the session and the run fails naming the input — the
 // integration must register it (or wrap generate) before views can generate.
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectionDims, rewriteBaseWithAdapter } from '../../src/adapter/index.ts';
+import { DEMO, writeRewrittenDemoFolder } from './demoLoraFolder.ts';
 
-const DEMO = join(import.meta.dirname, '..', '..', 'public', 'models', 'deltascope-demo');
 const scratch = mkdtempSync(join(tmpdir(), 'deltascope-lora-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-/** demo base's folder with onnx/model.onnx replaced by the rewritten graph. */
-function writeRewrittenFolder(): string {
-  const json = (p: string): unknown => JSON.parse(readFileSync(join(DEMO, p), 'utf8'));
-  const lora = rewriteBaseWithAdapter(
-    new Uint8Array(readFileSync(join(DEMO, 'base', 'onnx', 'model.onnx'))),
-    {
-      config: json('adapter/adapter_config.json'),
-      safetensors: new Uint8Array(readFileSync(join(DEMO, 'adapter', 'adapter_model.safetensors'))),
-    },
-    projectionDims(json('base/config.json')),
-  );
-  const dir = join(scratch, 'demo-lora');
-  mkdirSync(join(dir, 'onnx'), { recursive: true });
-  for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'])
-    copyFileSync(join(DEMO, 'base', f), join(dir, f));
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), lora.bytes);
-  return dir;
-}
-
 describe('transformers.js on the rewritten base', () => {
   it('forward(): λ = 0 is base, λ = 1 is ft, with lora_scale passed as an input', async () => {
-    writeRewrittenFolder();
+    writeRewrittenDemoFolder(scratch);
     env.allowRemoteModels = false;
     env.localModelPath = `${scratch}/`;
     const open = (id: string) => AutoModelForCausalLM.from_pretrained(id, { device: 'cpu', dtype: 'fp32' });

@@ -3,20 +3,12 @@
 // the same rewritten graph on onnxruntime-node's CPU: for λ = 0, 1 and a per-row [0, 1] batch, the
 // same top-5 next tokens and last-position logits within 1e-3. Skipped only where no Vulkan driver is
 // installed and CI is unset.
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, env, Tensor } from '@huggingface/transformers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { projectionDims, rewriteBaseWithAdapter } from '../../src/adapter/index.ts';
+import { writeRewrittenDemoFolder } from './demoLoraFolder.ts';
 import { installNodeWebGpu, SWIFTSHADER_ICD } from '../../src/backend/nodeWebgpu.ts';
 
 const RUN =
@@ -24,26 +16,8 @@ const RUN =
   !!process.env.VK_ICD_FILENAMES ||
   !!process.env.VK_DRIVER_FILES ||
   process.env.CI === 'true';
-const DEMO = join(import.meta.dirname, '..', '..', 'public', 'models', 'deltascope-demo');
 const scratch = mkdtempSync(join(tmpdir(), 'deltascope-lora-gpu-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
-
-function writeRewrittenFolder(): void {
-  const json = (p: string): unknown => JSON.parse(readFileSync(join(DEMO, p), 'utf8'));
-  const lora = rewriteBaseWithAdapter(
-    new Uint8Array(readFileSync(join(DEMO, 'base', 'onnx', 'model.onnx'))),
-    {
-      config: json('adapter/adapter_config.json'),
-      safetensors: new Uint8Array(readFileSync(join(DEMO, 'adapter', 'adapter_model.safetensors'))),
-    },
-    projectionDims(json('base/config.json')),
-  );
-  const dir = join(scratch, 'demo-lora');
-  mkdirSync(join(dir, 'onnx'), { recursive: true });
-  for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json'])
-    copyFileSync(join(DEMO, 'base', f), join(dir, f));
-  writeFileSync(join(dir, 'onnx', 'model.onnx'), lora.bytes);
-}
 
 const top5 = (row: Float32Array): number[] =>
   [...row.keys()].sort((a, b) => (row[b] ?? 0) - (row[a] ?? 0)).slice(0, 5);
@@ -52,7 +26,7 @@ describe.runIf(RUN)('the rewritten base on WebGPU (Node, Dawn)', () => {
   it('serves base, ft and per-row views with the CPU run’s top-5 tokens', async () => {
     const info = await installNodeWebGpu();
     expect(info, 'no WebGPU adapter').not.toBeNull();
-    writeRewrittenFolder();
+    writeRewrittenDemoFolder(scratch);
     env.allowRemoteModels = false;
     env.localModelPath = `${scratch}/`;
     const gpu = await AutoModelForCausalLM.from_pretrained('demo-lora', { device: 'webgpu', dtype: 'fp32' });
