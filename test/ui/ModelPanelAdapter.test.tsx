@@ -141,7 +141,11 @@ describe('ModelPanel: base + adapter sources', () => {
     );
     render(<ModelPanel info={null} onLoaded={() => {}} onRestart={() => {}} />);
     await waitFor(() => expect(current.fake.api.load).toHaveBeenCalledTimes(1));
-    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Load demo base + adapter' })));
+    // The first load must have finished: while it runs the button is disabled and a click does nothing.
+    const button = screen.getByRole('button', { name: 'Load demo base + adapter' }) as HTMLButtonElement;
+    await waitFor(() => expect(button.disabled).toBe(false));
+    await act(async () => fireEvent.click(button));
+    expect(current.fake.api.load).toHaveBeenCalledTimes(2);
     expect((await screen.findByRole('alert')).textContent).toBe(
       'demo adapter is missing adapter_config.json.',
     );
