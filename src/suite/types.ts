@@ -1,4 +1,5 @@
 import type { HygieneSummary } from './promptHygiene.ts';
+import type { Provenance } from './provenance.ts';
 import type { z } from 'zod';
 import type { BackendStatsDict } from '../core/index.ts';
 import type { RunMetrics } from '../core/runMetrics.ts';
@@ -48,4 +49,6 @@ export interface SuiteResult {
   probes: ProbeResult[];
   /** The suite run's metrics (core/runMetrics.ts; absent where nobody tracked them, and in older reports). */
   metrics?: RunMetrics;
+  /** What produced the run: models, file hashes, dtype, device, version, spec, seed (suite/provenance.ts). */
+  provenance?: Provenance;
 }

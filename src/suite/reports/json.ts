@@ -3,6 +3,7 @@ import { BACKEND_STATS_KEYS, type BackendStatsDict } from '../../core/index.ts';
 import { runMetricsFromJson } from '../../core/runMetrics.ts';
 import { sortedJsonValue } from '../../core/sortedJson.ts';
 import { hygieneFromJson, hygieneToJson } from '../promptHygiene.ts';
+import { provenanceFromJson } from '../provenance.ts';
 import { CATEGORIES, type Category, type ProbeResult, type Verdict } from '../../probes/types.ts';
 import { DEFAULT_WEIGHTS, bandFor } from '../score.ts';
 import type { Band, DeterminismClass, SuiteResult } from '../types.ts';
@@ -61,6 +62,7 @@ export function reportToJsonObject(r: SuiteResult): Record<string, unknown> {
     ...(r.hygiene !== undefined ? { prompt_hygiene: hygieneToJson(r.hygiene) } : {}),
     probes: r.probes.map(probeToJson),
     ...(r.metrics !== undefined ? { metrics: r.metrics } : {}),
+    ...(r.provenance !== undefined ? { provenance: r.provenance } : {}),
   };
 }
 
@@ -157,6 +159,7 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
   const hygiene = hygieneFromJson(r.prompt_hygiene);
   // Reports from before metrics existed (and sway's) have none; a malformed value is dropped.
   const metrics = runMetricsFromJson(r.metrics);
+  const provenance = provenanceFromJson(r.provenance);
   return {
     swayVersion: str(r.sway_version),
     specPath: str(r.spec_path),
@@ -184,5 +187,6 @@ export function fromJsonReport(text: string, source = 'JSON report'): SuiteResul
     ...(hygiene !== undefined ? { hygiene } : {}),
     probes: Array.isArray(r.probes) ? r.probes.map(probeFromJson) : [],
     ...(metrics !== null ? { metrics } : {}),
+    ...(provenance !== undefined ? { provenance } : {}),
   };
 }
