@@ -17,12 +17,16 @@
 import { Tensor, type PreTrainedModel } from '@huggingface/transformers';
 import {
   ADAPTER_CONFIG_FILE,
+  decodeSafetensors,
   loraBranchWeights,
+  loraModules,
   nullAdapterModules,
+  parseAdapterConfig,
   projectionDims,
   rewriteBaseWithAdapter,
   type BranchWeights,
   type LoraBaseModel,
+  type LoraModule,
   type ModuleTarget,
 } from '../adapter/index.ts';
 import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
@@ -48,7 +52,12 @@ import {
   type ModelFiles,
 } from './modelFiles.ts';
 import type { AdapterPairRef } from './modelSource.ts';
-import { DEFAULT_MAX_BATCH, PairBackend, type PairBackendOptions } from './pairBackend.ts';
+import {
+  bindInstrumentation,
+  DEFAULT_MAX_BATCH,
+  PairBackend,
+  type PairBackendOptions,
+} from './pairBackend.ts';
 import {
   CANCELLED,
   configureRuntime,
@@ -74,6 +83,12 @@ type AdapterModel = Pick<LoraBaseModel, 'scaleInput' | 'config' | 'modules' | 't
 
 /** Input name → tensor, for one adapter (real or null) in the rewritten graph's input layout. */
 type WeightFeeds = Record<string, Tensor>;
+
+/** The null-stats identity at load, and how to make it for another adapter on the same base. */
+interface SwapIdentity {
+  nullIdentity?: string;
+  identityFor?: (pairId: string, adapter: { config: unknown; safetensors: Uint8Array }) => string;
+}
 
 /**
  * Opens a base + adapter (`resolveAdapterPair`'s answer) as one rewritten model on one device.
@@ -250,7 +265,11 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
       loaded.model,
       loaded.tokenizer,
       kept,
-      { ...opts, nullIdentity },
+      {
+        ...opts,
+        nullIdentity,
+        identityFor: (pairId, a) => identityOf({ ...ref, pairId }, dtype, onnxBytes, configText, a),
+      },
       {
         pairId: ref.pairId,
         baseModel: baseFiles.label,
@@ -347,7 +366,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
   private readonly branchDtypes: ('float32' | 'float16')[];
   private lostMessage: string | null = null;
   private disposed = false;
-  readonly nullIdentity: string | undefined;
+  private identity: string | undefined;
   /** Merges the batches of base, ft and scaled views (null when views run on their own). */
   readonly merger: ViewRowMerger | null;
 
@@ -355,7 +374,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     private readonly model: PreTrainedModel,
     private readonly tokenizer: ConstructorParameters<typeof TransformersRunner>[1],
     private readonly lora: AdapterModel,
-    private readonly loadOpts: LoadOptions & PairBackendOptions & { nullIdentity?: string },
+    private readonly loadOpts: LoadOptions & PairBackendOptions & SwapIdentity,
     info: BackendInfo,
   ) {
     const dtypes = lora.branches.map((b) => b.dtype);
@@ -376,7 +395,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     super(base!, ft!, { ...info, vocabSize: own[0].vocabSize }, loadOpts);
     this.merger = merger;
     this.sessionRunner = own[0];
-    this.nullIdentity = loadOpts.nullIdentity;
+    this.identity = loadOpts.nullIdentity;
     this.runners.push(...own);
     if (merger !== null) this.runners.push(merger.runner as TransformersRunner);
     this.adapterFeeds = adapterFeeds;
@@ -385,6 +404,11 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     const params = (model as unknown as { forward_params: string[] }).forward_params;
     for (const name of [lora.scaleInput, ...Object.keys(adapterFeeds)])
       if (!params.includes(name)) params.push(name);
+  }
+
+  /** What the null views are drawn over; it changes with `swapAdapter`. */
+  get nullIdentity(): string | undefined {
+    return this.identity;
   }
 
   /** The adapter modules, their ranks and the graph nodes they adapt (for reports). */
@@ -441,6 +465,60 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     return feeds;
   }
 
+  /**
+   * Runs another adapter on the loaded base without a new session (a sweep over checkpoints): the
+   * rewrite feeds A and B as graph inputs, so an adapter of the same structure (the same target
+   * modules, each with the same rank and shapes; alpha may differ, it is folded into B) is new feeds.
+   * Every view (ft, scaled_λ, null_<seed>) then computes with it; the forward cache is emptied, as
+   * a cached result of the old adapter would be a wrong number for the new one, and the null-stats
+   * identity, `pairId` and `ftModel` become the new adapter's. Files are read and checked before
+   * anything changes: a refused swap leaves the backend as it was. No call may be in flight.
+   *
+   * Throws `model-load/mismatch` (details.reason) when the structure differs: open the adapter
+   * with `openPair` instead; any other `model-load/*` error is the adapter's files.
+   */
+  async swapAdapter(adapter: ModelFiles, opts: { pairId: string; signal?: AbortSignal }): Promise<void> {
+    if (this.disposed)
+      throw new DeltascopeError('state/not-ready', `cannot swap in ${adapter.label}: the pair is disposed`);
+    if (this.instrumentation.inflightCount > 0)
+      throw new DeltascopeError(
+        'state/not-ready',
+        `cannot swap in ${adapter.label} while ${this.instrumentation.inflightCount} forward passes are running; wait for them`,
+      );
+    const files = await readAdapter(adapter, opts.signal);
+    const configLabel = `${adapter.label}: ${ADAPTER_CONFIG_FILE}`;
+    const weightsLabel = `${adapter.label}: ${ADAPTER_WEIGHTS_FILE}`;
+    const config = parseAdapterConfig(files.config, configLabel);
+    const modules = loraModules(
+      config,
+      decodeSafetensors(files.safetensors, weightsLabel).tensors,
+      weightsLabel,
+    );
+    const reason = structureMismatch(this.lora.modules, modules);
+    if (reason !== null)
+      throw new ModelLoadError(
+        'model-load/mismatch',
+        `${adapter.label} cannot be swapped onto the loaded model (${this.info.ftModel}): ${reason}. ` +
+          'Swapping needs the same target modules, ranks and shapes; open it as a new pair instead.',
+        { input: adapter.label, details: { reason } },
+      );
+    const weights = loraBranchWeights(this.lora.targets, modules);
+    const feeds = weightFeeds(weights, this.branchDtypes);
+    throwIfCancelled(opts.signal, CANCELLED);
+    // In place: every runner's feeds closure reads this one object at each run.
+    for (const name of Object.keys(this.adapterFeeds)) this.adapterFeeds[name] = feeds[name]!;
+    this.lora.config = config;
+    this.lora.modules = modules;
+    this.lora.branches = this.lora.branches.map((b, i) => ({ ...b, ...weights[i]! }));
+    this.nullFeeds.clear();
+    this.identity = this.loadOpts.identityFor?.(opts.pairId, files);
+    Object.assign(this.info, { pairId: opts.pairId, ftModel: `${this.info.baseModel} + ${adapter.label}` });
+    // A new pairId empties the cache through the binding; the same one (a folder retrained in
+    // place) must be emptied as well.
+    bindInstrumentation(this.instrumentation, `${opts.pairId}|${this.info.dtype}|${this.info.device}`);
+    this.instrumentation.cache.clear();
+  }
+
   /** For the device-loss watch: every view's runner, those created later too, fails from now on. */
   markDeviceLost(message: string): void {
     this.lostMessage = message;
@@ -459,6 +537,30 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     this.nullFeeds.clear();
     await this.model.dispose();
   }
+}
+
+/**
+ * Why `next` cannot be fed to a graph rewritten for `loaded` (null when it can): the modules, their
+ * ranks and shapes decide the rewritten graph's inputs; the PEFT scale is folded into B.
+ */
+export function structureMismatch(loaded: readonly LoraModule[], next: readonly LoraModule[]): string | null {
+  const byKey = new Map(next.map((m) => [m.key, m]));
+  const missing = loaded.filter((m) => !byKey.has(m.key)).map((m) => m.key);
+  const extra = next.filter((m) => !loaded.some((l) => l.key === m.key)).map((m) => m.key);
+  if (missing.length > 0 || extra.length > 0)
+    return [
+      missing.length > 0 ? `it does not adapt ${missing.join(', ')}` : '',
+      extra.length > 0 ? `it adapts ${extra.join(', ')}, which the loaded adapter does not` : '',
+    ]
+      .filter((t) => t !== '')
+      .join('; ');
+  for (const m of loaded) {
+    const n = byKey.get(m.key)!;
+    if (n.rank !== m.rank) return `${m.key} has rank ${n.rank}, the loaded adapter's has ${m.rank}`;
+    if (n.inFeatures !== m.inFeatures || n.outFeatures !== m.outFeatures)
+      return `${m.key} is ${n.outFeatures}×${n.inFeatures}, the loaded adapter's is ${m.outFeatures}×${m.inFeatures}`;
+  }
+  return null;
 }
 
 function scaleTensor(lambda: number, batch: number): Tensor {
