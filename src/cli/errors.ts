@@ -27,6 +27,8 @@ export const EXIT = {
   ok: 0,
   /** `gate`: a FAIL verdict or a score below the threshold. */
   gateFailed: 1,
+  /** `compare --fail-on-regression`: a probe regressed against the baseline report. */
+  regression: 1,
   /** Bad command line, unreadable or invalid input, or an invalid spec. */
   usage: 2,
   /** The models could not be resolved or loaded. */

@@ -11,6 +11,7 @@ import {
   type SuiteOutputs,
   type SuiteRunOptions,
 } from './suiteCommand.ts';
+import { compareCli } from './compareCommand.ts';
 import { probeCommand } from './probeCommand.ts';
 import { traceCommand, type TraceFormat } from './traceCommand.ts';
 import { TOP_USAGE, usageFor } from './usage.ts';
@@ -209,6 +210,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   gate: gateCommand,
   trace: traceCmd,
   probe: probeCmd,
+  compare: compareCli,
 };
 
 /**
@@ -254,7 +256,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option ${first}`
-          : `unknown command "${first}"; commands: run, gate, trace, probe`,
+          : `unknown command "${first}"; commands: run, gate, trace, probe, compare`,
         undefined,
         { input: first },
       );

@@ -4,6 +4,7 @@ import { download } from './download.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtBytes, fmtPct } from './format.ts';
 import { FontPrimer } from './fontPrimer.tsx';
+import { RunCompareView } from './RunCompareView.tsx';
 import { RunMetricsView } from './RunMetricsView.tsx';
 import { TraceAnalysisView } from './TraceAnalysisView.tsx';
 import { fileBase, fmtRange, importNotice } from './traceFormat.ts';
@@ -33,7 +34,8 @@ const EXPORTS = [
 /**
  * The "Traces" panel: runs stored in IndexedDB (one per model load, or imported), their analysis,
  * and JSONL / Perfetto export, JSONL import, delete and storage used. All storage work happens in
- * the worker; this component only asks for results.
+ * the worker; this component only asks for results. Below them, two stored suite runs compared
+ * (RunCompareView, which reads the suite runs the worker keeps).
  */
 export function TracesPanel({ ready }: { ready: boolean }) {
   const { runs, storage, listError, refresh } = useTraceRuns(ready);
@@ -236,6 +238,7 @@ export function TracesPanel({ ready }: { ready: boolean }) {
         </div>
       )}
       {shown === null && <FontPrimer />}
+      <RunCompareView />
     </section>
   );
 }

@@ -3,6 +3,7 @@ import { DeltascopeError, StateError } from '../core/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
 import type { DocSection, NullStatsCache } from '../probes/types.ts';
 import { IdbNullStatsCache } from '../store/nullStatsDb.ts';
+import { IdbSuiteRuns } from '../store/suiteRunDb.ts';
 import { toJsonReport, toJunitXml, toMarkdownReport } from '../suite/reports/index.ts';
 import { runSuite } from '../suite/runner.ts';
 import { parseSuiteSpec, SpecError } from '../suite/spec.ts';
@@ -38,6 +39,10 @@ export class SuiteService {
     private readonly appBaseUrl: () => string,
     private readonly nullCache: NullStatsCache | undefined = typeof indexedDB !== 'undefined'
       ? new IdbNullStatsCache()
+      : undefined,
+    /** Where finished runs are kept for the Traces panel's run comparison (never throws). */
+    private readonly savedRuns: Pick<IdbSuiteRuns, 'save'> | undefined = typeof indexedDB !== 'undefined'
+      ? new IdbSuiteRuns()
       : undefined,
   ) {}
 
@@ -83,6 +88,7 @@ export class SuiteService {
       });
       const result = withDeviceNote(ran, startDevice, backend.info.device);
       this.last = result;
+      void this.savedRuns?.save(result);
       return result;
     } finally {
       this.controller = null;
