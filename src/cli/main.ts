@@ -11,7 +11,6 @@ import {
   type SuiteOutputs,
   type SuiteRunOptions,
 } from './suiteCommand.ts';
-import { compareCli } from './compareCommand.ts';
 import { probeCommand } from './probeCommand.ts';
 import { traceCommand, type TraceFormat } from './traceCommand.ts';
 import { TOP_USAGE, usageFor } from './usage.ts';
@@ -24,6 +23,7 @@ const OUTPUT_OPTIONS = {
   json: { type: 'string' },
   markdown: { type: 'string' },
   junit: { type: 'string' },
+  html: { type: 'string' },
   trace: { type: 'string' },
   weights: { type: 'string' },
   quiet: { type: 'boolean' },
@@ -78,7 +78,7 @@ function parseDevice(command: string, value: unknown): CliDevice {
 
 function suiteOptions(command: string, specPath: string, values: Record<string, unknown>): SuiteRunOptions {
   const outputs: SuiteOutputs = {};
-  for (const key of ['json', 'markdown', 'junit', 'trace'] as const) {
+  for (const key of ['json', 'markdown', 'junit', 'html', 'trace'] as const) {
     const v = values[key];
     if (typeof v === 'string') outputs[key] = v;
   }
@@ -210,7 +210,6 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   gate: gateCommand,
   trace: traceCmd,
   probe: probeCmd,
-  compare: compareCli,
 };
 
 /**
@@ -256,7 +255,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option ${first}`
-          : `unknown command "${first}"; commands: run, gate, trace, probe, compare`,
+          : `unknown command "${first}"; commands: run, gate, trace, probe`,
         undefined,
         { input: first },
       );

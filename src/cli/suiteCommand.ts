@@ -4,6 +4,7 @@ import { openPair, type DevicePreference, type DifferentialBackend } from '../ba
 import { sectionsFromMarkdown } from '../probes/common.ts';
 import { CATEGORIES, type Category, type DocSection } from '../probes/types.ts';
 import {
+  toHtmlReport,
   toJsonReport,
   toJunitXml,
   toMarkdownReport,
@@ -25,6 +26,8 @@ export interface SuiteOutputs {
   json?: string;
   markdown?: string;
   junit?: string;
+  /** `--html`: the self-contained HTML report (suite/reports/html.ts). */
+  html?: string;
   trace?: string;
 }
 
@@ -163,10 +166,11 @@ export async function executeSuite(
         ),
     });
     io.out(toTerminalReport(result));
-    const { json, markdown, junit } = opts.outputs;
+    const { json, markdown, junit, html } = opts.outputs;
     if (json !== undefined) writeOutput(json, toJsonReport(result), io.cwd);
     if (markdown !== undefined) writeOutput(markdown, toMarkdownReport(result), io.cwd);
     if (junit !== undefined) writeOutput(junit, toJunitXml(result), io.cwd);
+    if (html !== undefined) writeOutput(html, toHtmlReport(result), io.cwd);
     return { spec, result };
   } finally {
     sink?.close();

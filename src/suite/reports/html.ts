@@ -214,7 +214,7 @@ function probeRow(p: ProbeResult, i: number, cal: Calibration | null): string {
     keyed(`${k}.score`, p.score, fmtScore(p.score)) +
     keyed(`${k}.raw`, p.raw, fmtRaw(p.raw)) +
     ci +
-    `<td class="n" data-key="${k}.z_score"${dataValue(p.zScore)}>${esc(fmtZ(p.zScore))}${strip}</td>` +
+    `<td class="n"${dataValue(p.zScore)}>${keyed(`${k}.z_score`, p.zScore, fmtZ(p.zScore), 'span')}${strip}</td>` +
     exactCell(p, i, 'js') +
     exactCell(p, i, 'kl') +
     keyed(`${k}.duration_s`, p.durationS, fmtDuration(p.durationS)) +
@@ -236,8 +236,8 @@ function nullCalibrationHtml(r: SuiteResult, cals: (Calibration | null)[]): stri
         [`<td>null mean</td>`, keyed(`${src}.null_stats.${c.key}.mean`, c.mean, jsonNumber(c.mean))],
         [`<td>null std</td>`, keyed(`${src}.null_stats.${c.key}.std`, c.std, jsonNumber(c.std))],
         [`<td>null n</td>`, keyed(`${src}.null_stats.${c.key}.n`, c.n, String(c.n))],
-        [`<td>${esc(p.name)} raw</td>`, keyed(`probes.${i}.raw`, p.raw, jsonNumber(p.raw))],
-        [`<td>${esc(p.name)} z</td>`, keyed(`probes.${i}.z_score`, p.zScore, jsonNumber(p.zScore))],
+        [`<td>${esc(p.name)} raw</td>`, keyed(`probes.${i}.raw`, p.raw, fmtRaw(p.raw))],
+        [`<td>${esc(p.name)} z</td>`, keyed(`probes.${i}.z_score`, p.zScore, fmtZ(p.zScore))],
       ];
       return figure(
         `fig-null-${i}`,
@@ -403,20 +403,16 @@ function provenanceSection(r: SuiteResult): string {
         `<p class="empty" data-testid="provenance-missing">Provenance ${NR}: this report carries no model revisions, file hashes, dtype or device (it was made before they were recorded, or by a tool that does not record them).</p>`,
     );
   }
-  const model = (m: { id: string; revision: string | null } | null) =>
-    m === null ? null : `${m.id}${m.revision ? ` @ ${m.revision}` : ''}`;
   const rows: string[][] = [
     ['<td>deltascope version</td>', text('provenance.deltascope_version', p.deltascope_version)],
     ['<td>created</td>', text('provenance.created_at', p.created_at)],
-    ['<td>base</td>', text('provenance.base.id', model(p.base))],
-    ['<td>fine-tuned model</td>', text('provenance.ft.id', model(p.ft))],
-    [
-      '<td>adapter</td>',
-      text(
-        'provenance.adapter.id',
-        p.adapter === null ? null : `${model(p.adapter)}${p.adapter.name ? ` (${p.adapter.name})` : ''}`,
-      ),
-    ],
+    ['<td>base model</td>', text('provenance.base.id', p.base.id)],
+    ['<td>base revision</td>', text('provenance.base.revision', p.base.revision)],
+    ['<td>fine-tuned model</td>', text('provenance.ft.id', p.ft?.id)],
+    ['<td>fine-tuned revision</td>', text('provenance.ft.revision', p.ft?.revision)],
+    ['<td>adapter</td>', text('provenance.adapter.id', p.adapter?.id)],
+    ['<td>adapter revision</td>', text('provenance.adapter.revision', p.adapter?.revision)],
+    ['<td>adapter name</td>', text('provenance.adapter.name', p.adapter?.name)],
     ['<td>dtype</td>', text('provenance.dtype', p.dtype)],
     ['<td>device</td>', text('provenance.device', p.device)],
     ['<td>spec</td>', text('provenance.spec_path', p.spec_path)],

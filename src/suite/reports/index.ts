@@ -18,5 +18,6 @@ export {
   toJsonReport,
 } from './json.ts';
 export { toMarkdownReport } from './markdown.ts';
+export { toHtmlReport, type HtmlReportExtras, type ReportPin } from './html.ts';
 export { toJunitXml, xmlEscape } from './junit.ts';
 export { toTerminalReport } from './terminal.ts';
