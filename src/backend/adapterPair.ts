@@ -44,6 +44,12 @@ import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { ModelLoadError } from './errors.ts';
 import { InstrumentedView } from './instrumentedView.ts';
 import {
+  adapterPairModels,
+  hashFilesAtRest,
+  hashingModelFiles,
+  type FileHashRecorder,
+} from './loadProvenance.ts';
+import {
   checkDtype,
   notFound,
   onnxFileFor,
@@ -63,6 +69,7 @@ import {
   configureRuntime,
   loadOne,
   runLoad,
+  runtimeCaches,
   warmUp,
   type LoadedModel,
   type LoadOptions,
@@ -95,7 +102,18 @@ interface SwapIdentity {
  * Loads queue with every other load (transformers.js's configuration is global).
  */
 export function loadAdapterPair(ref: AdapterPairRef, opts: LoadOptions = {}): Promise<AdapterPairBackend> {
-  return runLoad(() => loadSteps(ref, opts), opts);
+  return runLoad((hashes) => loadSteps(withHashes(ref, hashes), opts, hashes), opts);
+}
+
+/** `ref` with the base's ONNX files and the adapter's files hashed into `hashes` as they are read. */
+function withHashes(ref: AdapterPairRef, hashes: FileHashRecorder): AdapterPairRef {
+  hashes.watch(ref.base.files.label, 'base');
+  hashes.watch(ref.adapter.label, 'adapter');
+  return {
+    ...ref,
+    base: { ...ref.base, files: hashingModelFiles(ref.base.files, hashes) },
+    adapter: hashingModelFiles(ref.adapter, hashes),
+  };
 }
 
 const isNode = (): boolean =>
@@ -221,7 +239,11 @@ async function materialize(
   return { kept, folder, blob: null, onnxBytes };
 }
 
-async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<AdapterPairBackend> {
+async function loadSteps(
+  ref: AdapterPairRef,
+  opts: LoadOptions,
+  hashes: FileHashRecorder,
+): Promise<AdapterPairBackend> {
   const signal = opts.signal;
   const dtype = checkDtype(opts.dtype ?? 'fp32');
   const baseFiles = ref.base.files;
@@ -261,6 +283,17 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
   let backend: AdapterPairBackend | null = null;
   try {
     throwIfCancelled(signal, CANCELLED);
+    // The base's ONNX graph was hashed as `materialize` read it (the session reads the rewritten one);
+    // its external data, which the session reads from the base's files, is hashed where it lies.
+    const read = loaded.read.filter((p) => p !== onnxPath);
+    await hashFilesAtRest(
+      folder !== null ? { ...ref.base, localDir: folder.dir } : ref.base,
+      'base',
+      read,
+      hashes,
+      runtimeCaches(),
+    );
+    throwIfCancelled(signal, CANCELLED);
     backend = new AdapterPairBackend(
       loaded.model,
       loaded.tokenizer,
@@ -279,6 +312,8 @@ async function loadSteps(ref: AdapterPairRef, opts: LoadOptions): Promise<Adapte
         dtype,
         vocabSize: 0,
         maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+        models: adapterPairModels(ref.base, ref.adapter),
+        files: hashes.files(),
       },
     );
     backend.onDispose(() => loaded.mount?.unmount());

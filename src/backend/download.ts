@@ -7,6 +7,7 @@
  * that is whole or an error, never a short one: a body that breaks or ends before its
  * `Content-Length` is picked up where it stopped (`Range`; a server that answers 200 instead is read
  * again from the start, the bytes already passed on skipped), so the consumer's progress goes on.
+ * A model file a report hashes is hashed as its bytes pass on (`DownloadOptions.hashes`).
  * Each failure it gives up on is a `ModelLoadError` naming the file, the model (repo and revision)
  * and the URL.
  */
@@ -27,6 +28,7 @@ import {
   type RetryPolicy,
 } from '../core/retry.ts';
 import { ModelLoadError } from './errors.ts';
+import type { FileHashRecorder, HashSink } from './loadProvenance.ts';
 
 export interface DownloadPolicy extends RetryPolicy {
   /** An attempt that receives no bytes (headers or body) for this long is aborted and retried. */
@@ -117,6 +119,11 @@ export interface DownloadOptions {
   onRetry?: (r: DownloadRetry) => void;
   clock?: RetryClock;
   random?: () => number;
+  /**
+   * Where the load in progress records file hashes: a whole GET body of a file a report hashes
+   * (`isProvenanceFile`) of a watched model is hashed as it passes on, resumed parts included.
+   */
+  hashes?: FileHashRecorder;
 }
 
 /** What is being downloaded, for messages. */
@@ -235,7 +242,8 @@ export async function download(
     const ranged = new Headers(init.headers).has('Range');
     if (method === 'HEAD' || !res.ok || res.body === null || ranged) return res.response;
     session.attempt = attempt;
-    return new Response(resilientBody(session, res), {
+    const sink = opts.hashes?.sink(target.model, target.file);
+    return new Response(resilientBody(session, res, sink), {
       status: res.response.status,
       statusText: res.response.statusText,
       headers: res.response.headers,
@@ -378,13 +386,14 @@ function contentRange(r: Response): { start: number; size: number | undefined } 
  * retried from the byte it stopped at (`Range: bytes=N-`; a 200 answer is read from the start with
  * the first N bytes skipped).
  */
-function resilientBody(s: Session, first: Opened): ReadableStream<Uint8Array> {
+function resilientBody(s: Session, first: Opened, sink?: HashSink): ReadableStream<Uint8Array> {
   const expected = declaredLength(first.response);
   let current = first;
   let reader = first.body!.getReader();
   let received = 0;
   let skip = 0;
   const release = () => {
+    sink?.abandon();
     current.abort.abort(new CancelledError('download finished'));
     reader.cancel().catch(() => {});
   };
@@ -409,10 +418,12 @@ function resilientBody(s: Session, first: Opened): ReadableStream<Uint8Array> {
               if (chunk.byteLength === 0) continue;
             }
             received += chunk.byteLength;
+            sink?.update(chunk);
             controller.enqueue(chunk);
             return;
           }
           if (expected === undefined || received >= expected) {
+            sink?.finish();
             controller.close();
             return;
           }
@@ -433,6 +444,7 @@ function resilientBody(s: Session, first: Opened): ReadableStream<Uint8Array> {
           skip = next.skip;
           reader = current.body!.getReader();
         } catch (e) {
+          sink?.abandon();
           controller.error(downloadError(e, s));
           return;
         }

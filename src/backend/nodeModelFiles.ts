@@ -1,5 +1,6 @@
 // Node only: imported by `openPair` only when it runs in Node (it reads the file system).
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +28,29 @@ export function directoryModelFiles(dir: string, label?: string): ModelFiles & {
       }
     },
   };
+}
+
+/**
+ * The size and SHA-256 of a file on disk (its path's segments joined), streamed, never whole in
+ * memory; null when there is no such file. For model files onnxruntime-node opens by path, which no
+ * fetch ever streams.
+ */
+export async function hashFileOnDisk(
+  ...segments: string[]
+): Promise<{ bytes: number; sha256: string } | null> {
+  const path = join(...segments);
+  try {
+    if (!(await stat(path)).isFile()) return null;
+  } catch {
+    return null;
+  }
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).byteLength;
+  }
+  return { bytes, sha256: hash.digest('hex') };
 }
 
 /**

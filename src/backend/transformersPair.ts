@@ -10,6 +10,14 @@ import { chooseDevice, type DeviceChoice, type DevicePreference } from './device
 import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { bindDownloads, downloadPolicyFromEnv, type DownloadPolicy, type DownloadRetry } from './download.ts';
 import { ModelLoadError } from './errors.ts';
+import {
+  FileHashRecorder,
+  fullPairModels,
+  hashFilesAtRest,
+  hashingModelFiles,
+  normalizeModelPath,
+  type RuntimeCaches,
+} from './loadProvenance.ts';
 import { queueLoad } from './loadQueue.ts';
 import { checkDtype, checkSameTokenizer, validateModelFiles, type ModelDtype } from './modelFiles.ts';
 import { hubRoot, type ModelRef, type PairRef } from './modelSource.ts';
@@ -93,6 +101,13 @@ export interface LoadedModel {
   model: PreTrainedModel;
   tokenizer: PreTrainedTokenizer;
   mount: Mount | null;
+  /** The files transformers.js read for it (`onnx/model.onnx`, `config.json`, …), cache hits included. */
+  read: string[];
+}
+
+/** Where transformers.js caches downloads now (for hashing a file it read from a cache). */
+export function runtimeCaches(): RuntimeCaches {
+  return { cacheDir: env.cacheDir ?? null, cacheKey: env.cacheKey };
 }
 
 /** Points transformers.js at one model (hub, folder on disk, or a virtual mount) and opens it. */
@@ -128,7 +143,9 @@ export async function loadOne(
     anyEnv.useBrowserCache = false;
     id = mount.id;
   }
+  const read: string[] = [];
   const progress_callback = (p: { status?: string; file?: string; loaded?: number; total?: number }) => {
+    if (p.status === 'done' && p.file !== undefined) read.push(normalizeModelPath(p.file));
     if (p.status === 'progress' && opts.onProgress !== undefined) {
       opts.onProgress({ view, file: p.file ?? '', loaded: p.loaded ?? 0, total: p.total ?? 0 });
     }
@@ -141,7 +158,7 @@ export async function loadOne(
       device: device.device === 'cpu' ? 'cpu' : device.device,
       dtype,
     } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
-    return { model, tokenizer, mount };
+    return { model, tokenizer, mount, read };
   } catch (e) {
     mount?.unmount();
     throwIfCancelled(opts.signal, CANCELLED);
@@ -174,7 +191,12 @@ function projectError(e: unknown): DeltascopeError | undefined {
 export function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Promise<PairBackend> {
   const ftLabel = pair.ft.files.label;
   const viewOf = (model: string) => (model === ftLabel && model !== pair.base.files.label ? 'ft' : 'base');
-  return runLoad(() => loadPairSteps(opts.signal ? withSignal(pair, opts.signal) : pair, opts), opts, viewOf);
+  return runLoad(
+    (hashes) =>
+      loadPairSteps(withHashes(opts.signal ? withSignal(pair, opts.signal) : pair, hashes), opts, hashes),
+    opts,
+    viewOf,
+  );
 }
 
 /**
@@ -182,14 +204,17 @@ export function loadTransformersPair(pair: PairRef, opts: LoadOptions = {}): Pro
  * one way every loader (full pair, base + adapter) starts, cancels and reports a cancellation. Every
  * model-file download of the load retries by `opts.retry` and reports each retry through
  * `opts.onProgress` (`viewOf` tells a model's label to its view; by default every file is `base`'s).
+ * `steps` gets the load's `FileHashRecorder`, which every download of the load feeds.
  */
 export function runLoad<T extends { dispose(): Promise<unknown> }>(
-  steps: () => Promise<T>,
+  steps: (hashes: FileHashRecorder) => Promise<T>,
   opts: LoadOptions,
   viewOf: (model: string) => 'base' | 'ft' = () => 'base',
 ): Promise<T> {
+  const hashes = new FileHashRecorder();
   const bind = () =>
     bindDownloads({
+      hashes,
       policy: { ...downloadPolicyFromEnv(processEnv()), ...opts.retry },
       ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       cancelledMessage: CANCELLED,
@@ -202,7 +227,7 @@ export function runLoad<T extends { dispose(): Promise<unknown> }>(
           retry: r,
         }),
     });
-  return queueLoad(() => loadNow(steps, opts.signal, bind), {
+  return queueLoad(() => loadNow(() => steps(hashes), opts.signal, bind), {
     ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
     ...(opts.onWaiting !== undefined ? { onWaiting: opts.onWaiting } : {}),
     cancelledMessage: CANCELLED,
@@ -243,7 +268,19 @@ function withSignal(pair: PairRef, signal: AbortSignal): PairRef {
   return { ...pair, base: wrap(pair.base), ft: wrap(pair.ft) };
 }
 
-async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBackend> {
+/** The pair with the ONNX files it streams hashed into `hashes`, as base's and ft's. */
+function withHashes(pair: PairRef, hashes: FileHashRecorder): PairRef {
+  hashes.watch(pair.base.files.label, 'base');
+  hashes.watch(pair.ft.files.label, 'ft');
+  const wrap = (ref: ModelRef): ModelRef => ({ ...ref, files: hashingModelFiles(ref.files, hashes) });
+  return { ...pair, base: wrap(pair.base), ft: wrap(pair.ft) };
+}
+
+async function loadPairSteps(
+  pair: PairRef,
+  opts: LoadOptions,
+  hashes: FileHashRecorder,
+): Promise<PairBackend> {
   const signal = opts.signal;
   const dtype = checkDtype(opts.dtype ?? 'fp32');
   const [baseCfg, ftCfg] = await Promise.all([
@@ -285,6 +322,10 @@ async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBack
     const ft = await loadOne(pair.ft, 'ft', device, dtype, opts);
     opened.push(release(ft));
     throwIfCancelled(signal, CANCELLED);
+    // ONNX files no stream passed (opened by path in Node, read from a cache) are hashed where they lie.
+    await hashFilesAtRest(pair.base, 'base', base.read, hashes, runtimeCaches());
+    await hashFilesAtRest(pair.ft, 'ft', ft.read, hashes, runtimeCaches());
+    throwIfCancelled(signal, CANCELLED);
     const baseRunner = new TransformersRunner(base.model, base.tokenizer, opts.logitsBudgetBytes);
     const ftRunner = new TransformersRunner(ft.model, ft.tokenizer, opts.logitsBudgetBytes);
     const backend = new PairBackend(
@@ -299,6 +340,8 @@ async function loadPairSteps(pair: PairRef, opts: LoadOptions): Promise<PairBack
         dtype,
         vocabSize: baseRunner.vocabSize,
         maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
+        models: fullPairModels(pair.base, pair.ft),
+        files: hashes.files(),
       },
       opts,
     );

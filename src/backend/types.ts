@@ -42,6 +42,35 @@ export interface ScoringView {
 
 export type DeviceKind = 'webgpu' | 'wasm' | 'cpu' | 'fake';
 
+/** Which model of a pair a file belongs to. */
+export type ModelRole = 'base' | 'ft' | 'adapter';
+
+/** A model file read at load (an ONNX graph, its external data, an adapter file) and its SHA-256. */
+export interface ModelFileHash {
+  role: ModelRole;
+  /** The path inside its repo or folder, e.g. `onnx/model.onnx` or `adapter_model.safetensors`. */
+  path: string;
+  bytes: number;
+  /** Lowercase hex, over the exact bytes read. */
+  sha256: string;
+}
+
+/** One model as the user named it: a hub id with its revision, else the folder's or URL's label. */
+export interface ModelIdentity {
+  id: string;
+  /** The hub revision asked for; null for folders, URLs and picked files. */
+  revision: string | null;
+}
+
+/** The models a pair was opened from, for a report's provenance. */
+export interface PairModels {
+  base: ModelIdentity;
+  /** The fine-tuned model of two full models; null for base + adapter. */
+  ft: ModelIdentity | null;
+  /** The PEFT adapter of base + adapter (`name`: its repo's or folder's last segment); else null. */
+  adapter: (ModelIdentity & { name: string }) | null;
+}
+
 export interface BackendInfo {
   /** What was loaded, e.g. `demo:deltascope-demo` or `hub:org/base@main`. With dtype and device, the cache identity. */
   pairId: string;
@@ -55,6 +84,10 @@ export interface BackendInfo {
   maxBatchSize: number;
   /** The model's context window in tokens (from its config); null or absent when unknown. */
   contextTokens?: number | null;
+  /** The models as opened (ids, revisions); absent for the fake. */
+  models?: PairModels;
+  /** Every ONNX file, external-data file and adapter file read at load, with its SHA-256. */
+  files?: ModelFileHash[];
 }
 
 /** A base/ft pair behind one instrumentation (cache + stats + trace). */

@@ -74,10 +74,14 @@ function readInput(path: string, what: string): string {
 }
 
 /** Validates a spec file; SpecError (every issue, with line:column) propagates to the caller. */
-export function loadSpec(specPath: string, cwd: string): { spec: SuiteSpec; specDir: string } {
+export function loadSpec(
+  specPath: string,
+  cwd: string,
+): { spec: SuiteSpec; specDir: string; specText: string } {
   const abs = resolve(cwd, specPath);
-  const spec = parseSuiteSpec(readInput(abs, 'spec file'), { path: specPath });
-  return { spec, specDir: dirname(abs) };
+  const specText = readInput(abs, 'spec file');
+  const spec = parseSuiteSpec(specText, { path: specPath });
+  return { spec, specDir: dirname(abs), specText };
 }
 
 /** The document's prose sections from `dlm_source` (read as markdown), for section-based probes. */
@@ -101,7 +105,7 @@ export async function executeSuite(
   opts: SuiteRunOptions,
   io: CliIo,
 ): Promise<{ spec: SuiteSpec; result: SuiteResult }> {
-  const { spec, specDir } = loadSpec(opts.specPath, io.cwd);
+  const { spec, specDir, specText } = loadSpec(opts.specPath, io.cwd);
   if (opts.weights !== undefined) {
     const merged = { ...spec.defaults.score_weights, ...opts.weights };
     if (!Object.values(merged).some((w) => w > 0)) {
@@ -152,6 +156,7 @@ export async function executeSuite(
     const nullCache = cliNullStatsCache(io.env);
     const result = await runSuite(spec, backend, {
       specPath: opts.specPath,
+      specText,
       sections,
       determinism: 'best_effort',
       ...(nullCache !== undefined ? { nullCache } : {}),

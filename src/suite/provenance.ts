@@ -4,6 +4,8 @@
  * JSON report under `provenance` (snake_case, like the rest of it) so the HTML report, `compare` and
  * `merge` can say what each run was. Reports from before it existed have none.
  */
+import type { BackendInfo } from '../backend/types.ts';
+import { sha256Hex } from '../core/sha256.ts';
 
 /** One model file that was read, and its SHA-256 (lowercase hex) over the exact bytes read. */
 export interface ProvenanceFile {
@@ -86,5 +88,43 @@ export function provenanceFromJson(value: unknown): Provenance | undefined {
     spec_path: str(r.spec_path),
     spec_sha256: strOrNull(r.spec_sha256),
     seed: typeof r.seed === 'number' && Number.isFinite(r.seed) ? r.seed : 0,
+  };
+}
+
+/** What `buildProvenance` reads: the pair's info, the spec as given, the seed, the time, the version. */
+export interface ProvenanceInput {
+  info: BackendInfo;
+  /** The spec's path as the user gave it (`workbench` for the Suite panel's editor). */
+  specPath: string;
+  /** The spec's text as read (hashed); null where the spec was built in code. */
+  specText: string | null;
+  seed: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  version: string;
+}
+
+/** A model label as the report's id when the backend did not say more (the fake, older backends). */
+const labelOnly = (label: string): ProvenanceModel => ({ id: label, revision: null });
+
+/**
+ * The provenance of a run on `info`'s pair: the one function the CLI and the workbench go through
+ * (via `runSuite`). The models and file hashes come from the load (`BackendInfo.models`, `.files`).
+ */
+export function buildProvenance(input: ProvenanceInput): Provenance {
+  const { info } = input;
+  const models = info.models;
+  return {
+    deltascope_version: input.version,
+    created_at: new Date(input.createdAt).toISOString(),
+    base: models?.base ?? labelOnly(info.baseModel),
+    ft: models !== undefined ? models.ft : labelOnly(info.ftModel),
+    adapter: models?.adapter ?? null,
+    dtype: info.dtype || null,
+    device: info.device || null,
+    files: (info.files ?? []).map((f) => ({ role: f.role, path: f.path, bytes: f.bytes, sha256: f.sha256 })),
+    spec_path: input.specPath,
+    spec_sha256: input.specText === null ? null : sha256Hex(input.specText),
+    seed: input.seed,
   };
 }

@@ -12,6 +12,7 @@ import {
 } from '../probes/types.ts';
 import type { RunMetrics } from '../core/runMetrics.ts';
 import { checkContext, promptHygiene } from './promptHygiene.ts';
+import { buildProvenance } from './provenance.ts';
 import { computeScore } from './score.ts';
 import type { DeterminismClass, SuiteResult, SuiteSpec } from './types.ts';
 
@@ -29,6 +30,8 @@ export interface SuiteProgress {
 
 export interface RunOptions {
   specPath?: string;
+  /** The spec's text as read: its SHA-256 goes into the report's provenance. */
+  specText?: string;
   sections?: DocSection[];
   signal?: AbortSignal;
   onProgress?(p: SuiteProgress): void;
@@ -156,6 +159,14 @@ export async function runSuite(
     hygiene,
     probes: results,
     ...(metrics !== null ? { metrics } : {}),
+    provenance: buildProvenance({
+      info: backend.info,
+      specPath: opts.specPath ?? '',
+      specText: opts.specText ?? null,
+      seed: spec.defaults.seed,
+      createdAt: finished,
+      version: DELTASCOPE_VERSION,
+    }),
   };
 }
 

@@ -79,6 +79,7 @@ export class SuiteService {
       const sections = await this.sections(spec);
       const ran = await runSuite(spec, backend, {
         specPath: 'workbench',
+        specText: yamlText,
         sections,
         signal: controller.signal,
         ...(this.nullCache !== undefined ? { nullCache: this.nullCache } : {}),
