@@ -1,5 +1,6 @@
 import { defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
+import { SETTLE_RUN_CHAINS_FILE, settleRunChains } from './scripts/settleRunChains.ts';
 
 // Cross-origin isolation lets onnxruntime-web use multi-threaded WASM (SharedArrayBuffer).
 const isolationHeaders = {
@@ -74,6 +75,19 @@ function ortRuntimeFromPublic(): Plugin {
   };
 }
 
+/** transformers.js's session queue, made to survive a failed call (scripts/settleRunChains.ts). */
+function transformersRunChains(): Plugin {
+  return {
+    name: 'deltascope:settle-run-chains',
+    enforce: 'pre',
+    transform(code, id) {
+      return SETTLE_RUN_CHAINS_FILE.test(id.split('?')[0]!)
+        ? { code: settleRunChains(code, id), map: null }
+        : null;
+    },
+  };
+}
+
 /**
  * Node-only modules that browser code imports dynamically, on a branch taken only in Node: the build
  * gets a stub for each, so no `node:fs` chunk (and, for `nodeWebgpu.ts`, no `dawn.node`) is emitted
@@ -104,8 +118,11 @@ function nodeOnlyModules(): Plugin {
 }
 
 export default defineConfig({
-  plugins: [react(), ortRuntimeFromPublic(), nodeOnlyModules(), cspMeta()],
-  worker: { format: 'es', plugins: () => [ortRuntimeFromPublic(), nodeOnlyModules()] },
+  plugins: [react(), ortRuntimeFromPublic(), transformersRunChains(), nodeOnlyModules(), cspMeta()],
+  worker: {
+    format: 'es',
+    plugins: () => [ortRuntimeFromPublic(), transformersRunChains(), nodeOnlyModules()],
+  },
   server: { headers: isolationHeaders, host: 'localhost', port: 5173 },
   preview: {
     headers: { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy() },
@@ -113,5 +130,6 @@ export default defineConfig({
     port: 4173,
   },
   build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // transformers.js is not pre-bundled, so its browser build goes through `transformersRunChains` in dev too.
+  optimizeDeps: { exclude: ['onnxruntime-web', '@huggingface/transformers'] },
 });
