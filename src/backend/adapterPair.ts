@@ -43,12 +43,7 @@ import { chooseDevice, type DeviceChoice } from './device.ts';
 import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { ModelLoadError } from './errors.ts';
 import { InstrumentedView } from './instrumentedView.ts';
-import {
-  adapterPairModels,
-  hashFilesAtRest,
-  hashingModelFiles,
-  type FileHashRecorder,
-} from './loadProvenance.ts';
+import { adapterPairModels, hashFilesAtRest, hashingModelFiles, FileHashRecorder } from './loadProvenance.ts';
 import {
   checkDtype,
   notFound,
@@ -520,7 +515,10 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
         'state/not-ready',
         `cannot swap in ${adapter.label} while ${this.instrumentation.inflightCount} forward passes are running; wait for them`,
       );
-    const files = await readAdapter(adapter, opts.signal);
+    // Hashed as read, as a load hashes them: the reports' provenance names the adapter run.
+    const hashes = new FileHashRecorder();
+    hashes.watch(adapter.label, 'adapter');
+    const files = await readAdapter(hashingModelFiles(adapter, hashes), opts.signal);
     const configLabel = `${adapter.label}: ${ADAPTER_CONFIG_FILE}`;
     const weightsLabel = `${adapter.label}: ${ADAPTER_WEIGHTS_FILE}`;
     const config = parseAdapterConfig(files.config, configLabel);
@@ -547,7 +545,17 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     this.lora.branches = this.lora.branches.map((b, i) => ({ ...b, ...weights[i]! }));
     this.nullFeeds.clear();
     this.identity = this.loadOpts.identityFor?.(opts.pairId, files);
-    Object.assign(this.info, { pairId: opts.pairId, ftModel: `${this.info.baseModel} + ${adapter.label}` });
+    const { models, files: read } = this.info;
+    Object.assign(this.info, {
+      pairId: opts.pairId,
+      ftModel: `${this.info.baseModel} + ${adapter.label}`,
+      ...(models !== undefined
+        ? { models: { ...models, adapter: adapterPairModels({ files: adapter }, adapter).adapter } }
+        : {}),
+      ...(read !== undefined
+        ? { files: [...read.filter((f) => f.role !== 'adapter'), ...hashes.files()] }
+        : {}),
+    });
     // A new pairId empties the cache through the binding; the same one (a folder retrained in
     // place) must be emptied as well.
     bindInstrumentation(this.instrumentation, `${opts.pairId}|${this.info.dtype}|${this.info.device}`);

@@ -12,6 +12,8 @@ import {
   type SuiteRunOptions,
 } from './suiteCommand.ts';
 import { probeCommand } from './probeCommand.ts';
+import { sweepCli } from './sweepCommand.ts';
+import { mergeCli } from './mergeCommand.ts';
 import { traceCommand, type TraceFormat } from './traceCommand.ts';
 import { TOP_USAGE, usageFor } from './usage.ts';
 
@@ -210,6 +212,8 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   gate: gateCommand,
   trace: traceCmd,
   probe: probeCmd,
+  sweep: sweepCli,
+  merge: mergeCli,
 };
 
 /**
@@ -255,7 +259,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option ${first}`
-          : `unknown command "${first}"; commands: run, gate, trace, probe`,
+          : `unknown command "${first}"; commands: run, gate, trace, probe, sweep, merge`,
         undefined,
         { input: first },
       );

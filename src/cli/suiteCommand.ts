@@ -62,7 +62,7 @@ export function parseWeights(text: string, command: string): Partial<Record<Cate
   return out;
 }
 
-function readInput(path: string, what: string): string {
+export function readInput(path: string, what: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (e) {
@@ -85,12 +85,12 @@ export function loadSpec(
 }
 
 /** The document's prose sections from `dlm_source` (read as markdown), for section-based probes. */
-function sectionsOf(spec: SuiteSpec, specDir: string): DocSection[] {
+export function sectionsOf(spec: SuiteSpec, specDir: string): DocSection[] {
   if (spec.dlm_source === null) return [];
   return sectionsFromMarkdown(readInput(resolve(specDir, spec.dlm_source), 'dlm_source document'));
 }
 
-function writeOutput(path: string, text: string, cwd: string): void {
+export function writeOutput(path: string, text: string, cwd: string): void {
   const abs = resolve(cwd, path);
   mkdirSync(dirname(abs), { recursive: true });
   writeFileSync(abs, text);

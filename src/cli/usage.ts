@@ -5,6 +5,8 @@ Usage:
   deltascope gate <spec.yaml> [--threshold X] [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--html FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
   deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [--prompt TEXT …] [--view V …] [--top-k K] [--device D] [--json]
+  deltascope sweep <sweep.yaml> [--shard i/n | --shard-count N] [--device D] [--json FILE] [--markdown FILE] [--quiet]
+  deltascope merge <shard.json …> [--json FILE] [--markdown FILE]
   deltascope <command> --help
   deltascope --version
 
@@ -13,6 +15,8 @@ Commands:
   gate    run a suite and exit 1 on any FAIL or a score below the threshold
   trace   analyse a trace JSONL file (per probe, view, op; slowest events; hot prompts)
   probe   the Compare panel on the command line: top-k per view and exact full-vocabulary divergences
+  sweep   run a suite on many adapters over one base (checkpoints), one shard of them per machine
+  merge   join sweep shard reports into one sweep report
 
 Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 3 model load error,
 4 unexpected error (a bug: please report it), 130 cancelled.
@@ -95,11 +99,50 @@ ${DEVICE}
   -h, --help        this help
 `;
 
+export const SWEEP_USAGE = `Usage: deltascope sweep <sweep.yaml> [options]
+
+Runs a sweep spec's suite on each of its adapters (a list of folders, hub repos and globs such as
+runs/checkpoint-*, in natural order) over one base, loaded once: each adapter is swapped onto it
+(new LoRA weights, no new session; another rank or target set reloads the base, with a note). Each
+adapter's suite starts from an empty cache, so its report is what \`run\` gives for it alone.
+
+Sharding: shard i of n runs the adapters whose 0-based index ≡ i − 1 (mod n) (round robin), so
+n machines each run \`--shard i/n\` and \`deltascope merge\` joins their reports. Which shard:
+  1. --shard i/n, when given;
+  2. else, in a Kubernetes Indexed Job, $JOB_COMPLETION_INDEX + 1 of --shard-count N
+     (or $DELTASCOPE_SHARD_COUNT): set it to the Job's completions;
+  3. else 1/1 (every adapter).
+
+Options:
+  --shard i/n       run shard i of n (1-based)
+  --shard-count N   the number of shards, with $JOB_COMPLETION_INDEX
+${DEVICE}
+  --json FILE       write this shard's sweep report (every adapter's full suite report)
+  --markdown FILE   write the score per adapter and per probe as markdown
+  --quiet           no progress on stderr
+  -h, --help        this help
+`;
+
+export const MERGE_USAGE = `Usage: deltascope merge <shard.json …> [options]
+
+Joins sweep reports of one sweep spec (\`deltascope sweep --json\`, one per shard) into one, ordered
+as the spec lists the adapters, and prints the score per adapter. Refuses reports of another sweep
+spec, an adapter found in two reports, and adapters no report holds (each named). A quoted pattern
+('out/shard-*.json') is expanded here.
+
+Options:
+  --json FILE       write the merged sweep report
+  --markdown FILE   write it as markdown
+  -h, --help        this help
+`;
+
 export const USAGES: Record<string, string> = {
   run: RUN_USAGE,
   gate: GATE_USAGE,
   trace: TRACE_USAGE,
   probe: PROBE_USAGE,
+  sweep: SWEEP_USAGE,
+  merge: MERGE_USAGE,
 };
 
 /** The usage of a command (`run`, `gate`, `trace`, `probe`), or the top-level usage for anything else. */

@@ -86,6 +86,10 @@ describe('AdapterPairBackend.swapAdapter', () => {
     expect(swapped.info.pairId).toBe(fresh.info.pairId);
     expect(swapped.info.ftModel).toBe(fresh.info.ftModel);
     expect(swapped.adapter.modules[0]!.b).toEqual(fresh.adapter.modules[0]!.b);
+    // What a report's provenance says: the new adapter and its files' hashes.
+    expect(swapped.info.models).toEqual(fresh.info.models);
+    expect(swapped.info.files).toEqual(fresh.info.files);
+    expect(swapped.info.files!.filter((f) => f.role === 'adapter')).toHaveLength(2);
   }, 120_000);
 
   it('the same folder retrained in place (same pairId, new weights) is recomputed too', async () => {

@@ -1,0 +1,277 @@
+/**
+ * The sweep spec: one base, a list of adapters (or checkpoints of a training run, by glob), the suite
+ * to run on each, and a seed. `deltascope sweep` reads it; every problem is reported at once with
+ * its line:column, like the suite spec's.
+ *
+ * ```yaml
+ * version: 1
+ * base: ../models/base            # a folder (relative to this file) or a hub id
+ * base_revision: main             # hub ids only
+ * dtype: auto                     # auto | fp32 | fp16
+ * seed: 0                         # optional: overrides the suite's defaults.seed
+ * suite: demo-adapter.yaml        # a suite spec (its models are replaced), or inline:
+ * # defaults: {top_k: 256}        #   the suite's defaults, probes and hygiene, as in a suite spec
+ * # probes: [...]
+ * adapters:
+ *   - glob: runs/checkpoint-*     # every folder matching that holds adapter_config.json, in natural
+ *                                 # order (checkpoint-9 before checkpoint-10); each labelled by its name
+ *   - name: final                 # a folder
+ *     path: runs/final
+ *   - name: published             # a hub repo at a revision
+ *     hub: org/adapter
+ *     revision: v1
+ * ```
+ */
+import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { z } from 'zod';
+import { DeltascopeError } from '../core/errors.ts';
+import { nonEmptyString } from '../probes/probeSpec.ts';
+import { formatSpecIssue, type SpecIssue } from './spec.ts';
+import { formatPath, specErrorMap, toPathIssues, type PathIssue, type PathSegment } from './specIssues.ts';
+import { SuiteSpecSchema } from './specSchema.ts';
+import type { SuiteSpec } from './types.ts';
+
+/**
+ * A sweep spec that cannot run (code `spec/invalid`): every problem, each with its line:column, in
+ * the message and in `details`, as `SpecError` does for a suite spec.
+ */
+export class SweepSpecError extends DeltascopeError {
+  override name = 'SweepSpecError';
+  constructor(
+    source: string,
+    readonly issues: readonly SpecIssue[],
+  ) {
+    const n = issues.length;
+    super(
+      'spec/invalid',
+      `${source}: ${n} problem${n === 1 ? '' : 's'} in the sweep spec; fix ${n === 1 ? 'it' : 'them'} and run again:\n` +
+        issues.map((i) => `  ${formatSpecIssue(i)}`).join('\n'),
+      { input: source, details: issues.map((i) => ({ ...i })) },
+    );
+  }
+}
+
+const WILDCARD = /[*?]/;
+
+const AdapterEntrySchema = z
+  .strictObject({
+    /** The label in reports (default: the folder's name, or `<hub id>@<revision>`). */
+    name: nonEmptyString.optional(),
+    path: nonEmptyString.optional(),
+    hub: nonEmptyString.optional(),
+    revision: nonEmptyString.optional(),
+    glob: nonEmptyString.optional(),
+  })
+  .superRefine((e, ctx) => {
+    const given = (['path', 'hub', 'glob'] as const).filter((k) => e[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          given.length === 0
+            ? 'an adapter needs one of path (a folder), hub (a hub repo id) or glob (a folder pattern)'
+            : `give one of path, hub or glob, not ${given.join(' and ')}`,
+      });
+    if (e.revision !== undefined && e.hub === undefined)
+      ctx.addIssue({ code: 'custom', path: ['revision'], message: 'revision goes with hub only' });
+    if (e.glob !== undefined) {
+      if (e.name !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['name'],
+          message: 'a glob labels each match by its folder name; drop name or list the folders one by one',
+        });
+      const segments = e.glob.replace(/\/+$/, '').split('/');
+      if (!WILDCARD.test(segments.at(-1) ?? ''))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['glob'],
+          message: `"${e.glob}" has no * or ? in its last part; use path for a single folder`,
+        });
+      else if (segments.slice(0, -1).some((s) => WILDCARD.test(s)))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['glob'],
+          message: `"${e.glob}": only the last part of a glob may hold * or ? (e.g. runs/checkpoint-*)`,
+        });
+    }
+  });
+
+export type SweepAdapterEntry = z.output<typeof AdapterEntrySchema>;
+
+const SweepSpecSchema = z.strictObject(
+  {
+    version: z.int(),
+    base: nonEmptyString,
+    base_revision: nonEmptyString.optional(),
+    dtype: z.enum(['auto', 'fp32', 'fp16']).default('auto'),
+    seed: z.int().optional(),
+    suite: nonEmptyString.optional(),
+    // Checked against the suite spec's own schema below (as `defaults`, `suite` and `hygiene`).
+    defaults: z.unknown().optional(),
+    probes: z.unknown().optional(),
+    hygiene: z.unknown().optional(),
+    adapters: z.array(AdapterEntrySchema).min(1),
+  },
+  {
+    error: (iss) =>
+      iss.code === 'invalid_type' && (iss.path ?? []).length === 0
+        ? 'expected a mapping with version, base, suite (or probes) and adapters'
+        : undefined,
+  },
+);
+
+type RawSweepSpec = z.output<typeof SweepSpecSchema>;
+
+/** A validated sweep spec; paths are as written (relative to the spec file's folder). */
+export interface SweepSpec {
+  base: string;
+  baseRevision: string | null;
+  dtype: 'auto' | 'fp32' | 'fp16';
+  /** Overrides the suite's `defaults.seed`; null keeps it. */
+  seed: number | null;
+  /**
+   * The suite: a suite spec file to read, or the probes given inline (as a suite spec whose models
+   * are placeholders; the sweep sets them for each adapter).
+   */
+  suite: { path: string } | { inline: SuiteSpec };
+  /** The adapter entries in order, each with the line it starts on (for later errors). */
+  adapters: (SweepAdapterEntry & { line: number })[];
+}
+
+export interface ParseSweepOptions {
+  /** Shown in error messages. */
+  path?: string;
+}
+
+const INLINE_KEYS = ['defaults', 'probes', 'hygiene'] as const;
+
+/** The checks that span keys: one suite, labels unique among named entries, a known version. */
+function crossIssues(spec: RawSweepSpec): PathIssue[] {
+  const out: PathIssue[] = [];
+  if (spec.version !== 1)
+    out.push({ path: ['version'], message: `unsupported sweep spec version ${spec.version}; this reads 1` });
+  const inline = INLINE_KEYS.filter((k) => spec[k] !== undefined);
+  if (spec.suite !== undefined && inline.length > 0)
+    out.push({
+      path: [inline[0]!],
+      message: `give the suite as a file (suite) or inline (probes, defaults, hygiene), not both`,
+    });
+  else if (spec.suite === undefined && spec.probes === undefined)
+    out.push({
+      path: [],
+      message: 'no suite: give suite (a suite spec file) or probes (a list of probe entries)',
+    });
+  if (spec.base_revision !== undefined && (spec.base.startsWith('.') || spec.base.startsWith('/')))
+    out.push({ path: ['base_revision'], message: 'base_revision goes with a hub id, not a folder' });
+  const named = new Map<string, number>();
+  spec.adapters.forEach((a, i) => {
+    if (a.name === undefined) return;
+    const first = named.get(a.name);
+    if (first === undefined) named.set(a.name, i);
+    else
+      out.push({
+        path: ['adapters', i, 'name'],
+        message: `duplicate adapter name "${a.name}" (also adapters[${first}]); names label results and must be unique`,
+      });
+  });
+  return out;
+}
+
+/** The inline suite checked by the suite spec's schema, its issues moved to the sweep's keys. */
+function inlineSuite(spec: RawSweepSpec): { suite: SuiteSpec | null; issues: PathIssue[] } {
+  const placeholder = { base: spec.base };
+  const parsed = SuiteSpecSchema.safeParse(
+    {
+      version: 1,
+      models: { base: placeholder, ft: placeholder },
+      suite: spec.probes,
+      ...(spec.defaults !== undefined ? { defaults: spec.defaults } : {}),
+      ...(spec.hygiene !== undefined ? { hygiene: spec.hygiene } : {}),
+    },
+    { error: specErrorMap, reportInput: true },
+  );
+  if (parsed.success) return { suite: parsed.data, issues: [] };
+  const issues = toPathIssues(parsed.error.issues).map((i) => ({
+    ...i,
+    path: i.path[0] === 'suite' ? ['probes', ...i.path.slice(1)] : i.path,
+  }));
+  return { suite: null, issues };
+}
+
+/**
+ * Parses and validates a sweep spec before anything loads: its own keys, each adapter entry, and an
+ * inline suite against the suite spec's schema. Throws `SweepSpecError` with every problem at once,
+ * in file order. A suite file and globs are read later (`deltascope sweep` resolves them).
+ */
+export function parseSweepSpec(yamlText: string, opts: ParseSweepOptions = {}): SweepSpec {
+  const source = opts.path ?? '<sweep spec>';
+  const lines = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new SweepSpecError(
+      source,
+      doc.errors.map((e) => {
+        const { line, col } = lines.linePos(e.pos[0]);
+        return { path: '(yaml)', line, column: col, message: `YAML syntax error: ${e.message} (${e.code})` };
+      }),
+    );
+  }
+  const at = (path: readonly PathSegment[]) => lines.linePos(locate(doc, path));
+  const fail = (issues: PathIssue[]): never => {
+    const located = issues.map((i) => {
+      const { line, col } = at(i.path);
+      return { path: formatPath(i.path), line, column: col, message: i.message };
+    });
+    located.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new SweepSpecError(source, located);
+  };
+  const parsed = SweepSpecSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }), {
+    error: specErrorMap,
+    reportInput: true,
+  });
+  if (!parsed.success) return fail(toPathIssues(parsed.error.issues));
+  const spec = parsed.data;
+  const issues = crossIssues(spec);
+  let inline: SuiteSpec | null = null;
+  if (spec.suite === undefined && spec.probes !== undefined) {
+    const checked = inlineSuite(spec);
+    inline = checked.suite;
+    issues.push(...checked.issues);
+  }
+  if (issues.length > 0) fail(issues);
+  return {
+    base: spec.base,
+    baseRevision: spec.base_revision ?? null,
+    dtype: spec.dtype,
+    seed: spec.seed ?? null,
+    suite: inline !== null ? { inline } : { path: spec.suite! },
+    adapters: spec.adapters.map((a, i) => ({ ...a, line: at(['adapters', i]).line })),
+  };
+}
+
+/**
+ * The offset in the text where a path points: a mapping member's key, a list item, or, when the
+ * path goes missing (a required key that is absent), the closest mapping or list that exists. The
+ * suite spec's parser locates its issues the same way.
+ */
+function locate(doc: Document, path: readonly PathSegment[]): number {
+  let node: unknown = doc.contents;
+  let offset = isNode(node) ? (node.range?.[0] ?? 0) : 0;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
+      if (pair === undefined) return offset;
+      if (isNode(pair.key) && pair.key.range) offset = pair.key.range[0];
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item: unknown = node.items[seg];
+      if (!isNode(item)) return offset;
+      if (item.range) offset = item.range[0];
+      node = item;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
