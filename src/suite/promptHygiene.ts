@@ -105,11 +105,13 @@ const emptyCounts = (): HygieneCounts => ({
 /**
  * A list of prompts through hygiene: fixed text, duplicates and excluded prompts dropped (first
  * occurrence kept, order kept), with the counts, and an issue per empty prompt (by its index as
- * written). Used for a probe's `prompts` and for the workbench's batch.
+ * written). Used for a probe's `prompts` and for the workbench's batch, which counts its repeats but
+ * keeps them (`dropDuplicates: false`; see `batchHygiene`).
  */
 export function cleanPromptList(
   prompts: readonly string[],
   exclude: readonly RegExp[] = [],
+  { dropDuplicates = true }: { dropDuplicates?: boolean } = {},
 ): { prompts: string[]; counts: HygieneCounts; empty: number[] } {
   const counts = emptyCounts();
   counts.prompts = prompts.length;
@@ -122,12 +124,44 @@ export function cleanPromptList(
     if (c.surrogates) counts.surrogates++;
     if (c.text.trim() === '') return void empty.push(i);
     if (exclude.some((re) => re.test(c.text))) return void counts.excluded++;
-    if (seen.has(c.text)) return void counts.duplicates++;
+    if (seen.has(c.text)) {
+      counts.duplicates++;
+      if (dropDuplicates) return;
+    }
     seen.add(c.text);
     out.push(c.text);
   });
   counts.kept = out.length;
   return { prompts: out, counts, empty };
+}
+
+/**
+ * The Live charts' batch through hygiene: line endings and lone surrogates fixed, an empty prompt an
+ * error naming its index. Exact repeats are counted but kept: the batch stands for several probes'
+ * prompts together, whose shared prompts the forward cache answers (within one probe, a suite drops
+ * them).
+ */
+export function batchHygiene(prompts: readonly string[]): { prompts: string[]; counts: HygieneCounts } {
+  const cleaned = cleanPromptList(prompts, [], { dropDuplicates: false });
+  if (cleaned.empty.length > 0)
+    throw new PromptHygieneError(
+      cleaned.empty.map((i) => ({
+        probe: 'batch',
+        field: `prompts[${i}]`,
+        message: 'empty or whitespace-only',
+      })),
+    );
+  return { prompts: cleaned.prompts, counts: cleaned.counts };
+}
+
+/** What hygiene did to a batch, in words ("prompt hygiene: 60 repeats, kept (the cache answers them)"). */
+export function batchHygieneText(c: HygieneCounts): string {
+  const parts = [
+    `${c.duplicates} repeat${c.duplicates === 1 ? '' : 's'}, kept (the cache answers them)`,
+    ...(c.lineEndings > 0 ? [`${c.lineEndings} with \\r\\n line endings normalised`] : []),
+    ...(c.surrogates > 0 ? [`${c.surrogates} with invalid UTF-16 replaced by U+FFFD`] : []),
+  ];
+  return `prompt hygiene: ${parts.join('; ')}`;
 }
 
 const SKIP_KEYS = new Set(['name', 'kind']);

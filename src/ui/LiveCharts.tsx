@@ -7,6 +7,7 @@ import { Comlink, workbench } from './workerClient.ts';
 import { etaText } from './eta.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtMs, fmtPct } from './format.ts';
+import { batchHygieneText } from '../suite/promptHygiene.ts';
 import { loadPrompts } from './loadPrompts.ts';
 import { useEscape } from './useEscape.ts';
 import { getSettings, useSettings } from './useSettings.ts';
@@ -118,7 +119,7 @@ export function LiveCharts({ ready }: { ready: boolean }) {
           ? `Stopped after ${r.prompts} of ${n} prompts × 2 views: the WebGPU device was lost; their events are kept.`
           : r.cancelled
             ? `Cancelled after ${r.prompts} of ${n} prompts × 2 views (${fmtMs(r.wallMs)}); their events are kept.`
-            : `${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)}`,
+            : `${r.prompts} prompts × 2 views in ${fmtMs(r.wallMs)} · ${batchHygieneText(r.hygiene)}`,
       );
     } catch (e) {
       setError(errorMessage(e));

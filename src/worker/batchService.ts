@@ -1,21 +1,25 @@
 import type { DifferentialBackend } from '../backend/index.ts';
 import { StateError } from '../core/index.ts';
+import { batchHygiene } from '../suite/promptHygiene.ts';
 import type { BatchProgress, BatchRunResult } from './workbenchApi.ts';
 
 /**
  * The Live charts' 200-prompt batch: next-token distributions on both views, in chunks with progress,
- * cancellable after the chunk in flight (every event already traced is kept).
+ * cancellable after the chunk in flight (every event already traced is kept). Its prompts go through
+ * hygiene first (`batchHygiene`).
  */
 export class BatchService {
   private controller: AbortController | null = null;
 
   async run(
     b: DifferentialBackend,
-    prompts: readonly string[],
+    asked: readonly string[],
     topK: number,
     opts: { onProgress?: (p: BatchProgress) => void; stoppedBy: () => BatchRunResult['stoppedBy'] },
   ): Promise<BatchRunResult> {
     if (this.controller !== null) throw new StateError('A batch is already running; cancel it or wait.');
+    // Before any forward pass: an empty prompt refuses the batch; fixed text is what runs.
+    const { prompts, counts: hygiene } = batchHygiene(asked);
     const controller = new AbortController();
     this.controller = controller;
     const t0 = performance.now();
@@ -41,6 +45,7 @@ export class BatchService {
       wallMs: performance.now() - t0,
       cancelled,
       ...(cancelled ? { stoppedBy: opts.stoppedBy() } : {}),
+      hygiene,
     };
   }
 

@@ -9,6 +9,7 @@ import type {
 } from '../core/index.ts';
 import type { ProbeResult } from '../probes/types.ts';
 import type { SuiteProgress } from '../suite/runner.ts';
+import type { HygieneCounts } from '../suite/promptHygiene.ts';
 import type { SpecIssue } from '../suite/spec.ts';
 import type { SuiteResult } from '../suite/types.ts';
 import type { RunRecord } from '../store/traceDb.ts';
@@ -155,6 +156,8 @@ export interface BatchRunResult {
   cancelled: boolean;
   /** Why it stopped early: the user's cancel (or a new load), or a lost WebGPU device. */
   stoppedBy?: 'cancel' | 'device lost';
+  /** What prompt hygiene did to the prompts before they ran (repeats are counted and kept). */
+  hygiene: HygieneCounts;
 }
 
 export interface BatchProgress {

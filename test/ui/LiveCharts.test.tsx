@@ -79,7 +79,13 @@ describe('LiveCharts', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Cancel batch' }));
     expect(current.fake.api.cancelBatch).toHaveBeenCalled();
     await act(async () =>
-      pending.resolve({ prompts: 64, wallMs: 1234, cancelled: true, stoppedBy: 'cancel' }),
+      pending.resolve({
+        prompts: 64,
+        wallMs: 1234,
+        cancelled: true,
+        stoppedBy: 'cancel',
+        hygiene: { prompts: 200, kept: 200, duplicates: 60, excluded: 0, lineEndings: 0, surrogates: 0 },
+      }),
     );
     expect(screen.getByTestId('load-status').textContent).toBe(
       'Cancelled after 64 of 200 prompts × 2 views (1234 ms); their events are kept.',
@@ -88,6 +94,21 @@ describe('LiveCharts', () => {
     act(() => onProgress!({ done: 64, total: 200 }));
     expect(screen.getByTestId('load-status').textContent).toMatch(/^Cancelled after 64/);
     expect(screen.queryByRole('button', { name: 'Cancel batch' })).toBeNull();
+  });
+
+  it('a finished batch says what prompt hygiene did', async () => {
+    current.fake.api.runBatch.mockResolvedValue({
+      prompts: 200,
+      wallMs: 900,
+      cancelled: false,
+      hygiene: { prompts: 200, kept: 200, duplicates: 60, excluded: 0, lineEndings: 2, surrogates: 1 },
+    });
+    render(<LiveCharts ready />);
+    await act(async () => fireEvent.click(batchButton()));
+    expect(screen.getByTestId('load-status').textContent).toBe(
+      '200 prompts × 2 views in 900 ms · prompt hygiene: 60 repeats, kept (the cache answers them); ' +
+        '2 with \\r\\n line endings normalised; 1 with invalid UTF-16 replaced by U+FFFD',
+    );
   });
 
   it('error: a batch that fails shows the message', async () => {

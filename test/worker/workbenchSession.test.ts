@@ -52,6 +52,36 @@ describe('WorkbenchSession.runBatch', () => {
     expect((await session.stats()).cache_hits).toBe(16);
   });
 
+  it('runs prompt hygiene first: text fixed and counted, repeats counted and kept, an empty prompt refused by index', async () => {
+    const { session, trace } = await loadedSession();
+    const asked = ['line one\r\nline two', 'broken \uD800 text', 'same', 'same', 'line one\nline two'];
+    const r = await session.runBatch(asked, 5);
+    expect(r).toMatchObject({ prompts: 5, cancelled: false });
+    expect(r.hygiene).toEqual({
+      prompts: 5,
+      kept: 5,
+      duplicates: 2,
+      excluded: 0,
+      lineEndings: 1,
+      surrogates: 1,
+    });
+    // What ran is the fixed text: the \r\n prompt and its \n twin are one cache entry.
+    const stats = await session.stats();
+    expect(stats.cache_misses).toBe(2 * 3);
+    expect(stats.cache_hits).toBe(2 * 2);
+    expect(trace.events.some((e) => e.op === 'next_token_dist')).toBe(true);
+
+    const before = (await session.stats()).cache_misses + (await session.stats()).cache_hits;
+    const refused = session.runBatch(['fine', '  ', 'also fine', ''], 5);
+    await expect(refused).rejects.toMatchObject({ code: 'spec/invalid' });
+    await expect(refused).rejects.toThrow(
+      /batch\.prompts\[1\]: empty or whitespace-only[\s\S]*batch\.prompts\[3\]/,
+    );
+    // Refused before any forward pass.
+    const after = await session.stats();
+    expect(after.cache_misses + after.cache_hits).toBe(before);
+  });
+
   it('refuses a second batch while one runs', async () => {
     const { session } = await loadedSession();
     const first = session.runBatch(prompts(30), 5);
