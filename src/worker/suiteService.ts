@@ -89,7 +89,8 @@ export class SuiteService {
       });
       const result = withDeviceNote(ran, startDevice, backend.info.device);
       this.last = result;
-      void this.savedRuns?.save(result);
+      // On the next task: the session adds the run's metrics to this result once it is returned.
+      setTimeout(() => void this.savedRuns?.save(result), 0);
       return result;
     } finally {
       this.controller = null;
