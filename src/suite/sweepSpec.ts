@@ -82,17 +82,17 @@ const AdapterEntrySchema = z
           message: 'a glob labels each match by its folder name; drop name or list the folders one by one',
         });
       const segments = e.glob.replace(/\/+$/, '').split('/');
-      if (!WILDCARD.test(segments.at(-1) ?? ''))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['glob'],
-          message: `"${e.glob}" has no * or ? in its last part; use path for a single folder`,
-        });
-      else if (segments.slice(0, -1).some((s) => WILDCARD.test(s)))
+      if (segments.slice(0, -1).some((s) => WILDCARD.test(s)))
         ctx.addIssue({
           code: 'custom',
           path: ['glob'],
           message: `"${e.glob}": only the last part of a glob may hold * or ? (e.g. runs/checkpoint-*)`,
+        });
+      else if (!WILDCARD.test(segments.at(-1) ?? ''))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['glob'],
+          message: `"${e.glob}" has no * or ? in its last part; use path for a single folder`,
         });
     }
   });
