@@ -5,6 +5,7 @@ import { ProbePanel } from './ProbePanel.tsx';
 import { LiveCharts } from './LiveCharts.tsx';
 import { TracesPanel } from './TracesPanel.tsx';
 import { SuitePanel } from './SuitePanel.tsx';
+import { useReportPins } from './reportPins.ts';
 import { restartWorkbench, workbench } from './workerClient.ts';
 import { SettingsNotice } from './SettingsNotice.tsx';
 import { StorageNotice } from './StorageNotice.tsx';
@@ -23,6 +24,8 @@ export function App() {
   const [suiteEngine, setSuiteEngine] = useState(0);
   const [breaker, setBreaker] = useState<BreakerStatus | null>(null);
   const [breakerLog, setBreakerLog] = useState<string[]>([]);
+  // Snapshots pinned in Probe for the Suite panel's HTML report; they outlive a worker restart.
+  const pins = useReportPins();
   const trialing = useRef(false);
   const restart = useCallback(async (trial = false) => {
     setInfo(null);
@@ -79,14 +82,14 @@ export function App() {
       <main className="layout">
         <div className="col" key={`model-${engine}`}>
           <ModelPanel info={info} onLoaded={setInfo} onRestart={() => void restart()} />
-          <ProbePanel ready={info !== null} views={info?.views ?? null} />
+          <ProbePanel ready={info !== null} views={info?.views ?? null} pins={pins} />
         </div>
         <div className="col" key={`charts-${engine}`}>
           <LiveCharts ready={info !== null} />
           <StorageNotice ready={info !== null} />
           <TracesPanel ready={info !== null} />
         </div>
-        <SuitePanel key={`suite-${suiteEngine}`} ready={info !== null} />
+        <SuitePanel key={`suite-${suiteEngine}`} ready={info !== null} pins={pins} />
       </main>
     </div>
   );

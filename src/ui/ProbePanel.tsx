@@ -11,10 +11,12 @@ import { HISTORY_MAX } from '../store/settings.ts';
 import { DistributionView } from './DistributionView.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LatestWins } from './latestWins.ts';
+import { pinFromCompare, pinFromContinuation, pinFromHeatmap, type ReportPins } from './reportPins.ts';
 import { TokenHeatmap } from './TokenHeatmap.tsx';
 import { workbench } from './workerClient.ts';
 import { fmtKl, fmtNats, fmtPct } from './format.ts';
 import { updateSettings, useSettings } from './useSettings.ts';
+import type { ReportPin } from '../suite/reports/htmlPins.ts';
 import { ViewPicker, viewName, type ViewChoice } from './ViewPicker.tsx';
 
 type Busy = null | 'compare' | 'continuation' | 'heatmap' | 'generate';
@@ -28,14 +30,24 @@ interface CompareRequest {
 /**
  * @param views the adapter views the loaded pair serves (null or absent: none, base vs ft only); with
  *   any, a view picker and a λ slider choose what Compare sets against base.
+ * @param pins where "Add to report" puts a Compare, a continuation score or a heatmap (absent: no
+ *   such buttons).
  */
-export function ProbePanel({ ready, views = null }: { ready: boolean; views?: PairViews | null }) {
+export function ProbePanel({
+  ready,
+  views = null,
+  pins,
+}: {
+  ready: boolean;
+  views?: PairViews | null;
+  pins?: ReportPins;
+}) {
   const { topK, history, generateTokens } = useSettings((s) => s.probe);
   const [prompt, setPrompt] = useState('The festival begins when the keeper of the');
   const [completion, setCompletion] = useState(' Tollmere lighthouse');
   const [text, setText] = useState('Odessa Vantraile made the first lanterns from green Brellmoor glass.');
   const [compare, setCompare] = useState<CompareResult | null>(null);
-  const [continuation, setContinuation] = useState<ContinuationResult | null>(null);
+  const [continuation, setContinuation] = useState<ScoredContinuation | null>(null);
   const [heatmap, setHeatmap] = useState<HeatmapResult | null>(null);
   const [generated, setGenerated] = useState<GenerateResult | null>(null);
   const [busy, setBusy] = useState<Busy>(null);
@@ -89,6 +101,28 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
   const againstView = () => (hasAdapterViews ? viewName(choice, views) : 'ft');
 
   const errorFor = (where: Busy) => <ErrorAlert message={error?.where === where ? error.message : null} />;
+
+  // Which result each pin came from, so its button reads "In report" until the pin is removed.
+  const [pinnedFrom, setPinnedFrom] = useState<{ from: object; id: string }[]>([]);
+  const pinButton = (from: object, make: () => ReportPin, what: string) => {
+    if (pins === undefined) return null;
+    const inReport = pinnedFrom.some((x) => x.from === from && pins.pins.some((p) => p.id === x.id));
+    return (
+      <button
+        type="button"
+        className="pin-button"
+        disabled={inReport}
+        aria-label={inReport ? `In report: ${what}` : `Add to report: ${what}`}
+        onClick={() => {
+          const pin = make();
+          setPinnedFrom((xs) => [...xs.slice(-8), { from, id: pin.id }]);
+          pins.add(pin);
+        }}
+      >
+        {inReport ? '✓ In report' : 'Add to report'}
+      </button>
+    );
+  };
 
   return (
     <section aria-labelledby="probe-heading" className="panel probe-panel">
@@ -157,6 +191,7 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
           <h3 className="compare-title" data-testid="compare-view">
             base vs <code>{shown}</code>
           </h3>
+          {pinButton(compare, () => pinFromCompare(compare, new Date()), 'Compare')}
           <dl className="divergence" aria-label="Divergence over the full vocabulary">
             <div>
               <dt>JS divergence</dt>
@@ -212,9 +247,13 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
         className="continuation-form"
         onSubmit={(e) => {
           e.preventDefault();
+          const [p, c] = [prompt, completion];
           void run(
             'continuation',
-            () => workbench().scoreContinuation(prompt, completion, againstView()),
+            () =>
+              workbench()
+                .scoreContinuation(p, c, againstView())
+                .then((r) => ({ ...r, prompt: p, continuation: c })),
             setContinuation,
           );
         }}
@@ -232,7 +271,13 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
         <p className="continuation" data-testid="continuation-result">
           log p(continuation | prompt): base {fmtNats(continuation.base, 3)} · {continuation.view}{' '}
           {fmtNats(continuation.ft, 3)} · Δ <strong>{fmtNats(continuation.delta, 3)}</strong> over{' '}
-          {continuation.numTokens} tokens
+          {continuation.numTokens} tokens{' '}
+          {pinButton(
+            continuation,
+            () =>
+              pinFromContinuation(continuation, continuation.prompt, continuation.continuation, new Date()),
+            'continuation score',
+          )}
         </p>
       )}
       <form
@@ -251,10 +296,18 @@ export function ProbePanel({ ready, views = null }: { ready: boolean; views?: Pa
         </button>
       </form>
       {errorFor('heatmap')}
-      {heatmap !== null && <TokenHeatmap result={heatmap} />}
+      {heatmap !== null && (
+        <>
+          <TokenHeatmap result={heatmap} />
+          {pinButton(heatmap, () => pinFromHeatmap(heatmap, new Date()), 'heatmap')}
+        </>
+      )}
     </section>
   );
 }
+
+/** A continuation score with the prompt and continuation it was scored on (the inputs may change since). */
+type ScoredContinuation = ContinuationResult & { prompt: string; continuation: string };
 
 /** The unrounded value on hover: a null adapter's divergence is often below the fourth decimal. */
 const exactTitle = (x: number): string => `${x} nats`;

@@ -5,12 +5,15 @@ import type { SuiteResult } from '../suite/types.ts';
 import type { ReportFormat, SuiteEvent, SuiteValidation } from '../worker/workbenchApi.ts';
 import { errorCode, errorMessage } from '../core/errors.ts';
 import type { SpecIssue } from '../suite/spec.ts';
+import { toHtmlReport } from '../suite/reports/html.ts';
 import { download } from './download.ts';
 import { etaText } from './eta.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { fmtDuration } from './format.ts';
 import { nullContexts, type NullContext } from './nullCalibration.ts';
 import { ScoreGauge, CategoryBars, AblationCurve, NullDistribution } from './SuiteCharts.tsx';
+import type { ReportPins } from './reportPins.ts';
+import { ReportPinsList } from './reportPinsList.tsx';
 import { useEscape } from './useEscape.ts';
 import { getSettings, updateSettings } from './useSettings.ts';
 import { useStaleGuard } from './useStaleGuard.ts';
@@ -55,7 +58,10 @@ interface Progress {
 
 const fmt = (x: number | null, d = 3) => (x === null || !Number.isFinite(x) ? '—' : x.toFixed(d));
 
-export function SuitePanel({ ready }: { ready: boolean }) {
+/**
+ * @param pins the snapshots pinned in the Probe panel: listed here, and drawn in the HTML report.
+ */
+export function SuitePanel({ ready, pins }: { ready: boolean; pins?: ReportPins }) {
   const [yaml, setYaml] = useState(() => getSettings().suite.spec ?? exampleText(exampleNames[0] ?? ''));
   const [validation, setValidation] = useState<SuiteValidation | null>(null);
   const [progress, setProgress] = useState<Progress | null>(null);
@@ -130,6 +136,18 @@ export function SuitePanel({ ready }: { ready: boolean }) {
         format === 'json' ? 'application/json' : format === 'markdown' ? 'text/markdown' : 'application/xml';
       const ext = format === 'json' ? 'json' : format === 'markdown' ? 'md' : 'xml';
       download(new Blob([text], { type }), `deltascope-suite-report.${ext}`);
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  }
+
+  /** The HTML report of the last run (the result the JSON download has), with the pins. */
+  async function saveHtml() {
+    try {
+      const last = (await workbench().lastSuiteResult()) ?? result;
+      if (last === null) return;
+      const html = toHtmlReport(last, { pins: pins?.pins ?? [] });
+      download(new Blob([html], { type: 'text/html' }), 'deltascope-suite-report.html');
     } catch (e) {
       setError(errorMessage(e));
     }
@@ -235,6 +253,7 @@ export function SuitePanel({ ready }: { ready: boolean }) {
         </div>
       </div>
       <ErrorAlert message={error} />
+      {pins !== undefined && <ReportPinsList pins={pins} />}
       {result !== null && (
         <div className="suite-summary" data-testid="suite-summary">
           <ScoreGauge score={result.score.overall} band={result.score.band} />
@@ -275,6 +294,9 @@ export function SuitePanel({ ready }: { ready: boolean }) {
               </button>
               <button type="button" onClick={() => void save('junit')}>
                 Download JUnit
+              </button>
+              <button type="button" onClick={() => void saveHtml()}>
+                Download HTML report
               </button>
             </div>
           </div>
