@@ -3,6 +3,8 @@ import '../core/zodConfig.ts';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App.tsx';
+import { startHeapSampling } from './heapSampler.ts';
+import { workbench } from './workerClient.ts';
 import './app.css';
 
 const root = document.getElementById('root');
@@ -12,3 +14,6 @@ createRoot(root).render(
     <App />
   </StrictMode>,
 );
+
+// The worker's JS heap for the run metrics: measured from the page, whichever worker runs now.
+startHeapSampling({ push: (bytes, source) => workbench().noteHeap(bytes, source) });

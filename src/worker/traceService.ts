@@ -39,9 +39,13 @@ export interface RunMetricsResult {
  * What each flush notes in its runs' metrics: the JS heap where the runtime tells (readHeapBytes)
  * and, with a meter, the peak of live GPU buffer bytes since the last flush.
  */
-export function memorySampler(gpu: GpuMemoryMeter | null): () => MemoryNotes {
+export function memorySampler(
+  gpu: GpuMemoryMeter | null,
+  pageHeap: () => { bytes: number; source: string } | null = () => null,
+): () => MemoryNotes {
   return () => {
-    const heap = readHeapBytes();
+    // The worker's own reading where the runtime has one, else the page's last measurement of it.
+    const heap = readHeapBytes() ?? pageHeap();
     return {
       ...(heap !== null ? { heapBytes: heap.bytes, heapSource: heap.source } : {}),
       ...(gpu !== null
@@ -171,14 +175,21 @@ export class TraceService {
   }
 }
 
-/** Opens the service where IndexedDB exists; elsewhere (Node tests) says why persistence is off. */
-export async function openTraceService(): Promise<TraceService> {
+/**
+ * Opens the service where IndexedDB exists; elsewhere (Node tests) says why persistence is off.
+ * `pageHeap`: the worker's heap as the page last measured it (`src/ui/heapSampler.ts`).
+ */
+export async function openTraceService(
+  pageHeap?: () => { bytes: number; source: string } | null,
+): Promise<TraceService> {
   if (typeof indexedDB === 'undefined') {
     throw new TraceStoreError('IndexedDB is not available here, so traces are not saved.');
   }
   try {
     // Installed before any model loads, so every GPU buffer ORT creates in this worker is counted.
-    return await TraceService.open(undefined, { sampleMemory: memorySampler(installGpuMemoryMeter()) });
+    return await TraceService.open(undefined, {
+      sampleMemory: memorySampler(installGpuMemoryMeter(), pageHeap),
+    });
   } catch (e) {
     throw new TraceStoreError(
       `Could not open the trace store in IndexedDB (${errorMessage(e)}). ` +

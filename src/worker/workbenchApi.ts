@@ -241,4 +241,9 @@ export interface WorkbenchApi {
   runMetrics(runId: string): Promise<RunMetricsResult>;
   /** Every run's metrics as one JSON file (`deltascope.metrics_history`). */
   exportMetricsHistory(): Promise<Blob>;
+  /**
+   * The page's measurement of this worker's JS heap (Chromium's workers cannot read their own; see
+   * src/ui/heapSampler.ts): the runs' metrics keep its peak.
+   */
+  noteHeap(bytes: number, source: string): Promise<void>;
 }

@@ -133,7 +133,7 @@ export class WorkbenchSession implements WorkbenchApi {
   async init(appBaseUrl: string): Promise<void> {
     this.appBaseUrl = appBaseUrl;
     if (this.traceService === null) {
-      this.traceService = openTraceService().then((service) => {
+      this.traceService = openTraceService(() => this.pageHeap).then((service) => {
         this.addSink(service.sink);
         return service;
       });
@@ -328,6 +328,13 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async adoptSuiteResult(result: SuiteResult): Promise<void> {
     this.suites.adopt(result);
+  }
+
+  /** The page's latest measurement of this worker's heap (kept as a peak in the runs' metrics). */
+  private pageHeap: { bytes: number; source: string } | null = null;
+
+  async noteHeap(bytes: number, source: string): Promise<void> {
+    if (Number.isFinite(bytes) && bytes >= 0) this.pageHeap = { bytes, source };
   }
 
   /**
