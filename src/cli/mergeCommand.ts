@@ -54,6 +54,11 @@ export function mergeCommand(opts: MergeOptions, io: CliIo): SweepReport {
     report: readSweepReport(readInput(resolve(io.cwd, f), 'sweep report'), f),
   }));
   const merged = mergeSweepReports(reports);
+  const devices = [...new Set(merged.runs.map((r) => r.device).filter((d) => d !== null))];
+  if (devices.length > 1)
+    io.err(
+      `note: the shards ran on different devices (${devices.join(', ')}); their numbers may differ in the last digits from a run on one.\n`,
+    );
   io.out(toSweepTerminal(merged));
   if (opts.json !== undefined) writeOutput(opts.json, toSweepJson(merged), io.cwd);
   if (opts.markdown !== undefined) writeOutput(opts.markdown, toSweepMarkdown(merged), io.cwd);

@@ -275,6 +275,8 @@ export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<Sweep
           return metrics.snapshot();
         },
       });
+      // A suite cut short by a cancel is not this adapter's result: leave it out (merge names it).
+      if (io.signal?.aborted) break;
       results.push(resultEntry(adapter, result));
       log(
         `[${k + 1}/${indices.length}] ${adapter.label} (${how} in ${(loadMs / 1000).toFixed(1)} s): ` +

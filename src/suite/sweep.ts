@@ -21,7 +21,7 @@ import { DeltascopeError } from '../core/errors.ts';
 import { sha1Hex } from '../core/promptHash.ts';
 import { sortedJsonValue } from '../core/sortedJson.ts';
 import { ReportFormatError, fromJsonReport, reportToJsonObject } from './reports/json.ts';
-import type { SweepSpec } from './sweepSpec.ts';
+import { SweepSpecError, type SweepSpec } from './sweepSpec.ts';
 import type { SuiteResult, SuiteSpec } from './types.ts';
 
 export const SWEEP_SCHEMA = 'deltascope.sweep';
@@ -117,7 +117,7 @@ export function expandAdapters(
   const out: Omit<SweepAdapter, 'index'>[] = [];
   const lines: number[] = [];
   const problem = (line: number, path: string, message: string): never => {
-    throw new SweepSpecErrorAt(specPath, line, path, message);
+    throw new SweepSpecError(specPath, [{ path, line, column: 1, message }]);
   };
   spec.adapters.forEach((e, i) => {
     if (e.glob !== undefined) {
@@ -168,17 +168,6 @@ export function expandAdapters(
     seen.set(a.label, i);
   });
   return out.map((a, index) => ({ index, ...a }));
-}
-
-/** A problem found while resolving a sweep spec (after parsing), at a line of it. */
-class SweepSpecErrorAt extends DeltascopeError {
-  override name = 'SweepSpecError';
-  constructor(source: string, line: number, path: string, message: string) {
-    super('spec/invalid', `${source}: ${path} (line ${line}:1): ${message}`, {
-      input: source,
-      details: [{ path, line, column: 1, message }],
-    });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------

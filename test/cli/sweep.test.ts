@@ -160,6 +160,27 @@ describe('deltascope sweep + merge', () => {
     expect(r.stderr).toMatch(/other-2\.json is from another sweep than out\/shard-1\.json/);
   }, 300_000);
 
+  it('Ctrl-C between adapters: exit 130, the report holds the adapters done, and merge names the rest', async () => {
+    const ctl = new AbortController();
+    let stderr = '';
+    const io: CliIo = {
+      out: () => {},
+      err: (t) => {
+        stderr += t;
+        if (t.startsWith('[1/')) ctl.abort();
+      },
+      cwd: dir,
+      env: { DELTASCOPE_DISABLE_NULL_CACHE: '1' },
+      signal: ctl.signal,
+    };
+    expect(await runCli(['sweep', 'sweep.yaml', '--shard', '1/2', '--json', 'cut.json'], io)).toBe(130);
+    expect(stderr).toContain("cancelled: 2 of this shard's adapters did not run");
+    expect(read('cut.json').results.map((r) => r.label)).toEqual(['checkpoint-2']);
+    const r = await cli(['merge', 'cut.json']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('5 of 6 adapters have no result');
+  }, 120_000);
+
   it('refuses a bad --shard, a job index without a count, and a sweep spec error with its line', async () => {
     const bad = await cli(['sweep', 'sweep.yaml', '--shard', '4/3']);
     expect(bad.code).toBe(2);
