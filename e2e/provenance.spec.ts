@@ -8,13 +8,14 @@ import { startHubServer, type HubServer } from '../test/helpers/hubServer.ts';
 // worker hashed it (deltascope's own SHA-256: a browser has no streaming digest): the demo pair
 // (read over HTTP from the app's origin), then a hub pair from a mirror (hashed as it downloads),
 // then the same hub pair after a reload, which transformers.js reads from Cache Storage (hashed
-// there). Every hash equals node:crypto's of the file on disk.
+// there); and the demo base + adapter (the base graph and the adapter's files, hashed as the worker
+// reads them to rewrite the base). Every hash equals node:crypto's of the file on disk.
 
 const DEMO = 'public/models/deltascope-demo';
 const sha256 = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
-const onDisk = (role: string, side: string) => {
-  const bytes = readFileSync(`${DEMO}/${side}/onnx/model.onnx`);
-  return { role, path: 'onnx/model.onnx', bytes: bytes.byteLength, sha256: sha256(bytes) };
+const onDisk = (role: string, side: string, path = 'onnx/model.onnx') => {
+  const bytes = readFileSync(`${DEMO}/${side}/${path}`);
+  return { role, path, bytes: bytes.byteLength, sha256: sha256(bytes) };
 };
 const WANT = [onDisk('base', 'base'), onDisk('ft', 'ft')];
 
@@ -68,7 +69,7 @@ async function openHub(page: Page): Promise<void> {
   });
 }
 
-test('the report names the models and the SHA-256 of every ONNX file: demo, hub, hub from the cache', async ({
+test('the report names the models and the SHA-256 of every model file: demo, hub, hub from the cache, adapter', async ({
   page,
 }) => {
   test.skip(test.info().project.name !== 'wasm', 'hashing does not depend on the device; once is enough');
@@ -98,4 +99,17 @@ test('the report names the models and the SHA-256 of every ONNX file: demo, hub,
   expect(gets()).toBe(before);
   const cached = await runMinimal(page);
   expect(cached.p.files).toEqual(WANT);
+
+  const loadLora = page.getByRole('button', { name: 'Load demo base + adapter' });
+  if (!(await loadLora.isVisible())) await page.getByText('Open another pair').click();
+  await loadLora.click();
+  await expect(page.getByTestId('pair-views')).toContainText('scaled_<λ>', { timeout: 60_000 });
+  const lora = await runMinimal(page);
+  expect(lora.p.ft).toBeNull();
+  expect(lora.p.adapter).toEqual({ id: 'demo adapter', revision: null, name: 'demo adapter' });
+  expect(lora.p.files).toEqual([
+    onDisk('base', 'base'),
+    onDisk('adapter', 'adapter', 'adapter_config.json'),
+    onDisk('adapter', 'adapter', 'adapter_model.safetensors'),
+  ]);
 });
