@@ -166,8 +166,8 @@ function heatmapPin(p: HeatmapPin, i: number): string {
   return (
     `<article class="pin" data-pin="heatmap"><h3>Heatmap: base vs <code>${esc(p.view)}</code></h3>` +
     `<p class="summary">mean Δ log-prob (${esc(p.view)} − base): <strong${dataValue(meanDelta)}>${esc(meanDelta.toFixed(3))} nats/token</strong> · perplexity base <span${dataValue(p.basePerplexity)}>${esc(p.basePerplexity.toFixed(2))}</span> → ${esc(p.view)} <span${dataValue(p.ftPerplexity)}>${esc(p.ftPerplexity.toFixed(2))}</span></p>` +
-    `<figure id="${id}" class="chart"><p class="tokens" role="img" aria-label="${esc(`per-token log-prob delta, ${p.view} minus base; blue: ${p.view} more likely, red: less`)}">${spans}</p>` +
-    `<figcaption>Per-token log-prob delta (${esc(p.view)} − base): blue where ${esc(p.view)} gives the token more probability, red where less; the first token has no prediction.</figcaption>` +
+    `<figure id="${id}" class="chart"><p class="tokens" aria-describedby="${id}-caption">${spans}</p>` +
+    `<figcaption id="${id}-caption">Per-token log-prob delta (${esc(p.view)} − base): blue where ${esc(p.view)} gives the token more probability, red where less; the first token has no prediction.</figcaption>` +
     `<details class="data"><summary>Data table</summary>${table(['position', 'token', 'base log-prob', `${p.view} log-prob`, 'Δ'], rows, { numeric: [true, false, true, true, true] })}</details></figure></article>`
   );
 }

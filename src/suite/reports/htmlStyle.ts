@@ -22,7 +22,7 @@ caption{text-align:left;padding:.2rem 0}
 .n{text-align:right;white-space:nowrap}
 .n.curve{white-space:normal;min-width:8rem;font-size:.9em}
 table.probes td:last-child{min-width:16rem}
-.kv td:first-child{font-weight:500}
+.kv tbody th{font-weight:500;background:none}
 .wide{width:100%}
 .verdict{font-weight:700;letter-spacing:.02em}
 .v-pass{color:var(--pass)}.v-fail{color:var(--fail)}.v-warn{color:var(--warn)}.v-skip{color:var(--skip)}.v-error{color:var(--error)}

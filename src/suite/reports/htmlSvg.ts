@@ -55,7 +55,16 @@ export function table(
   const head = headers
     .map((h, i) => `<th scope="col"${opts.numeric?.[i] ? ' class="n"' : ''}>${esc(h)}</th>`)
     .join('');
-  const body = rows.map((r) => (typeof r === 'string' ? r : `<tr>${r.join('')}</tr>`)).join('\n');
+  // Key-value tables name each row by its first cell: a row header.
+  const rowHeader = (cell: string) => cell.replace(/^<td/, '<th scope="row"').replace(/<\/td>$/, '</th>');
+  const kv = opts.cls?.split(' ').includes('kv') === true;
+  const body = rows
+    .map((r) =>
+      typeof r === 'string'
+        ? r
+        : `<tr>${r.map((cell, i) => (kv && i === 0 ? rowHeader(cell) : cell)).join('')}</tr>`,
+    )
+    .join('\n');
   return (
     `<table${opts.cls ? ` class="${opts.cls}"` : ''}>` +
     (opts.caption ? `<caption>${esc(opts.caption)}</caption>` : '') +
