@@ -53,10 +53,20 @@ export function onSuiteRunsChanged(listener: () => void, name = SUITE_RUN_DB_NAM
   return () => channel.close();
 }
 
+/** A model id as a label shows it: a local path keeps its last two parts; a hub id stays whole. */
+function shortModelId(id: string): string {
+  if (!/^(\.{1,2}[\\/]|\/|[A-Za-z]:[\\/])/.test(id)) return id;
+  return id
+    .split(/[\\/]+/)
+    .filter((part) => part !== '' && part !== '.' && part !== '..')
+    .slice(-2)
+    .join('/');
+}
+
 /** A short run label: the adapter (or the fine-tuned model) and the base it was run against. */
 export function suiteRunLabel(r: SuiteResult): string {
-  const ft = r.adapterId || 'fine-tune';
-  return r.baseModelId ? `${ft} on ${r.baseModelId}` : ft;
+  const ft = shortModelId(r.adapterId) || 'fine-tune';
+  return r.baseModelId ? `${ft} on ${shortModelId(r.baseModelId)}` : ft;
 }
 
 /**

@@ -182,7 +182,7 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
       {matrix !== null && t !== null && a !== b && (
         <>
           <div className="run-compare-actions">
-            <label>
+            <label className="run-compare-toggle">
               <input
                 type="checkbox"
                 checked={onlyChanged}

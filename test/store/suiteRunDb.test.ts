@@ -15,6 +15,9 @@ describe('the stored suite runs (IndexedDB)', () => {
     const second = await store.add(b, { label: 'my label', source: 'import' });
     expect(first.label).toBe(suiteRunLabel(a));
     expect(first.label).toBe('org/ft on org/base');
+    // Local folders show their last two parts.
+    const local = { ...a, adapterId: '../public/models/demo/ft', baseModelId: '/abs/models/demo/base' };
+    expect(suiteRunLabel(local)).toBe('demo/ft on demo/base');
     const list = await store.list();
     expect(list.map((r) => r.id)).toEqual([second.id, first.id]);
     expect(list[0]).toMatchObject({
