@@ -39,6 +39,7 @@ interface Provenance {
   device: string | null;
   base: { id: string; revision: string | null };
   ft: { id: string; revision: string | null } | null;
+  adapter: { id: string; revision: string | null; name: string } | null;
   files: { role: string; path: string; bytes: number; sha256: string }[];
 }
 
