@@ -11,6 +11,7 @@ import {
   type SuiteOutputs,
   type SuiteRunOptions,
 } from './suiteCommand.ts';
+import { compareCli } from './compareCommand.ts';
 import { probeCommand } from './probeCommand.ts';
 import { sweepCli } from './sweepCommand.ts';
 import { mergeCli } from './mergeCommand.ts';
@@ -214,6 +215,7 @@ const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<number>> =
   probe: probeCmd,
   sweep: sweepCli,
   merge: mergeCli,
+  compare: compareCli,
 };
 
 /**
@@ -259,7 +261,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
       throw new UsageError(
         first.startsWith('-')
           ? `unknown option ${first}`
-          : `unknown command "${first}"; commands: run, gate, trace, probe, sweep, merge`,
+          : `unknown command "${first}"; commands: run, gate, trace, probe, compare, sweep, merge`,
         undefined,
         { input: first },
       );

@@ -5,6 +5,7 @@ Usage:
   deltascope gate <spec.yaml> [--threshold X] [--device D] [--json FILE] [--markdown FILE] [--junit FILE] [--html FILE] [--trace FILE] [--weights W] [--quiet]
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
   deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [--prompt TEXT …] [--view V …] [--top-k K] [--device D] [--json]
+  deltascope compare <a.json> <b.json> [c.json …] [--fail-on-regression] [--threshold X] [--only-changed] [--markdown FILE] [--html FILE] [--json FILE]
   deltascope sweep <sweep.yaml> [--shard i/n | --shard-count N] [--device D] [--json FILE] [--markdown FILE] [--quiet]
   deltascope merge <shard.json …> [--json FILE] [--markdown FILE]
   deltascope <command> --help
@@ -17,9 +18,10 @@ Commands:
   probe   the Compare panel on the command line: top-k per view and exact full-vocabulary divergences
   sweep   run a suite on many adapters over one base (checkpoints), one shard of them per machine
   merge   join sweep shard reports into one sweep report
+  compare a probe × run matrix of saved JSON reports against the first; exit 1 on a regression if asked
 
-Exit codes: 0 ok, 1 gate failed, 2 bad usage / unreadable input / invalid spec, 3 model load error,
-4 unexpected error (a bug: please report it), 130 cancelled.
+Exit codes: 0 ok, 1 gate failed or compare found a regression, 2 bad usage / unreadable input /
+invalid spec, 3 model load error, 4 unexpected error (a bug: please report it), 130 cancelled.
 `;
 
 /** --device, shared by run, gate and probe. */
@@ -99,6 +101,24 @@ ${DEVICE}
   -h, --help        this help
 `;
 
+export const COMPARE_USAGE = `Usage: deltascope compare <a.json> <b.json> [c.json …] [options]
+
+Reads JSON reports (\`deltascope run --json\`, \`sway run --json\`; a sweep report counts as one run
+per entry) and prints a probe × run matrix: each run's verdict, score and raw, and each later run's
+score delta against the first report, the baseline. A probe changed when its verdict differs from
+the baseline's or its score moved by ≥ 0.005; it regressed when its verdict got worse (pass → warn →
+fail/error) or its score dropped by ≥ the threshold (sway's 0.10).
+
+Options:
+  --fail-on-regression  exit 1 when any probe of any later run regressed against the baseline
+  --threshold X     the score drop that counts as a regression, in (0, 1] (default 0.10)
+  --only-changed    list only the probes that changed
+  --markdown FILE   write the matrix as markdown ("-": print it instead of the table)
+  --html FILE       write it as one self-contained HTML page ("-": print it)
+  --json FILE       write it as JSON ("-": print it)
+  -h, --help        this help
+`;
+
 export const SWEEP_USAGE = `Usage: deltascope sweep <sweep.yaml> [options]
 
 Runs a sweep spec's suite on each of its adapters (a list of folders, hub repos and globs such as
@@ -143,6 +163,7 @@ export const USAGES: Record<string, string> = {
   probe: PROBE_USAGE,
   sweep: SWEEP_USAGE,
   merge: MERGE_USAGE,
+  compare: COMPARE_USAGE,
 };
 
 /** The usage of a command (`run`, `gate`, `trace`, `probe`), or the top-level usage for anything else. */
