@@ -18,7 +18,7 @@ import { ErrorAlert } from './ErrorAlert.tsx';
 import './runCompare.css';
 
 /** What the view needs from the stored suite runs (IdbSuiteRuns; a fake in tests). */
-export type SuiteRunSource = Pick<IdbSuiteRuns, 'list' | 'get' | 'add'>;
+export type SuiteRunSource = Pick<IdbSuiteRuns, 'list' | 'get' | 'add' | 'delete'>;
 
 let shared: IdbSuiteRuns | null = null;
 /** The page's one handle on the stored suite runs; null where IndexedDB is missing. */
@@ -48,6 +48,7 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
   const [onlyChanged, setOnlyChanged] = useState(false);
   const [results, setResults] = useState<{ key: string; a: SuiteResult; b: SuiteResult } | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [confirmDelete, setConfirmDelete] = useState(false);
   const fileInput = useRef<HTMLInputElement>(null);
 
   const refresh = useCallback(async () => {
@@ -69,9 +70,10 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
     };
   }, [refresh]);
 
-  // Unpicked: the newest run against the one before it.
-  const a = pick.a ?? runs?.[1]?.id ?? null;
-  const b = pick.b ?? runs?.[0]?.id ?? null;
+  // Unpicked (or picked and since deleted): the newest run against the one before it.
+  const has = (id: string | null) => id !== null && runs?.some((r) => r.id === id) === true;
+  const a = has(pick.a) ? pick.a : (runs?.[1]?.id ?? null);
+  const b = has(pick.b) ? pick.b : (runs?.[0]?.id ?? null);
   const key = a !== null && b !== null ? `${a}|${b}` : null;
 
   useEffect(() => {
@@ -161,6 +163,33 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
         <button type="button" onClick={() => void refresh()}>
           Refresh list
         </button>
+        {enough &&
+          b !== null &&
+          (confirmDelete ? (
+            <span className="confirm">
+              Delete run B for good?{' '}
+              <button
+                type="button"
+                className="danger"
+                onClick={() => {
+                  setConfirmDelete(false);
+                  void source
+                    .delete(b)
+                    .then(refresh)
+                    .catch((e: unknown) => setError(errorMessage(e)));
+                }}
+              >
+                Confirm delete
+              </button>{' '}
+              <button type="button" onClick={() => setConfirmDelete(false)}>
+                Cancel
+              </button>
+            </span>
+          ) : (
+            <button type="button" className="danger-outline" onClick={() => setConfirmDelete(true)}>
+              Delete run B
+            </button>
+          ))}
         <input
           ref={fileInput}
           type="file"

@@ -111,4 +111,27 @@ describe('RunCompareView', () => {
     expect(await store.list()).toHaveLength(1);
     store.close();
   });
+
+  it('deletes run B after a confirmation; the newest remaining run takes its place', async () => {
+    const store = await storeWith(fixtureResult(), fixtureResult(), regressed());
+    const [newest] = await store.list();
+    render(<RunCompareView source={store} />);
+    await waitFor(() => expect(rows()).toHaveLength(5));
+    expect(
+      rows()
+        .find((r) => r.getAttribute('data-probe') === 'kl')!
+        .getAttribute('data-status'),
+    ).toBe('regressed');
+    fireEvent.click(screen.getByRole('button', { name: 'Delete run B' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Confirm delete' }));
+    await waitFor(async () => expect((await store.list()).map((r) => r.id)).not.toContain(newest!.id));
+    // The two identical runs remain: nothing changed between them.
+    await waitFor(() =>
+      expect(screen.getByTestId('compare-summary').textContent).toMatch(
+        /^0 of 5 probes changed · 0 regressions/,
+      ),
+    );
+    expect((screen.getByTestId('compare-pick-b') as HTMLSelectElement).options).toHaveLength(2);
+    store.close();
+  });
 });
