@@ -2,7 +2,7 @@
 // scaled copies of the demo adapter, one of lower rank in the middle, which cannot be swapped and
 // reloads the base): the unsharded run and three shards (one picked by JOB_COMPLETION_INDEX, as a
 // Kubernetes Indexed Job does) merge into the same sweep report, timing and timestamps aside.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +179,17 @@ describe('deltascope sweep + merge', () => {
     const r = await cli(['merge', 'cut.json']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('5 of 6 adapters have no result');
+  }, 120_000);
+
+  it('keeps null statistics per adapter: a swapped adapter gets its own entry in the null-stats cache', async () => {
+    const cache = join(dir, 'null-stats');
+    const r = await cli(['sweep', 'sweep.yaml', '--shard', '1/2', '--json', 'cached.json'], {
+      DELTASCOPE_DISABLE_NULL_CACHE: '0',
+      DELTASCOPE_NULL_CACHE_DIR: cache,
+    });
+    expect(r.code).toBe(0);
+    expect(read('cached.json').runs[0]!.loads.map((l) => l.how)).toEqual(['loaded', 'swapped', 'reloaded']);
+    expect(readdirSync(cache).filter((f) => f.endsWith('.json'))).toHaveLength(3);
   }, 120_000);
 
   it('refuses a bad --shard, a job index without a count, and a sweep spec error with its line', async () => {
