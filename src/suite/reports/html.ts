@@ -5,7 +5,9 @@ import { CATEGORIES, type ProbeResult, type Verdict } from '../../probes/types.t
 import { hygieneLines } from '../promptHygiene.ts';
 import type { SuiteResult } from '../types.ts';
 import { MISSING, fmtCi, fmtDuration, fmtRaw, fmtScore, fmtZ } from './format.ts';
+import { calibrations, nullCalibrationHtml, nullLabel, type Calibration } from './htmlNull.ts';
 import { pinsHtml, type ReportPin } from './htmlPins.ts';
+import { provenanceBodyHtml } from './htmlProvenance.ts';
 import { HTML_REPORT_CSP, HTML_REPORT_CSS, HTML_REPORT_SCRIPT } from './htmlStyle.ts';
 import { traceBodyHtml } from './htmlTrace.ts';
 import {
@@ -137,52 +139,6 @@ function categoriesSection(r: SuiteResult): string {
   );
 }
 
-interface Calibration {
-  key: string;
-  mean: number;
-  std: number;
-  n: number;
-  samples: number[];
-  /** Where the statistics came from: the null_adapter's index, for `data-key`s. */
-  from: number;
-}
-
-const isStats = (v: unknown): v is { mean: number; std: number; n: number } =>
-  typeof v === 'object' &&
-  v !== null &&
-  typeof (v as { mean: unknown }).mean === 'number' &&
-  typeof (v as { std: unknown }).std === 'number' &&
-  typeof (v as { n: unknown }).n === 'number';
-
-/**
- * For each probe, the null calibration its z-score was measured against (the workbench's rule,
- * ui/nullCalibration.ts): statistics accumulate in run order from each result that produced
- * `null_stats`, keyed by kind (`<kind>@exact` under `method: exact`), with that result's raw samples.
- */
-function calibrations(probes: readonly ProbeResult[]): (Calibration | null)[] {
-  const known = new Map<string, Calibration>();
-  return probes.map((p, i) => {
-    let out: Calibration | null = null;
-    if (p.zScore !== null && p.raw !== null) {
-      out = known.get(p.evidence.method === 'exact' ? `${p.kind}@exact` : p.kind) ?? null;
-    }
-    const produced = p.evidence.null_stats;
-    if (typeof produced === 'object' && produced !== null) {
-      const raws = p.evidence.per_kind_raw_samples as Record<string, unknown> | undefined;
-      for (const [key, s] of Object.entries(produced as Record<string, unknown>)) {
-        if (!isStats(s)) continue;
-        const xs = raws?.[key];
-        const samples = Array.isArray(xs) && xs.every((x) => typeof x === 'number') ? (xs as number[]) : [];
-        known.set(key, { key, mean: s.mean, std: s.std, n: s.n, samples, from: i });
-      }
-    }
-    return out;
-  });
-}
-
-const nullLabel = (raw: number, c: Calibration, z: number): string =>
-  `raw ${sig(raw)} vs null ${sig(c.mean)} ± ${sig(c.std)} (n=${c.n}), z = ${sig(z)}`;
-
 function exactCell(p: ProbeResult, i: number, which: 'js' | 'kl'): string {
   const e = p.evidence;
   const scalar = e[`exact_${which}`];
@@ -220,57 +176,6 @@ function probeRow(p: ProbeResult, i: number, cal: Calibration | null): string {
     keyed(`${k}.duration_s`, p.durationS, fmtDuration(p.durationS)) +
     `<td>${esc(p.message)}<details class="evidence"><summary>evidence</summary><pre>${esc(evidence)}</pre></details></td></tr>`
   );
-}
-
-function nullCalibrationHtml(r: SuiteResult, cals: (Calibration | null)[]): string {
-  const figures = r.probes
-    .map((p, i) => {
-      const c = cals[i];
-      if (c === null || c === undefined || p.raw === null || p.zScore === null) return '';
-      const src = `probes.${c.from}.evidence`;
-      const rows = [
-        ...c.samples.map((v, j) => [
-          `<td>null sample ${j + 1}</td>`,
-          keyed(`${src}.per_kind_raw_samples.${c.key}.${j}`, v, jsonNumber(v)),
-        ]),
-        [`<td>null mean</td>`, keyed(`${src}.null_stats.${c.key}.mean`, c.mean, jsonNumber(c.mean))],
-        [`<td>null std</td>`, keyed(`${src}.null_stats.${c.key}.std`, c.std, jsonNumber(c.std))],
-        [`<td>null n</td>`, keyed(`${src}.null_stats.${c.key}.n`, c.n, String(c.n))],
-        [`<td>${esc(p.name)} raw</td>`, keyed(`probes.${i}.raw`, p.raw, fmtRaw(p.raw))],
-        [`<td>${esc(p.name)} z</td>`, keyed(`probes.${i}.z_score`, p.zScore, fmtZ(p.zScore))],
-      ];
-      return figure(
-        `fig-null-${i}`,
-        `${p.name}: raw value (red) against the null distribution of ${c.key} (dots: null adapters; band: mean ± std). ${nullLabel(p.raw, c, p.zScore)}.`,
-        nullStripSvg(p.raw, c.mean, c.std, c.samples, nullLabel(p.raw, c, p.zScore), 420),
-        table(['', 'value'], rows, { cls: 'kv', numeric: [false, true] }),
-      );
-    })
-    .join('');
-  const stats = Object.entries(r.nullStats).filter(([, s]) => isStats(s)) as [
-    string,
-    { mean: number; std: number; n: number },
-  ][];
-  const statsTable =
-    stats.length === 0
-      ? ''
-      : table(
-          ['kind', 'mean', 'std', 'n'],
-          stats.map(([kind, s]) => [
-            `<td><code>${esc(kind)}</code></td>`,
-            keyed(`null_stats.${kind}.mean`, s.mean, jsonNumber(s.mean)),
-            keyed(`null_stats.${kind}.std`, s.std, jsonNumber(s.std)),
-            keyed(`null_stats.${kind}.n`, s.n, String(s.n)),
-          ]),
-          {
-            caption: 'Null statistics the z-scores were measured against',
-            numeric: [false, true, true, true],
-          },
-        );
-  if (figures === '' && statsTable === '') {
-    return '<p class="empty">No z-scores: no null calibration ran (null_adapter needs a base + adapter pair; it SKIPs on a merged pair).</p>';
-  }
-  return statsTable + figures;
 }
 
 function probesSection(r: SuiteResult): string {
@@ -378,69 +283,6 @@ function ablationSection(r: SuiteResult): string {
   );
 }
 
-/** The run's facts from the report itself, then its provenance (or "not recorded" for each). */
-function provenanceSection(r: SuiteResult): string {
-  const NR = 'not recorded';
-  const text = (key: string, v: string | null | undefined) =>
-    `<td data-key="${esc(key)}">${v ? esc(v) : `<span class="empty">${NR}</span>`}</td>`;
-  const run: string[][] = [
-    ['<td>producer</td>', text('sway_version', r.swayVersion)],
-    ['<td>spec</td>', text('spec_path', r.specPath)],
-    ['<td>base model</td>', text('base_model_id', r.baseModelId)],
-    ['<td>adapter / fine-tune</td>', text('adapter_id', r.adapterId)],
-    ['<td>started</td>', text('started_at', r.startedAt)],
-    ['<td>finished</td>', text('finished_at', r.finishedAt)],
-    ['<td>wall</td>', keyed('wall_seconds', r.wallSeconds, fmtDuration(r.wallSeconds))],
-    ['<td>determinism</td>', text('determinism.class', r.determinism.class)],
-    ['<td>seed</td>', keyed('determinism.seed', r.determinism.seed, String(r.determinism.seed))],
-  ];
-  const runTable = table(['run', ''], run, { cls: 'kv', caption: 'From the report' });
-  const p = r.provenance;
-  if (p === undefined) {
-    return section(
-      'provenance',
-      runTable +
-        `<p class="empty" data-testid="provenance-missing">Provenance ${NR}: this report carries no model revisions, file hashes, dtype or device (it was made before they were recorded, or by a tool that does not record them).</p>`,
-    );
-  }
-  const rows: string[][] = [
-    ['<td>deltascope version</td>', text('provenance.deltascope_version', p.deltascope_version)],
-    ['<td>created</td>', text('provenance.created_at', p.created_at)],
-    ['<td>base model</td>', text('provenance.base.id', p.base.id)],
-    ['<td>base revision</td>', text('provenance.base.revision', p.base.revision)],
-    ['<td>fine-tuned model</td>', text('provenance.ft.id', p.ft?.id)],
-    ['<td>fine-tuned revision</td>', text('provenance.ft.revision', p.ft?.revision)],
-    ['<td>adapter</td>', text('provenance.adapter.id', p.adapter?.id)],
-    ['<td>adapter revision</td>', text('provenance.adapter.revision', p.adapter?.revision)],
-    ['<td>adapter name</td>', text('provenance.adapter.name', p.adapter?.name)],
-    ['<td>dtype</td>', text('provenance.dtype', p.dtype)],
-    ['<td>device</td>', text('provenance.device', p.device)],
-    ['<td>spec</td>', text('provenance.spec_path', p.spec_path)],
-    [
-      '<td>spec SHA-256</td>',
-      text('provenance.spec_sha256', p.spec_sha256).replace('<td', '<td class="hash"'),
-    ],
-    ['<td>seed</td>', keyed('provenance.seed', p.seed, String(p.seed))],
-  ];
-  const files =
-    p.files.length === 0
-      ? `<p class="empty">File hashes ${NR}.</p>`
-      : table(
-          ['role', 'file', 'bytes', 'SHA-256'],
-          p.files.map((f, i) => [
-            `<td>${esc(f.role)}</td>`,
-            `<td><code>${esc(f.path)}</code></td>`,
-            keyed(`provenance.files.${i}.bytes`, f.bytes, String(f.bytes)),
-            `<td class="hash" data-key="provenance.files.${i}.sha256">${esc(f.sha256)}</td>`,
-          ]),
-          {
-            caption: 'Model files read, with the SHA-256 of the exact bytes',
-            numeric: [false, false, true, false],
-          },
-        );
-  return section('provenance', runTable + table(['provenance', ''], rows, { cls: 'kv' }) + files);
-}
-
 /**
  * The suite result as one self-contained HTML file: inline CSS and SVG, one small hashed inline
  * script (sorting; the report reads the same without it), a CSP that allows no request at all.
@@ -475,7 +317,7 @@ export function toHtmlReport(result: SuiteResult, extras: HtmlReportExtras = {})
     ablationSection(result),
     section('pins', pinsHtml(extras.pins ?? [])),
     section('trace', traceBodyHtml(result, extras.traceSummary)),
-    provenanceSection(result),
+    section('provenance', provenanceBodyHtml(result)),
     '</main>',
     `<footer>Made by ${esc(result.swayVersion || 'deltascope')}. One self-contained file: it makes no network request. Numbers are the JSON report's; each carries its exact value (data-value).</footer>`,
     `<script>${HTML_REPORT_SCRIPT}</script>`,
