@@ -121,6 +121,8 @@ export interface LoadedSweep {
   plan: SweepPlan;
   sections: DocSection[];
   specDir: string;
+  /** The sweep spec's text as read (its SHA-256 goes into each result's provenance). */
+  specText: string;
 }
 
 /**
@@ -130,7 +132,8 @@ export interface LoadedSweep {
 export function loadSweep(specPath: string, io: Pick<CliIo, 'cwd' | 'env'>): LoadedSweep {
   const abs = resolve(io.cwd, specPath);
   const specDir = dirname(abs);
-  const spec = parseSweepSpec(readInput(abs, 'sweep spec'), { path: specPath });
+  const specText = readInput(abs, 'sweep spec');
+  const spec = parseSweepSpec(specText, { path: specPath });
   let suite: SuiteSpec;
   let sections: DocSection[];
   if ('path' in spec.suite) {
@@ -162,7 +165,7 @@ export function loadSweep(specPath: string, io: Pick<CliIo, 'cwd' | 'env'>): Loa
   );
   // The base now, so a bad folder or hub id fails before the first load.
   modelLocation('base', spec.base, specDir, io.env, "the sweep spec's folder");
-  return { plan: sweepPlan(spec, specPath, suite, adapters), sections, specDir };
+  return { plan: sweepPlan(spec, specPath, suite, adapters), sections, specDir, specText };
 }
 
 function baseLocation(plan: SweepPlan, specDir: string, env: CliIo['env']): ModelLocation {
@@ -192,7 +195,7 @@ function aboutAdapter(a: SweepAdapter, e: unknown): unknown {
  */
 export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<SweepReport> {
   const shard = resolveShard(opts, io.env);
-  const { plan, sections, specDir } = loadSweep(opts.specPath, io);
+  const { plan, sections, specDir, specText } = loadSweep(opts.specPath, io);
   const log = (t: string) => {
     if (!opts.quiet) io.err(t);
   };
@@ -263,6 +266,7 @@ export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<Sweep
       inst.trace = metrics;
       const result = await runSuite(suiteForAdapter(plan, adapter), backend, {
         specPath: opts.specPath,
+        specText,
         sections,
         determinism: 'best_effort',
         ...(nullCache !== undefined ? { nullCache } : {}),

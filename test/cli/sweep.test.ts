@@ -108,6 +108,19 @@ describe('deltascope sweep + merge', () => {
     ]);
     expect(all.stdout).toMatch(/checkpoint-30 +\d\.\d\d/);
     expect(readFileSync(join(dir, 'all.md'), 'utf8')).toMatch(/^\| 4 \| checkpoint-100 \| \d\.\d\d \|/m);
+    // Each result's provenance names the sweep spec, with its hash, and its own adapter.
+    const prov = whole.results.map((r) => r.report.provenance as Record<string, any>); // eslint-disable-line @typescript-eslint/no-explicit-any -- a few fields of the JSON
+    expect(prov.every((p) => p.spec_path === 'sweep.yaml' && /^[0-9a-f]{64}$/.test(p.spec_sha256))).toBe(
+      true,
+    );
+    expect(prov.map((p) => p.adapter.name)).toEqual([
+      'checkpoint-2',
+      'checkpoint-10',
+      'checkpoint-30',
+      'checkpoint-100',
+      'small',
+      'checkpoint-0',
+    ]);
     // The seed of the sweep spec is the suite's.
     expect(whole.results.every((r) => (r.report.determinism as { seed: number }).seed === 3)).toBe(true);
     // The checkpoints differ, so a mix-up between adapters would show.
