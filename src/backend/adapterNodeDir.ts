@@ -2,18 +2,22 @@
 /**
  * In Node, transformers.js hands onnxruntime-node ONNX files by path (it cannot open one from a
  * fetched buffer), so the rewritten base must exist as a model folder on disk: a fresh temporary
- * folder holding the rewritten ONNX file, with every other file of the base linked (a base on disk)
- * or copied (a base over HTTP: config, tokenizer, external weight data). Removed with the model.
+ * folder holding the rewritten ONNX file, with every other file of the base hard-linked (a base on
+ * disk; copied where the temporary folder is on another file system) or copied (a base over HTTP:
+ * config, tokenizer, external weight data). Not symlinked: onnxruntime-node refuses external data
+ * whose real path lies outside the model's folder ("External data path escapes model directory").
+ * Removed with the model.
  */
 import {
   closeSync,
+  copyFileSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
-  symlinkSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -71,7 +75,10 @@ export async function writeRewrittenFolder(
   }
 }
 
-/** Symlinks every file under `from` into `to` (folders recreated), except `skip` (relative). */
+/**
+ * Hard-links every file under `from` into `to` (folders recreated), except `skip` (relative); a
+ * file that cannot be linked (another file system, a file system without links) is copied.
+ */
 function linkAllBut(from: string, to: string, skip: string, rel = ''): void {
   for (const entry of readdirSync(join(from, rel), { withFileTypes: true })) {
     const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
@@ -80,7 +87,11 @@ function linkAllBut(from: string, to: string, skip: string, rel = ''): void {
       if (!existsSync(join(to, path))) mkdirSync(join(to, path));
       linkAllBut(from, to, skip, path);
     } else {
-      symlinkSync(join(from, path), join(to, path));
+      try {
+        linkSync(join(from, path), join(to, path));
+      } catch {
+        copyFileSync(join(from, path), join(to, path));
+      }
     }
   }
 }

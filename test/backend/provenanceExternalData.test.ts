@@ -98,3 +98,26 @@ it('hashes the graph and its external data file, each as on disk', async () => {
     await demo.dispose();
   }
 });
+
+it('base + adapter on it: the base graph as read, its data file where the session reads it, the adapter files', async () => {
+  const base = { kind: 'dir', path: folder } as const;
+  const adapter = { kind: 'dir', path: join(DEMO, 'adapter') } as const;
+  const pair = await openPair(
+    { kind: 'pair', base, ft: { kind: 'adapter', base, adapter } },
+    { warmup: false },
+  );
+  try {
+    expect(pair.info.files).toEqual([
+      { role: 'base', path: 'onnx/model.onnx', ...hashOf(join(folder, 'onnx/model.onnx')) },
+      { role: 'base', path: 'onnx/model.onnx_data', ...hashOf(join(folder, 'onnx/model.onnx_data')) },
+      { role: 'adapter', path: 'adapter_config.json', ...hashOf(join(DEMO, 'adapter/adapter_config.json')) },
+      {
+        role: 'adapter',
+        path: 'adapter_model.safetensors',
+        ...hashOf(join(DEMO, 'adapter/adapter_model.safetensors')),
+      },
+    ]);
+  } finally {
+    await pair.dispose();
+  }
+});
