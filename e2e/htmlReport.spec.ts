@@ -21,14 +21,14 @@ test('the demo suite’s HTML report, with pinned snapshots, opens offline: no r
   await probe.getByRole('button', { name: 'Compare', exact: true }).click();
   await expect(probe.getByTestId('compare-result')).toBeVisible({ timeout: 60_000 });
   const jsTitle = await probe.getByTestId('js-value').getAttribute('title');
-  await probe.getByRole('button', { name: 'Add to report: Compare' }).click();
-  await expect(probe.getByRole('button', { name: 'In report: Compare' })).toBeDisabled();
+  await probe.getByRole('button', { name: 'Add to report: comparison' }).click();
+  await expect(probe.getByRole('button', { name: 'In report: comparison' })).toBeDisabled();
   await probe.getByRole('button', { name: 'Score continuation' }).click();
   await expect(probe.getByTestId('continuation-result')).toBeVisible({ timeout: 60_000 });
   await probe.getByRole('button', { name: 'Add to report: continuation score' }).click();
   await probe.getByRole('button', { name: 'Heatmap', exact: true }).click();
   await expect(probe.getByTestId('heatmap')).toBeVisible({ timeout: 60_000 });
-  await probe.getByRole('button', { name: 'Add to report: heatmap' }).click();
+  await probe.getByRole('button', { name: 'Add to report: heat map' }).click();
   await expect(suite.getByTestId('report-pins')).toContainText('Pinned for the HTML report (3)');
 
   await suite.getByLabel('Example spec').selectOption('demo-suite.yaml');

@@ -102,7 +102,9 @@ export function ProbePanel({
 
   const errorFor = (where: Busy) => <ErrorAlert message={error?.where === where ? error.message : null} />;
 
-  // Which result each pin came from, so its button reads "In report" until the pin is removed.
+  // Which result each pin came from, so its button reads "In report" until the pin is removed. Its
+  // accessible name must not contain the name of the action's own button ("Compare", "Heatmap"):
+  // that button is found by its name.
   const [pinnedFrom, setPinnedFrom] = useState<{ from: object; id: string }[]>([]);
   const pinButton = (from: object, make: () => ReportPin, what: string) => {
     if (pins === undefined) return null;
@@ -191,7 +193,7 @@ export function ProbePanel({
           <h3 className="compare-title" data-testid="compare-view">
             base vs <code>{shown}</code>
           </h3>
-          {pinButton(compare, () => pinFromCompare(compare, new Date()), 'Compare')}
+          {pinButton(compare, () => pinFromCompare(compare, new Date()), 'comparison')}
           <dl className="divergence" aria-label="Divergence over the full vocabulary">
             <div>
               <dt>JS divergence</dt>
@@ -299,7 +301,7 @@ export function ProbePanel({
       {heatmap !== null && (
         <>
           <TokenHeatmap result={heatmap} />
-          {pinButton(heatmap, () => pinFromHeatmap(heatmap, new Date()), 'heatmap')}
+          {pinButton(heatmap, () => pinFromHeatmap(heatmap, new Date()), 'heat map')}
         </>
       )}
     </section>

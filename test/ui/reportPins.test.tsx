@@ -108,10 +108,10 @@ describe('report pins', () => {
     expect(list().textContent).toContain('Pinned for the HTML report (0)');
 
     await act(async () => fireEvent.click(within(probe()).getByRole('button', { name: 'Compare' })));
-    const add = within(probe()).getByRole('button', { name: 'Add to report: Compare' });
+    const add = within(probe()).getByRole('button', { name: 'Add to report: comparison' });
     fireEvent.click(add);
     expect(
-      (within(probe()).getByRole('button', { name: 'In report: Compare' }) as HTMLButtonElement).disabled,
+      (within(probe()).getByRole('button', { name: 'In report: comparison' }) as HTMLButtonElement).disabled,
     ).toBe(true);
     expect(list().textContent).toContain('Compare · base vs ft · “The <b>keeper</b> & "the"”');
 
@@ -124,8 +124,18 @@ describe('report pins', () => {
     fireEvent.change(contInput, { target: { value: ' edited later' } });
     fireEvent.click(within(probe()).getByRole('button', { name: 'Add to report: continuation score' }));
     await act(async () => fireEvent.click(within(probe()).getByRole('button', { name: 'Heatmap' })));
-    fireEvent.click(within(probe()).getByRole('button', { name: 'Add to report: heatmap' }));
+    fireEvent.click(within(probe()).getByRole('button', { name: 'Add to report: heat map' }));
     expect(list().textContent).toContain('Pinned for the HTML report (3)');
+    // The actions stay findable by name: no other button's name contains theirs (Playwright matches
+    // names by substring, so "Add to report: Compare" once made every "Compare" click ambiguous).
+    const names = within(probe())
+      .getAllByRole('button')
+      .map((b) => b.getAttribute('aria-label') ?? b.textContent ?? '');
+    for (const action of ['Compare', 'Score continuation', 'Heatmap', 'Generate'])
+      expect(
+        names.filter((n) => n.toLowerCase().includes(action.toLowerCase())),
+        action,
+      ).toEqual([action]);
     expect(list().textContent).toContain('“ Tollmere light” after “The festival begins');
     expect(list().textContent).not.toContain('edited later');
     await waitFor(() => expect(store.saved.at(-1)).toHaveLength(3));
@@ -169,12 +179,12 @@ describe('report pins', () => {
     await waitFor(() => expect(store.saved.at(-1)?.map((p) => p.id)).toEqual([b.id]));
 
     await act(async () => fireEvent.click(within(probe()).getByRole('button', { name: 'Compare' })));
-    fireEvent.click(within(probe()).getByRole('button', { name: 'Add to report: Compare' }));
+    fireEvent.click(within(probe()).getByRole('button', { name: 'Add to report: comparison' }));
     const last = within(list)
       .getAllByRole('button', { name: /^Remove from report/ })
       .at(-1)!;
     fireEvent.click(last);
-    expect(within(probe()).getByRole('button', { name: 'Add to report: Compare' })).toBeTruthy();
+    expect(within(probe()).getByRole('button', { name: 'Add to report: comparison' })).toBeTruthy();
   });
 
   it('keeps pins in IndexedDB: a new store reads back what was saved (an infinite KL included), dropping malformed entries', async () => {
