@@ -18,12 +18,14 @@ import {
   toSweepJson,
   type SweepReport,
 } from '../suite/sweep.ts';
+import { toSweepHtmlReport } from '../suite/reports/htmlSweep.ts';
 import { toSweepMarkdown, toSweepTerminal } from '../suite/sweepReport.ts';
 
 export interface MergeOptions {
   files: string[];
   json?: string;
   markdown?: string;
+  html?: string;
 }
 
 /** The files named, each pattern (with * or ? in its last part) replaced by its matches. */
@@ -62,14 +64,16 @@ export function mergeCommand(opts: MergeOptions, io: CliIo): SweepReport {
   io.out(toSweepTerminal(merged));
   if (opts.json !== undefined) writeOutput(opts.json, toSweepJson(merged), io.cwd);
   if (opts.markdown !== undefined) writeOutput(opts.markdown, toSweepMarkdown(merged), io.cwd);
+  if (opts.html !== undefined) writeOutput(opts.html, toSweepHtmlReport(merged), io.cwd);
   return merged;
 }
 
-/** `deltascope merge REPORT… [--json F] [--markdown F]`. */
+/** `deltascope merge REPORT… [--json F] [--markdown F] [--html F]`. */
 export function mergeCli(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs('merge', args, {
     json: { type: 'string' },
     markdown: { type: 'string' },
+    html: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help === true) {
@@ -81,6 +85,7 @@ export function mergeCli(args: string[], io: CliIo): Promise<number> {
       files: positionals,
       ...(values.json !== undefined ? { json: values.json } : {}),
       ...(values.markdown !== undefined ? { markdown: values.markdown } : {}),
+      ...(values.html !== undefined ? { html: values.html } : {}),
     },
     io,
   );

@@ -36,6 +36,7 @@ import {
   type SweepResultEntry,
   type SweepRun,
 } from '../suite/sweep.ts';
+import { toSweepHtmlReport } from '../suite/reports/htmlSweep.ts';
 import { toSweepMarkdown, toSweepTerminal } from '../suite/sweepReport.ts';
 import { parseSweepSpec } from '../suite/sweepSpec.ts';
 import type { SuiteSpec } from '../suite/types.ts';
@@ -59,6 +60,7 @@ export interface SweepOptions {
   shardCount?: string;
   json?: string;
   markdown?: string;
+  html?: string;
   quiet: boolean;
   device?: DevicePreference;
 }
@@ -312,6 +314,7 @@ export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<Sweep
   io.out(toSweepTerminal(report));
   if (opts.json !== undefined) writeOutput(opts.json, toSweepJson(report), io.cwd);
   if (opts.markdown !== undefined) writeOutput(opts.markdown, toSweepMarkdown(report), io.cwd);
+  if (opts.html !== undefined) writeOutput(opts.html, toSweepHtmlReport(report), io.cwd);
   return report;
 }
 
@@ -331,7 +334,7 @@ export function parseCliArgs<const O extends NonNullable<ParseArgsConfig['option
 
 const CLI_DEVICES = ['cpu', 'webgpu', 'auto'] as const;
 
-/** `deltascope sweep SPEC [--shard i/n] [--shard-count N] [--device D] [--json F] [--markdown F] [--quiet]`. */
+/** `deltascope sweep SPEC [--shard i/n] [--shard-count N] [--device D] [--json F] [--markdown F] [--html F] [--quiet]`. */
 export async function sweepCli(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs('sweep', args, {
     shard: { type: 'string' },
@@ -339,6 +342,7 @@ export async function sweepCli(args: string[], io: CliIo): Promise<number> {
     device: { type: 'string' },
     json: { type: 'string' },
     markdown: { type: 'string' },
+    html: { type: 'string' },
     quiet: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -365,6 +369,7 @@ export async function sweepCli(args: string[], io: CliIo): Promise<number> {
       ...(values['shard-count'] !== undefined ? { shardCount: values['shard-count'] } : {}),
       ...(values.json !== undefined ? { json: values.json } : {}),
       ...(values.markdown !== undefined ? { markdown: values.markdown } : {}),
+      ...(values.html !== undefined ? { html: values.html } : {}),
       quiet: values.quiet === true,
       device: device as DevicePreference,
     },

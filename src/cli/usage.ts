@@ -6,8 +6,8 @@ Usage:
   deltascope trace <trace.jsonl> [--format text|md|json] [--slowest N]
   deltascope probe (--spec FILE | --base B (--ft F | --adapter A)) --prompt TEXT [--prompt TEXT …] [--view V …] [--top-k K] [--device D] [--json]
   deltascope compare <a.json> <b.json> [c.json …] [--fail-on-regression] [--threshold X] [--only-changed] [--markdown FILE] [--html FILE] [--json FILE]
-  deltascope sweep <sweep.yaml> [--shard i/n | --shard-count N] [--device D] [--json FILE] [--markdown FILE] [--quiet]
-  deltascope merge <shard.json …> [--json FILE] [--markdown FILE]
+  deltascope sweep <sweep.yaml> [--shard i/n | --shard-count N] [--device D] [--json FILE] [--markdown FILE] [--html FILE] [--quiet]
+  deltascope merge <shard.json …> [--json FILE] [--markdown FILE] [--html FILE]
   deltascope <command> --help
   deltascope --version
 
@@ -139,6 +139,7 @@ Options:
 ${DEVICE}
   --json FILE       write this shard's sweep report (every adapter's full suite report)
   --markdown FILE   write the score per adapter and per probe as markdown
+  --html FILE       write a self-contained HTML report (score per adapter as a line, no requests)
   --quiet           no progress on stderr
   -h, --help        this help
 `;
@@ -153,6 +154,7 @@ spec, an adapter found in two reports, and adapters no report holds (each named)
 Options:
   --json FILE       write the merged sweep report
   --markdown FILE   write it as markdown
+  --html FILE       write it as one self-contained HTML file (score per adapter as a line)
   -h, --help        this help
 `;
 

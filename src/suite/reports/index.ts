@@ -19,5 +19,6 @@ export {
 } from './json.ts';
 export { toMarkdownReport } from './markdown.ts';
 export { toHtmlReport, type HtmlReportExtras, type ReportPin } from './html.ts';
+export { toSweepHtmlReport } from './htmlSweep.ts';
 export { toJunitXml, xmlEscape } from './junit.ts';
 export { toTerminalReport } from './terminal.ts';
