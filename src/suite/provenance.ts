@@ -27,6 +27,8 @@ export interface ProvenanceModel {
 
 export interface Provenance {
   deltascope_version: string;
+  /** The loaded pair's identity (`BackendInfo.pairId`, e.g. `demo:deltascope-demo`); null where unknown. */
+  pair_id?: string | null;
   /** When the report was made (ISO 8601). */
   created_at: string;
   base: ProvenanceModel;
@@ -76,6 +78,7 @@ export function provenanceFromJson(value: unknown): Provenance | undefined {
   const adapter = modelFromJson(r.adapter);
   return {
     deltascope_version: str(r.deltascope_version),
+    pair_id: strOrNull(r.pair_id),
     created_at: str(r.created_at),
     base: modelFromJson(r.base) ?? { id: '', revision: null },
     ft: modelFromJson(r.ft),
@@ -116,6 +119,7 @@ export function buildProvenance(input: ProvenanceInput): Provenance {
   const models = info.models;
   return {
     deltascope_version: input.version,
+    pair_id: info.pairId || null,
     created_at: new Date(input.createdAt).toISOString(),
     base: models?.base ?? labelOnly(info.baseModel),
     ft: models !== undefined ? models.ft : labelOnly(info.ftModel),

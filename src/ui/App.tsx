@@ -5,7 +5,7 @@ import { ProbePanel } from './ProbePanel.tsx';
 import { LiveCharts } from './LiveCharts.tsx';
 import { TracesPanel } from './TracesPanel.tsx';
 import { SuitePanel } from './SuitePanel.tsx';
-import { useReportPins } from './reportPins.ts';
+import { pinPair, useReportPins } from './reportPins.ts';
 import { restartWorkbench, workbench } from './workerClient.ts';
 import { SettingsNotice } from './SettingsNotice.tsx';
 import { StorageNotice } from './StorageNotice.tsx';
@@ -82,7 +82,12 @@ export function App() {
       <main className="layout">
         <div className="col" key={`model-${engine}`}>
           <ModelPanel info={info} onLoaded={setInfo} onRestart={() => void restart()} />
-          <ProbePanel ready={info !== null} views={info?.views ?? null} pins={pins} />
+          <ProbePanel
+            ready={info !== null}
+            views={info?.views ?? null}
+            pins={pins}
+            pair={info !== null ? pinPair(info) : null}
+          />
         </div>
         <div className="col" key={`charts-${engine}`}>
           <LiveCharts ready={info !== null} />

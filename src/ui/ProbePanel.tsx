@@ -12,6 +12,7 @@ import { DistributionView } from './DistributionView.tsx';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { LatestWins } from './latestWins.ts';
 import { pinFromCompare, pinFromContinuation, pinFromHeatmap, type ReportPins } from './reportPins.ts';
+import type { PinPair } from '../suite/reports/htmlPins.ts';
 import { TokenHeatmap } from './TokenHeatmap.tsx';
 import { workbench } from './workerClient.ts';
 import { fmtKl, fmtNats, fmtPct } from './format.ts';
@@ -37,10 +38,13 @@ export function ProbePanel({
   ready,
   views = null,
   pins,
+  pair = null,
 }: {
   ready: boolean;
   views?: PairViews | null;
   pins?: ReportPins;
+  /** The loaded pair, recorded in each pin (a report names it, and flags a pin from another pair). */
+  pair?: PinPair | null;
 }) {
   const { topK, history, generateTokens } = useSettings((s) => s.probe);
   const [prompt, setPrompt] = useState('The festival begins when the keeper of the');
@@ -193,7 +197,7 @@ export function ProbePanel({
           <h3 className="compare-title" data-testid="compare-view">
             base vs <code>{shown}</code>
           </h3>
-          {pinButton(compare, () => pinFromCompare(compare, new Date()), 'comparison')}
+          {pinButton(compare, () => pinFromCompare(compare, new Date(), pair), 'comparison')}
           <dl className="divergence" aria-label="Divergence over the full vocabulary">
             <div>
               <dt>JS divergence</dt>
@@ -277,7 +281,13 @@ export function ProbePanel({
           {pinButton(
             continuation,
             () =>
-              pinFromContinuation(continuation, continuation.prompt, continuation.continuation, new Date()),
+              pinFromContinuation(
+                continuation,
+                continuation.prompt,
+                continuation.continuation,
+                new Date(),
+                pair,
+              ),
             'continuation score',
           )}
         </p>
@@ -301,7 +311,7 @@ export function ProbePanel({
       {heatmap !== null && (
         <>
           <TokenHeatmap result={heatmap} />
-          {pinButton(heatmap, () => pinFromHeatmap(heatmap, new Date()), 'heat map')}
+          {pinButton(heatmap, () => pinFromHeatmap(heatmap, new Date(), pair), 'heat map')}
         </>
       )}
     </section>

@@ -1,6 +1,13 @@
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { ComparePin, ContinuationPin, HeatmapPin, ReportPin } from '../suite/reports/htmlPins.ts';
+import type { BackendInfo } from '../backend/types.ts';
+import type {
+  ComparePin,
+  ContinuationPin,
+  HeatmapPin,
+  PinPair,
+  ReportPin,
+} from '../suite/reports/htmlPins.ts';
 import type { CompareResult, ContinuationResult, HeatmapResult } from '../worker/workbenchApi.ts';
 
 export type { ReportPin } from '../suite/reports/htmlPins.ts';
@@ -11,12 +18,27 @@ export const PINS_MAX = 24;
 let seq = 0;
 const pinId = (kind: string, now: Date) => `${kind}-${now.getTime().toString(36)}-${(seq++).toString(36)}`;
 
+/** The loaded pair as a pin records it. */
+export function pinPair(
+  info: Pick<BackendInfo, 'pairId' | 'baseModel' | 'ftModel' | 'dtype' | 'device'>,
+): PinPair {
+  return {
+    pairId: info.pairId,
+    label: `${info.baseModel} vs ${info.ftModel}`,
+    dtype: info.dtype,
+    device: info.device,
+  };
+}
+
+const withPair = (pair: PinPair | null) => (pair !== null ? { pair } : {});
+
 /** A Compare result as a pin (plain arrays, so it stores as it is). */
-export function pinFromCompare(r: CompareResult, now: Date): ComparePin {
+export function pinFromCompare(r: CompareResult, now: Date, pair: PinPair | null = null): ComparePin {
   const rows = (xs: CompareResult['base']) => xs.map(({ id, token, logprob }) => ({ id, token, logprob }));
   return {
     kind: 'compare',
     id: pinId('compare', now),
+    ...withPair(pair),
     pinnedAt: now.toISOString(),
     view: r.view,
     prompt: r.prompt,
@@ -35,10 +57,12 @@ export function pinFromContinuation(
   prompt: string,
   continuation: string,
   now: Date,
+  pair: PinPair | null = null,
 ): ContinuationPin {
   return {
     kind: 'continuation',
     id: pinId('continuation', now),
+    ...withPair(pair),
     pinnedAt: now.toISOString(),
     view: r.view,
     prompt,
@@ -51,10 +75,11 @@ export function pinFromContinuation(
 }
 
 /** A heatmap as a pin: its tokens and each side's per-token log-probs (typed arrays made plain). */
-export function pinFromHeatmap(r: HeatmapResult, now: Date): HeatmapPin {
+export function pinFromHeatmap(r: HeatmapResult, now: Date, pair: PinPair | null = null): HeatmapPin {
   return {
     kind: 'heatmap',
     id: pinId('heatmap', now),
+    ...withPair(pair),
     pinnedAt: now.toISOString(),
     view: r.view,
     tokens: [...r.tokens],
@@ -69,12 +94,13 @@ export function pinFromHeatmap(r: HeatmapResult, now: Date): HeatmapPin {
 
 const clip = (s: string, n = 48) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-/** One line naming a pin in the list: what it is, which view, on what text. */
+/** One line naming a pin in the list: what it is, which view, on what text, on which pair. */
 export function pinLabel(p: ReportPin): string {
-  if (p.kind === 'compare') return `Compare · base vs ${p.view} · “${clip(p.prompt)}”`;
+  const on = p.pair !== undefined ? ` · on ${clip(p.pair.label, 40)}` : '';
+  if (p.kind === 'compare') return `Compare · base vs ${p.view} · “${clip(p.prompt)}”${on}`;
   if (p.kind === 'continuation')
-    return `Continuation · base vs ${p.view} · “${clip(p.continuation, 32)}” after “${clip(p.prompt, 32)}”`;
-  return `Heatmap · base vs ${p.view} · “${clip(p.tokens.join(''))}”`;
+    return `Continuation · base vs ${p.view} · “${clip(p.continuation, 32)}” after “${clip(p.prompt, 32)}”${on}`;
+  return `Heatmap · base vs ${p.view} · “${clip(p.tokens.join(''))}”${on}`;
 }
 
 const isPin = (v: unknown): v is ReportPin => {

@@ -241,6 +241,41 @@ describe('toHtmlReport', () => {
     expect(doc.querySelector('#ablation')!.textContent).toContain('No adapter_ablation probe');
   });
 
+  it('names the pair each pin was computed on, and flags a pin from another pair than the suite’s', async () => {
+    const r = hostileResult();
+    r.provenance = { ...r.provenance!, pair_id: 'demo:deltascope-demo', dtype: 'fp32' };
+    const pair = (pairId: string, dtype = 'fp32') => ({
+      pairId,
+      label: `base vs ft ${HOSTILE}`,
+      dtype,
+      device: 'webgpu',
+    });
+    const [compare, continuation, heatmap] = pins();
+    const doc = await parse(
+      toHtmlReport(r, {
+        pins: [
+          { ...compare!, pair: pair('demo:deltascope-demo') },
+          { ...continuation!, pair: pair(`hub:other ${HOSTILE}`) },
+          { ...heatmap!, pair: pair('demo:deltascope-demo', 'q4') },
+        ],
+      }),
+    );
+    const articles = Array.from(doc.querySelectorAll('#pins article.pin'));
+    expect(articles.map((a) => a.querySelector('.pin-pair')!.textContent)).toEqual([
+      `Computed on base vs ft ${HOSTILE} · fp32 · webgpu · pinned 2025-01-02T03:04:05.000Z`,
+      expect.stringContaining(`Computed on base vs ft ${HOSTILE} · fp32`),
+      expect.stringContaining(`Computed on base vs ft ${HOSTILE} · q4`),
+    ]);
+    expect(articles.map((a) => a.querySelector('.warn') !== null)).toEqual([false, true, true]);
+    expect(articles[1]!.querySelector('.warn code')!.textContent).toBe(`hub:other ${HOSTILE}`);
+    // A pin from before pairs were recorded, or a report that names no pair, flags nothing.
+    const old = await parse(toHtmlReport(hostileResult(), { pins: [{ ...compare!, pair: pair('x') }] }));
+    expect(old.querySelector('#pins .warn')).toBeNull();
+    const unknown = await parse(toHtmlReport(r, { pins: [compare!] }));
+    expect(unknown.querySelector('#pins .pin-pair')!.textContent).toContain('Pair not recorded');
+    expect(unknown.querySelector('#pins .warn')).toBeNull();
+  });
+
   it('shows the provenance it has and "not recorded" for each field it lacks', async () => {
     const doc = await parse(toHtmlReport(hostileResult()));
     const cell = (key: string) => doc.querySelector(`#provenance [data-key="${key}"]`)!.textContent;

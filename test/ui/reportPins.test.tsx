@@ -73,7 +73,16 @@ function Harness({ store }: { store: PinStore }) {
   const pins = useReportPins(store);
   return (
     <>
-      <ProbePanel ready pins={pins} />
+      <ProbePanel
+        ready
+        pins={pins}
+        pair={{
+          pairId: 'demo:deltascope-demo',
+          label: 'demo base vs demo ft',
+          dtype: 'fp32',
+          device: 'wasm',
+        }}
+      />
       <SuitePanel ready pins={pins} />
     </>
   );
@@ -113,7 +122,18 @@ describe('report pins', () => {
     expect(
       (within(probe()).getByRole('button', { name: 'In report: comparison' }) as HTMLButtonElement).disabled,
     ).toBe(true);
-    expect(list().textContent).toContain('Compare · base vs ft · “The <b>keeper</b> & "the"”');
+    expect(list().textContent).toContain(
+      'Compare · base vs ft · “The <b>keeper</b> & "the"” · on demo base vs demo ft',
+    );
+    // The pin records the pair it was computed on (saved with it).
+    await waitFor(() =>
+      expect(store.saved.at(-1)?.[0]?.pair).toEqual({
+        pairId: 'demo:deltascope-demo',
+        label: 'demo base vs demo ft',
+        dtype: 'fp32',
+        device: 'wasm',
+      }),
+    );
 
     // The continuation pin keeps the prompt and continuation it was scored on, even once edited.
     const contInput = within(probe()).getByRole('textbox', { name: 'Continuation' });

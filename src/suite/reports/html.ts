@@ -315,7 +315,13 @@ export function toHtmlReport(result: SuiteResult, extras: HtmlReportExtras = {})
     categoriesSection(result),
     probesSection(result),
     ablationSection(result),
-    section('pins', pinsHtml(extras.pins ?? [])),
+    section(
+      'pins',
+      pinsHtml(extras.pins ?? [], {
+        pairId: result.provenance?.pair_id ?? null,
+        dtype: result.provenance?.dtype ?? null,
+      }),
+    ),
     section('trace', traceBodyHtml(result, extras.traceSummary)),
     section('provenance', provenanceBodyHtml(result)),
     '</main>',

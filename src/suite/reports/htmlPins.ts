@@ -12,9 +12,21 @@ export interface PinToken {
   logprob: number;
 }
 
+/** The pair a pin was computed on (pins outlive a reload and a change of pair). */
+export interface PinPair {
+  /** `BackendInfo.pairId`: with the dtype, what a report's suite is matched against. */
+  pairId: string;
+  /** In words: `<base> vs <ft>`. */
+  label: string;
+  dtype: string;
+  device: string;
+}
+
 interface PinBase {
   /** Unique within a page's pins (the remove button's key). */
   id: string;
+  /** The pair it was computed on (absent in pins from before it was recorded). */
+  pair?: PinPair;
   /** When it was pinned (ISO 8601). */
   pinnedAt: string;
   /** The view set against base: `ft`, `scaled_<λ>` or `null_<seed>`. */
@@ -172,18 +184,45 @@ function heatmapPin(p: HeatmapPin, i: number): string {
   );
 }
 
-/** The pinned snapshots, in the order they were pinned. */
-export function pinsHtml(pins: readonly ReportPin[]): string {
+/** The report's own pair, as its provenance names it (null: unknown, nothing is flagged). */
+export interface ReportPair {
+  pairId: string | null;
+  dtype: string | null;
+}
+
+/** Whether a pin was computed on another pair (or dtype) than the report's suite. */
+export function pinFromOtherPair(p: ReportPin, report: ReportPair | null): boolean {
+  if (p.pair === undefined || report === null || report.pairId === null) return false;
+  return p.pair.pairId !== report.pairId || (report.dtype !== null && p.pair.dtype !== report.dtype);
+}
+
+/** The line under a pin's heading: which pair it came from, and a warning when not the report's. */
+function pairLine(p: ReportPin, report: ReportPair | null): string {
+  const on =
+    p.pair === undefined
+      ? 'Pair not recorded (pinned before deltascope kept it).'
+      : `Computed on ${esc(p.pair.label)} · ${esc(p.pair.dtype)} · ${esc(p.pair.device)} · pinned ${esc(p.pinnedAt)}`;
+  const other = pinFromOtherPair(p, report)
+    ? `<p class="warn" role="note">Not the pair this report's suite ran on: these numbers come from <code>${esc(p.pair!.pairId)}</code> (${esc(p.pair!.dtype)}).</p>`
+    : '';
+  return `<p class="pin-pair">${on}</p>${other}`;
+}
+
+/** The pinned snapshots, in the order they were pinned, each naming the pair it was computed on. */
+export function pinsHtml(pins: readonly ReportPin[], report: ReportPair | null = null): string {
   if (pins.length === 0) {
     return '<p class="empty">Nothing pinned. In the workbench, “Add to report” on a Compare, a continuation score or a heatmap puts it here.</p>';
   }
   return pins
-    .map((p, i) =>
-      p.kind === 'compare'
-        ? comparePin(p, i)
-        : p.kind === 'continuation'
-          ? continuationPin(p)
-          : heatmapPin(p, i),
-    )
+    .map((p, i) => {
+      const html =
+        p.kind === 'compare'
+          ? comparePin(p, i)
+          : p.kind === 'continuation'
+            ? continuationPin(p)
+            : heatmapPin(p, i);
+      // After the heading: which pair, and whether it is the report's.
+      return html.replace('</h3>', `</h3>${pairLine(p, report)}`);
+    })
     .join('\n');
 }

@@ -14,7 +14,8 @@ nav ol{display:flex;flex-wrap:wrap;gap:.3rem 1rem;padding:0;margin:.5rem 0;list-
 a{color:var(--accent)}
 code,pre,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,"Liberation Mono",monospace;font-size:.92em}
 pre{white-space:pre-wrap;word-break:break-word;background:var(--panel);padding:.5rem;border-radius:4px;max-height:28rem;overflow:auto;margin:.3rem 0}
-.meta,.note,.empty,figcaption,caption{color:var(--mute)}
+.meta,.note,.empty,.pin-pair,figcaption,caption{color:var(--mute)}
+.pin .warn{border-left:4px solid var(--warn);padding-left:.5em}
 table{border-collapse:collapse;margin:.4rem 0;font-variant-numeric:tabular-nums}
 th,td{border-bottom:1px solid var(--line);padding:.25rem .5rem;text-align:left;vertical-align:top}
 th{font-weight:600;background:var(--panel)}
