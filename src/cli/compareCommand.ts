@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage } from '../core/errors.ts';
@@ -45,6 +45,57 @@ function readReports(file: string, cwd: string): LabelledReport[] {
   return labelledReportsFromJson(text, file);
 }
 
+/** A path as compared for "the same file": resolved, and through symlinks where it exists. */
+function samePathKey(path: string, cwd: string): string {
+  const abs = resolve(cwd, path);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
+/**
+ * `--markdown`/`--html`/`--json` take a value, so a slip such as `compare --html base.json b.json`
+ * would overwrite the baseline with HTML. Refused before anything is read or written: an output
+ * that is one of the inputs, two outputs on one path, and markdown or HTML to a `.json` path.
+ */
+function checkOutputs(opts: CompareOptions, cwd: string): void {
+  const inputs = new Map(opts.files.map((f) => [samePathKey(f, cwd), f]));
+  const taken = new Map<string, string>();
+  for (const key of ['markdown', 'html', 'json'] as const) {
+    const target = opts.outputs[key];
+    if (target === undefined || target === '-') continue;
+    if (key !== 'json' && /\.json$/i.test(target)) {
+      throw new UsageError(
+        `--${key} ${target}: refusing to write ${key === 'html' ? 'HTML' : 'markdown'} to a .json file (is it a report meant as an input?); name the output ${key === 'html' ? '.html' : '.md'}`,
+        'compare',
+        { input: `--${key}` },
+      );
+    }
+    const at = samePathKey(target, cwd);
+    const input = inputs.get(at);
+    if (input !== undefined) {
+      throw new UsageError(
+        `--${key} ${target} is the input report ${input}: refusing to overwrite an input; write the ${key} elsewhere`,
+        'compare',
+        { input: `--${key}` },
+      );
+    }
+    const other = taken.get(at);
+    if (other !== undefined) {
+      throw new UsageError(
+        `--${other} and --${key} both write ${target}; give each its own file`,
+        'compare',
+        {
+          input: `--${key}`,
+        },
+      );
+    }
+    taken.set(at, key);
+  }
+}
+
 function writeOutput(path: string, text: string, cwd: string): void {
   const abs = resolve(cwd, path);
   mkdirSync(dirname(abs), { recursive: true });
@@ -67,6 +118,7 @@ export function compareCommand(opts: CompareOptions, io: CliIo): number {
   if (opts.files.length === 0) {
     throw new UsageError('missing report files: pass at least two JSON reports, baseline first', 'compare');
   }
+  checkOutputs(opts, io.cwd);
   const reports = opts.files.flatMap((f) => readReports(f, io.cwd));
   if (reports.length < 2) {
     throw new UsageError(

@@ -105,9 +105,15 @@ export const COMPARE_USAGE = `Usage: deltascope compare <a.json> <b.json> [c.jso
 
 Reads JSON reports (\`deltascope run --json\`, \`sway run --json\`; a sweep report counts as one run
 per entry) and prints a probe × run matrix: each run's verdict, score and raw, and each later run's
-score delta against the first report, the baseline. A probe changed when its verdict differs from
-the baseline's or its score moved by ≥ 0.005; it regressed when its verdict got worse (pass → warn →
-fail/error) or its score dropped by ≥ the threshold (sway's 0.10).
+score delta against the first report, the baseline. A file that is not a report (no \`probes\`
+array of named probes, or no numeric \`score.overall\`) is refused, exit 2.
+
+A probe of a later run regressed when: its verdict got worse (pass → warn → fail/error); its score
+dropped by ≥ the threshold (sway's 0.10); it is missing from the run; the baseline ran it and the
+run skipped it; the baseline had a score and the run (not skipped) has none; or it fails or errors
+where the baseline has no result for it (absent or skipped). It changed when it regressed, its
+verdict differs, its score moved by ≥ 0.005, its raw moved by > 1e-9·max(1, |a|, |b|), or it (or
+its score, or its raw) is in one run only; a raw change alone is not a regression.
 
 Options:
   --fail-on-regression  exit 1 when any probe of any later run regressed against the baseline
@@ -115,7 +121,8 @@ Options:
   --only-changed    list only the probes that changed
   --markdown FILE   write the matrix as markdown ("-": print it instead of the table)
   --html FILE       write it as one self-contained HTML page ("-": print it)
-  --json FILE       write it as JSON ("-": print it)
+  --json FILE       write it as JSON ("-": print it); an output may not be an input, and markdown
+                    or HTML may not go to a .json path (exit 2, nothing written)
   -h, --help        this help
 `;
 

@@ -110,11 +110,11 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
     setError(null);
     void (async () => {
       try {
-        for (const file of files) {
-          for (const r of labelledReportsFromJson(await file.text(), file.name)) {
-            await source.add(r.result, { label: r.label, source: 'import' });
-          }
-        }
+        // Every file is read (strictly: a file that is not a report is refused, naming it) before
+        // any is stored, so a bad file among several stores none of them.
+        const imported = [];
+        for (const file of files) imported.push(...labelledReportsFromJson(await file.text(), file.name));
+        for (const r of imported) await source.add(r.result, { label: r.label, source: 'import' });
         await refresh();
       } catch (err) {
         setError(errorMessage(err));

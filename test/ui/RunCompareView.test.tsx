@@ -112,6 +112,30 @@ describe('RunCompareView', () => {
     store.close();
   });
 
+  it('reads imports strictly: JSON that is not a report is refused naming the file, and a bad file among several stores none', async () => {
+    const store = await storeWith(fixtureResult());
+    render(<RunCompareView source={store} />);
+    await screen.findByText(/One suite run stored\./);
+    const empty = new File(['{}'], 'empty.json', { type: 'application/json' });
+    fireEvent.change(screen.getByTestId('compare-import-input'), { target: { files: [empty] } });
+    expect((await screen.findByRole('alert')).textContent).toMatch(
+      /^empty\.json is not a report: `probes` is missing/,
+    );
+    const good = new File([toJsonReport(regressed())], 'good.json', { type: 'application/json' });
+    const junk = new File([JSON.stringify({ probes: [1, null, 'x'] })], 'junk.json', {
+      type: 'application/json',
+    });
+    fireEvent.change(screen.getByTestId('compare-import-input'), { target: { files: [good, junk] } });
+    await waitFor(() =>
+      expect(screen.getByRole('alert').textContent).toMatch(
+        /^junk\.json is not a report: probes\[0\] is a number/,
+      ),
+    );
+    expect(await store.list()).toHaveLength(1);
+    expect(screen.queryByTestId('compare-matrix')).toBeNull();
+    store.close();
+  });
+
   it('deletes run B after a confirmation; the newest remaining run takes its place', async () => {
     const store = await storeWith(fixtureResult(), fixtureResult(), regressed());
     const [newest] = await store.list();

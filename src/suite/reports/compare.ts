@@ -4,7 +4,23 @@ import type { Band, SuiteResult } from '../types.ts';
 /**
  * Comparing runs (sway's `compare`): N ≥ 2 reports folded into one probe × run matrix. The first run
  * is the baseline; every later run is compared with it. This module owns no IO: the CLI reads the
- * files (`fromJsonReport`), the workbench reads its stored runs, and both hand the results here.
+ * files and the workbench imports them (`labelledReportsFromJson`, strict: a file that is not a
+ * report is refused, never read as an empty one) or reads its stored runs, and both hand the
+ * results here.
+ *
+ * The rule (what `compare --fail-on-regression` gates on). A probe of a later run REGRESSED against
+ * the baseline when any of these holds (the reason each gives in `regression`):
+ * - `verdict`: its verdict is worse than the baseline's (pass → warn → fail/error);
+ * - `score`: its score is ≥ the threshold (sway's 0.10) below the baseline's;
+ * - `missing`: the baseline has the probe and the later run does not (whatever its verdict was);
+ * - `skipped`: the baseline ran it (pass, warn, fail or error) and the later run skipped it;
+ * - `no-score`: the baseline has a score and the later run, not skipped, has none (null, NaN);
+ * - `new-failure`: it fails or errors in the later run and the baseline has no result for it
+ *   (absent, or skipped there).
+ * A probe CHANGED when it regressed, or it is present in one run only, or its verdict differs, or it
+ * has a score (a raw) in one run only, or |Δscore| ≥ the change tolerance (0.005), or its raw moved
+ * by more than RAW_CHANGE_RTOL · max(1, |a|, |b|) — a score clamped at 1.00 can hide a raw going
+ * 5 → 50. A raw change alone is a change, never a regression.
  */
 
 /** One run to compare: a report and the name its column carries (a file name, a run's label). */
@@ -25,6 +41,12 @@ export const DEFAULT_REGRESSION_THRESHOLD = 0.1;
  */
 export const DEFAULT_CHANGE_TOLERANCE = 0.005;
 
+/**
+ * A raw moving by more than this, relative to max(1, |a|, |b|), is a change: raws have no common
+ * scale (a KL, a count, a ratio), so only a relative tolerance that ignores float noise fits all.
+ */
+export const RAW_CHANGE_RTOL = 1e-9;
+
 /** Floating-point slack for the threshold tests, so a drop of exactly 0.10 counts as 0.10. */
 const EPS = 1e-9;
 
@@ -36,13 +58,14 @@ export interface CompareOptions {
 }
 
 /**
- * How bad a verdict is, for "the verdict got worse". `skip` has no rank: a probe that did not run
- * in one of the two runs changed, but did not regress. `error` ranks with `fail`.
+ * How bad a verdict is, for "the verdict got worse". `error` ranks with `fail`. `skip` has no rank:
+ * a run that skipped a probe the baseline ran regresses as `skipped`, and a fail or error where the
+ * baseline skipped it as `new-failure`.
  */
 const VERDICT_RANK: Partial<Record<Verdict, number>> = { pass: 0, warn: 1, fail: 2, error: 2 };
 
-/** Why a cell counts as a regression against the baseline. */
-export type RegressionReason = 'verdict' | 'score';
+/** Why a cell counts as a regression against the baseline (the rule in the module doc). */
+export type RegressionReason = 'verdict' | 'score' | 'missing' | 'skipped' | 'no-score' | 'new-failure';
 
 /** One probe in one run. */
 export interface CompareCell {
@@ -56,8 +79,9 @@ export interface CompareCell {
   /** raw − the baseline's raw, likewise. */
   deltaRaw: number | null;
   /**
-   * Differs from the baseline: present in one run only, another verdict, a score in one run only,
-   * |Δscore| ≥ the change tolerance, or a regression (whatever the two thresholds are set to).
+   * Differs from the baseline: present in one run only, another verdict, a score or a raw in one
+   * run only, |Δscore| ≥ the change tolerance, a raw moved beyond RAW_CHANGE_RTOL (relative), or a
+   * regression (whatever the two thresholds are set to).
    */
   changed: boolean;
   /** Why this cell regressed against the baseline (empty: it did not; always empty in the baseline). */
@@ -122,6 +146,13 @@ function probesByName(result: SuiteResult): Map<string, SuiteResult['probes'][nu
   }
   return out;
 }
+
+/** A raw change beyond float noise: |a − b| > RAW_CHANGE_RTOL · max(1, |a|, |b|). */
+export function rawChanged(a: number, b: number): boolean {
+  return Math.abs(a - b) > RAW_CHANGE_RTOL * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+const failed = (v: Verdict | null): boolean => v === 'fail' || v === 'error';
 
 function verdictWorse(from: Verdict | null, to: Verdict | null): boolean {
   if (from === null || to === null) return false;
@@ -193,14 +224,24 @@ export function buildCompareMatrix(
       const deltaScore = score !== null && baseScore !== null ? score - baseScore : null;
       const deltaRaw = raw !== null && baseRaw !== null ? raw - baseRaw : null;
       const regression: RegressionReason[] = [];
-      if (verdictWorse(base?.verdict ?? null, verdict)) regression.push('verdict');
-      if (deltaScore !== null && threshold > 0 && deltaScore <= -threshold + EPS) regression.push('score');
+      const baseVerdict = base?.verdict ?? null;
+      if (base !== undefined && p === undefined) {
+        regression.push('missing');
+      } else if (p !== undefined) {
+        if (verdictWorse(baseVerdict, verdict)) regression.push('verdict');
+        if (deltaScore !== null && threshold > 0 && deltaScore <= -threshold + EPS) regression.push('score');
+        if (base !== undefined && baseVerdict !== 'skip' && verdict === 'skip') regression.push('skipped');
+        if (baseScore !== null && score === null && verdict !== 'skip') regression.push('no-score');
+        if ((base === undefined || baseVerdict === 'skip') && failed(verdict)) regression.push('new-failure');
+      }
       const changed =
         regression.length > 0 ||
         (p !== undefined) !== (base !== undefined) ||
-        verdict !== (base?.verdict ?? null) ||
+        verdict !== baseVerdict ||
         (score === null) !== (baseScore === null) ||
-        (deltaScore !== null && Math.abs(deltaScore) >= tolerance - EPS);
+        (deltaScore !== null && Math.abs(deltaScore) >= tolerance - EPS) ||
+        (raw === null) !== (baseRaw === null) ||
+        (raw !== null && baseRaw !== null && rawChanged(baseRaw, raw));
       return { present: p !== undefined, verdict, score, raw, deltaScore, deltaRaw, changed, regression };
     });
     return {

@@ -1,5 +1,6 @@
 import { markdownTable, oneLine, pyFixed, textTable, type Align } from '../../core/index.ts';
 import {
+  RAW_CHANGE_RTOL,
   uniqueLabels,
   visibleRows,
   type CompareCell,
@@ -74,11 +75,19 @@ export function compareTable(m: CompareMatrix, onlyChanged = false): CompareTabl
   return { labels, header, align, rows, composite, hidden: m.rows.length - shown.length };
 }
 
-/** One regression in words: `document_shift: PASS → FAIL, score -0.300`. */
+/**
+ * One regression in words: `document_shift: PASS → FAIL, score -0.300`; `kl: missing (was PASS)`;
+ * `kl: PASS → SKIP`; `kl: score → none`; `kl: new, FAIL`.
+ */
 export function describeRegression(r: Regression): string {
   const parts: string[] = [];
-  if (r.reasons.includes('verdict'))
-    parts.push(`${(r.fromVerdict ?? '').toUpperCase()} → ${(r.toVerdict ?? '').toUpperCase()}`);
+  const from = (r.fromVerdict ?? '').toUpperCase();
+  const to = (r.toVerdict ?? '').toUpperCase();
+  if (r.reasons.includes('missing')) parts.push(`missing (was ${from})`);
+  if (r.reasons.includes('verdict') || r.reasons.includes('skipped')) parts.push(`${from} → ${to}`);
+  if (r.reasons.includes('new-failure'))
+    parts.push(r.fromVerdict === null ? `new, ${to}` : `${from} → ${to}`);
+  if (r.reasons.includes('no-score')) parts.push('score → none');
   if (r.deltaScore !== null) {
     const d = pyFixed(r.deltaScore, 3);
     parts.push(`score ${r.deltaScore > 0 ? '+' : ''}${d}`);
@@ -86,10 +95,26 @@ export function describeRegression(r: Regression): string {
   return `${r.probe}: ${parts.join(', ')}`;
 }
 
-/** What counts as a regression, in one sentence for every renderer. */
+/** What counts as a regression (compare.ts's module doc), in one sentence for every renderer. */
 export function regressionRule(m: CompareMatrix): string {
-  return `a verdict worse than the baseline's (pass → warn → fail/error) or a score ≥ ${pyFixed(m.regressionThreshold, 2)} below it`;
+  return (
+    `a verdict worse than the baseline's (pass → warn → fail/error), a score ≥ ${pyFixed(m.regressionThreshold, 2)} below it, ` +
+    'a probe missing from the later run, skipped where the baseline ran it, or without a score where the baseline had one, ' +
+    'or a fail/error where the baseline has no result for the probe (absent or skipped)'
+  );
 }
+
+/** What counts as a change, in one phrase for every renderer. */
+export function changeRule(m: CompareMatrix): string {
+  return `a different verdict, a score moved by ≥ ${pyFixed(m.changeTolerance, 3)}, a raw moved by more than ${RAW_CHANGE_RTOL}·max(1, |a|, |b|), a probe or a score in one run only, or a regression`;
+}
+
+/**
+ * The compare page's Content-Security-Policy: as the HTML report's (html.ts, HTML_REPORT_CSP) but
+ * with no script at all — nothing may load, only the inline stylesheet applies.
+ */
+export const COMPARE_HTML_CSP =
+  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'";
 
 function regressionLines(m: CompareMatrix, labels: string[]): string[] {
   return m.regressions.map((r) => `${labels[r.run]}: ${describeRegression(r)}`);
@@ -105,7 +130,7 @@ export function toTerminalCompare(m: CompareMatrix, opts: { onlyChanged?: boolea
     '',
     ...textTable(['', ...t.header.slice(1)], rows, t.align, { indent: '  ' }),
     '',
-    `  ! regressed   * changed (verdict, or score by ≥ ${pyFixed(m.changeTolerance, 3)})` +
+    `  ! regressed   * changed (${changeRule(m)})` +
       (t.hidden > 0 ? `   ${t.hidden} unchanged probe${t.hidden === 1 ? '' : 's'} not shown` : ''),
   ];
   if (t.rows.length === 0) out.push('  no probe changed against the baseline');
@@ -224,6 +249,7 @@ export function toHtmlCompare(m: CompareMatrix, opts: { onlyChanged?: boolean } 
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${htmlText(COMPARE_HTML_CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>deltascope compare — ${m.runs.length} runs</title>
 <style>${CSS}</style>
@@ -247,7 +273,7 @@ ${t.rows.map((r) => tr(r.cells, r.status)).join('\n')}
 ${tr(t.composite, 'composite')}
 </tbody>
 </table>
-<p class="muted">regressed: ${htmlText(regressionRule(m))}; changed: a different verdict, or a score moved by ≥ ${pyFixed(m.changeTolerance, 3)}.</p>
+<p class="muted">regressed: ${htmlText(regressionRule(m))}; changed: ${htmlText(changeRule(m))}.</p>
 <h2>Regressions</h2>
 ${regressions}
 </body>
