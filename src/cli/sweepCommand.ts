@@ -12,9 +12,10 @@ import { openPair, type DevicePreference, type DifferentialBackend } from '../ba
 import { AdapterPairBackend } from '../backend/adapterPair.ts';
 import { resolveAdapterPair, type ModelLocation, type ModelSource } from '../backend/modelSource.ts';
 import { nodeResolveContext } from '../backend/nodeModelFiles.ts';
-import { BackendStats, DeltascopeError, errorCode, errorMessage } from '../core/index.ts';
+import { BackendStats, DeltascopeError, errorCode, errorMessage, type ErrorCode } from '../core/index.ts';
 import { RunMetricsTracker } from '../core/runMetrics.ts';
 import type { DocSection } from '../probes/types.ts';
+import { sha256Hex } from '../core/sha256.ts';
 import { fmtScore } from '../suite/reports/index.ts';
 import { DELTASCOPE_VERSION, runSuite } from '../suite/runner.ts';
 import {
@@ -31,6 +32,7 @@ import {
   type AdapterLoad,
   type Shard,
   type SweepAdapter,
+  type SweepFailure,
   type SweepPlan,
   type SweepReport,
   type SweepResultEntry,
@@ -39,8 +41,8 @@ import {
 import { toSweepHtmlReport } from '../suite/reports/htmlSweep.ts';
 import { toSweepMarkdown, toSweepTerminal } from '../suite/sweepReport.ts';
 import { parseSweepSpec } from '../suite/sweepSpec.ts';
-import type { SuiteSpec } from '../suite/types.ts';
-import { EXIT, UsageError } from './errors.ts';
+import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
+import { EXIT, UsageError, exitCodeFor } from './errors.ts';
 import { cliLoadOptions, type CliIo } from './io.ts';
 import { cliNullStatsCache } from './nullStatsDir.ts';
 import { HUB_HOST_ENV, modelLocation } from './resolveModels.ts';
@@ -125,6 +127,8 @@ export interface LoadedSweep {
   specDir: string;
   /** The sweep spec's text as read (its SHA-256 goes into each result's provenance). */
   specText: string;
+  /** SHA-256 of the suite file's text as read (the report's `sweep.suite_sha256`); null inline. */
+  suiteSha256: string | null;
 }
 
 /**
@@ -138,9 +142,11 @@ export function loadSweep(specPath: string, io: Pick<CliIo, 'cwd' | 'env'>): Loa
   const spec = parseSweepSpec(specText, { path: specPath });
   let suite: SuiteSpec;
   let sections: DocSection[];
+  let suiteSha256: string | null = null;
   if ('path' in spec.suite) {
     const loaded = loadSpec(spec.suite.path, specDir);
     suite = loaded.spec;
+    suiteSha256 = sha256Hex(loaded.specText);
     sections = sectionsOf(suite, loaded.specDir);
   } else {
     suite = spec.suite.inline;
@@ -167,7 +173,7 @@ export function loadSweep(specPath: string, io: Pick<CliIo, 'cwd' | 'env'>): Loa
   );
   // The base now, so a bad folder or hub id fails before the first load.
   modelLocation('base', spec.base, specDir, io.env, "the sweep spec's folder");
-  return { plan: sweepPlan(spec, specPath, suite, adapters), sections, specDir, specText };
+  return { plan: sweepPlan(spec, specPath, suite, adapters), sections, specDir, specText, suiteSha256 };
 }
 
 function baseLocation(plan: SweepPlan, specDir: string, env: CliIo['env']): ModelLocation {
@@ -197,7 +203,7 @@ function aboutAdapter(a: SweepAdapter, e: unknown): unknown {
  */
 export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<SweepReport> {
   const shard = resolveShard(opts, io.env);
-  const { plan, sections, specDir, specText } = loadSweep(opts.specPath, io);
+  const { plan, sections, specDir, specText, suiteSha256 } = loadSweep(opts.specPath, io);
   const log = (t: string) => {
     if (!opts.quiet) io.err(t);
   };
@@ -214,59 +220,126 @@ export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<Sweep
   const started = new Date().toISOString();
   const loads: SweepRun['loads'] = [];
   const results: SweepResultEntry[] = [];
+  const failed: SweepFailure[] = [];
   let backend: DifferentialBackend | null = null;
   let deviceName: string | null = null;
+  const report = (): SweepReport => ({
+    schema: SWEEP_SCHEMA,
+    schema_version: SWEEP_SCHEMA_VERSION,
+    sweep: sweepHeader(plan, suiteSha256),
+    runs: [
+      {
+        shard,
+        adapters: indices,
+        started_at: started,
+        finished_at: new Date().toISOString(),
+        deltascope_version: DELTASCOPE_VERSION,
+        device: deviceName,
+        loads,
+        ...(failed.length > 0 ? { failed } : {}),
+      },
+    ],
+    results,
+  });
   try {
     for (const [k, index] of indices.entries()) {
       if (io.signal?.aborted) break;
       const adapter = plan.adapters[index]!;
-      const source: Extract<ModelSource, { kind: 'pair' }> = {
-        kind: 'pair',
-        base,
-        ft: { kind: 'adapter', base, adapter: adapterLocation(adapter, io.env) },
-      };
-      const t0 = performance.now();
-      let how: AdapterLoad = 'loaded';
-      const open = () =>
-        openPair(source, { ...cliLoadOptions(io), device, dtype }).catch((e: unknown) => {
-          throw aboutAdapter(adapter, e);
+      // One adapter that cannot be loaded (a checkpoint folder still being written) or whose suite
+      // breaks is recorded and skipped: the others' results still make the report.
+      try {
+        const result = await runAdapter(adapter, index);
+        // A suite cut short by a cancel is not this adapter's result: leave it out (merge names it).
+        if (io.signal?.aborted) break;
+        results.push(resultEntry(adapter, result.suite));
+        log(
+          `[${k + 1}/${indices.length}] ${adapter.label} (${result.how} in ${(result.loadMs / 1000).toFixed(1)} s): ` +
+            `overall ${fmtScore(result.suite.score.overall)} (${result.suite.score.band}) in ${result.suite.wallSeconds.toFixed(1)} s\n`,
+        );
+      } catch (e) {
+        if (io.signal?.aborted) break;
+        const err = aboutAdapter(adapter, e);
+        failed.push({ index, label: adapter.label, code: errorCode(err), message: errorMessage(err) });
+        io.err(
+          `[${k + 1}/${indices.length}] ${adapter.label} failed (${errorCode(err)}): ${errorMessage(err)}\n`,
+        );
+      }
+    }
+  } finally {
+    // (Set in runAdapter, which the compiler's narrowing does not see.)
+    await (backend as DifferentialBackend | null)?.dispose().catch(() => {});
+    // Whatever happened, the adapters that finished are written (a merge names the rest).
+    const r = report();
+    if (opts.json !== undefined) writeOutput(opts.json, toSweepJson(r), io.cwd);
+    if (opts.markdown !== undefined) writeOutput(opts.markdown, toSweepMarkdown(r), io.cwd);
+    if (opts.html !== undefined) writeOutput(opts.html, toSweepHtmlReport(r), io.cwd);
+  }
+  if (io.signal?.aborted)
+    log(
+      `cancelled: ${indices.length - results.length - failed.length} of this shard's adapters did not run\n`,
+    );
+  const done = report();
+  io.out(toSweepTerminal(done));
+  return done;
+
+  /** Puts `adapter` on the base (a load, a swap or a reload) and runs the suite on it. */
+  async function runAdapter(
+    adapter: SweepAdapter,
+    index: number,
+  ): Promise<{ suite: SuiteResult; how: AdapterLoad; loadMs: number }> {
+    const source: Extract<ModelSource, { kind: 'pair' }> = {
+      kind: 'pair',
+      base,
+      ft: { kind: 'adapter', base, adapter: adapterLocation(adapter, io.env) },
+    };
+    const t0 = performance.now();
+    let how: AdapterLoad = 'loaded';
+    // Tied to Ctrl-C: a cancelled load ends the loop (the report is still written).
+    const open = () =>
+      openPair(source, {
+        ...cliLoadOptions(io),
+        device,
+        dtype,
+        ...(io.signal !== undefined ? { signal: io.signal } : {}),
+      });
+    if (backend === null) {
+      log(`loading the base with ${adapter.label} (${dtype}, ${device})…\n`);
+      backend = await open();
+    } else if (backend instanceof AdapterPairBackend) {
+      try {
+        const ref = resolveAdapterPair(source, nodeResolveContext());
+        await backend.swapAdapter(ref.adapter, {
+          pairId: ref.pairId,
+          ...(io.signal !== undefined ? { signal: io.signal } : {}),
         });
-      if (backend === null) {
-        log(`loading the base with ${adapter.label} (${dtype}, ${device})…\n`);
-        backend = await open();
-      } else if (backend instanceof AdapterPairBackend) {
-        try {
-          const ref = resolveAdapterPair(source, nodeResolveContext());
-          await backend.swapAdapter(ref.adapter, {
-            pairId: ref.pairId,
-            ...(io.signal !== undefined ? { signal: io.signal } : {}),
-          });
-          how = 'swapped';
-        } catch (e) {
-          if (errorCode(e) !== 'model-load/mismatch') throw aboutAdapter(adapter, e);
-          log(`note: ${errorMessage(e)} Reloading the base for it.\n`);
-          await backend.dispose();
-          backend = null;
-          backend = await open();
-          how = 'reloaded';
-        }
-      } else {
+        how = 'swapped';
+      } catch (e) {
+        // A refused swap leaves the backend as it was (the next adapter may still swap onto it).
+        if (errorCode(e) !== 'model-load/mismatch') throw e;
+        log(`note: ${errorMessage(e)} Reloading the base for it.\n`);
         await backend.dispose();
         backend = null;
         backend = await open();
         how = 'reloaded';
       }
-      const loadMs = performance.now() - t0;
-      loads.push({ index, how, ms: loadMs });
-      deviceName = backend.info.device;
-      // Each adapter's suite as if it ran alone: an empty cache, zeroed stats, its own metrics.
-      const inst = backend.instrumentation;
-      inst.cache.clear();
-      Object.assign(inst.stats, new BackendStats());
-      const metrics = new RunMetricsTracker();
-      metrics.note({ loadMs });
-      inst.trace = metrics;
-      const result = await runSuite(suiteForAdapter(plan, adapter), backend, {
+    } else {
+      await backend.dispose();
+      backend = null;
+      backend = await open();
+      how = 'reloaded';
+    }
+    const loadMs = performance.now() - t0;
+    loads.push({ index, how, ms: loadMs });
+    deviceName = backend.info.device;
+    // Each adapter's suite as if it ran alone: an empty cache, zeroed stats, its own metrics.
+    const inst = backend.instrumentation;
+    inst.cache.clear();
+    Object.assign(inst.stats, new BackendStats());
+    const metrics = new RunMetricsTracker();
+    metrics.note({ loadMs });
+    inst.trace = metrics;
+    try {
+      const suite = await runSuite(suiteForAdapter(plan, adapter), backend, {
         specPath: opts.specPath,
         specText,
         sections,
@@ -281,41 +354,15 @@ export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<Sweep
           return metrics.snapshot();
         },
       });
-      // A suite cut short by a cancel is not this adapter's result: leave it out (merge names it).
-      if (io.signal?.aborted) break;
-      results.push(resultEntry(adapter, result));
-      log(
-        `[${k + 1}/${indices.length}] ${adapter.label} (${how} in ${(loadMs / 1000).toFixed(1)} s): ` +
-          `overall ${fmtScore(result.score.overall)} (${result.score.band}) in ${result.wallSeconds.toFixed(1)} s\n`,
-      );
+      return { suite, how, loadMs };
+    } catch (e) {
+      // A suite that broke may leave the backend mid-way: the next adapter loads afresh.
+      const broken = backend;
+      backend = null;
+      await broken.dispose().catch(() => {});
+      throw e;
     }
-  } finally {
-    await backend?.dispose();
   }
-  if (io.signal?.aborted)
-    log(`cancelled: ${indices.length - results.length} of this shard's adapters did not run\n`);
-  const report: SweepReport = {
-    schema: SWEEP_SCHEMA,
-    schema_version: SWEEP_SCHEMA_VERSION,
-    sweep: sweepHeader(plan),
-    runs: [
-      {
-        shard,
-        adapters: indices,
-        started_at: started,
-        finished_at: new Date().toISOString(),
-        deltascope_version: DELTASCOPE_VERSION,
-        device: deviceName,
-        loads,
-      },
-    ],
-    results,
-  };
-  io.out(toSweepTerminal(report));
-  if (opts.json !== undefined) writeOutput(opts.json, toSweepJson(report), io.cwd);
-  if (opts.markdown !== undefined) writeOutput(opts.markdown, toSweepMarkdown(report), io.cwd);
-  if (opts.html !== undefined) writeOutput(opts.html, toSweepHtmlReport(report), io.cwd);
-  return report;
 }
 
 /** Parses the command line as main.ts's commands do (parseArgs' wording, as a usage error). */
@@ -334,7 +381,11 @@ export function parseCliArgs<const O extends NonNullable<ParseArgsConfig['option
 
 const CLI_DEVICES = ['cpu', 'webgpu', 'auto'] as const;
 
-/** `deltascope sweep SPEC [--shard i/n] [--shard-count N] [--device D] [--json F] [--markdown F] [--html F] [--quiet]`. */
+/**
+ * `deltascope sweep SPEC [--shard i/n] [--shard-count N] [--device D] [--json F] [--markdown F] [--html F] [--quiet]`.
+ * Exits 130 when cancelled, else with the first failed adapter's code (3 for a load failure), else 0;
+ * the report with the adapters that finished is written in every case.
+ */
 export async function sweepCli(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseCliArgs('sweep', args, {
     shard: { type: 'string' },
@@ -362,7 +413,7 @@ export async function sweepCli(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`--device must be ${CLI_DEVICES.join(', ')}, got "${device}"`, 'sweep', {
       input: '--device',
     });
-  await executeSweep(
+  const report = await executeSweep(
     {
       specPath: positionals[0]!,
       ...(values.shard !== undefined ? { shard: values.shard } : {}),
@@ -375,5 +426,7 @@ export async function sweepCli(args: string[], io: CliIo): Promise<number> {
     },
     io,
   );
-  return io.signal?.aborted ? EXIT.cancelled : EXIT.ok;
+  if (io.signal?.aborted) return EXIT.cancelled;
+  const failure = report.runs[0]?.failed?.[0];
+  return failure !== undefined ? exitCodeFor(failure.code as ErrorCode) : EXIT.ok;
 }

@@ -44,6 +44,20 @@ export interface SweepRun {
   device: string | null;
   /** Per adapter, how it was put on the base and how long that took (ms). */
   loads: { index: number; how: AdapterLoad; ms: number }[];
+  /**
+   * The adapters of this shard that failed (their folder unreadable or half written, a load or
+   * suite error): no result for them; a merge names them with their error. Absent when none did.
+   */
+  failed?: SweepFailure[];
+}
+
+/** An adapter that gave no result on its shard, and why. */
+export interface SweepFailure {
+  index: number;
+  label: string;
+  /** The error's code (`model-load/…`, `internal`, …) and message. */
+  code: string;
+  message: string;
 }
 
 export interface SweepResultEntry {
@@ -66,6 +80,12 @@ export interface SweepReport {
     dtype: string;
     seed: number;
     suite_path: string | null;
+    /**
+     * SHA-256 of the suite file's text as read (null for an inline suite, whose text is the sweep
+     * spec's). Each result's provenance carries the sweep spec's hash; this one pins the suite it
+     * points to. Absent in reports written before it was added.
+     */
+    suite_sha256?: string | null;
     /** Every adapter of the sweep (not only this shard's), in order. */
     adapters: { index: number; label: string; ref: string }[];
   };
@@ -74,8 +94,8 @@ export interface SweepReport {
   results: SweepResultEntry[];
 }
 
-/** The sweep section of a report for `plan`. */
-export function sweepHeader(plan: SweepPlan): SweepReport['sweep'] {
+/** The sweep section of a report for `plan`; `suiteSha256`: the suite file's hash (null inline). */
+export function sweepHeader(plan: SweepPlan, suiteSha256: string | null = null): SweepReport['sweep'] {
   return {
     spec_path: plan.specPath,
     identity: plan.identity,
@@ -84,6 +104,7 @@ export function sweepHeader(plan: SweepPlan): SweepReport['sweep'] {
     dtype: plan.dtype,
     seed: plan.seed,
     suite_path: plan.suitePath,
+    suite_sha256: suiteSha256,
     adapters: plan.adapters.map((a) => ({ index: a.index, label: a.label, ref: a.ref })),
   };
 }
@@ -141,6 +162,35 @@ export function readSweepReport(text: string, source: string): SweepReport {
       bad(`sweep.adapters[${i}] is malformed`);
   });
   if (!Array.isArray(parsed.runs) || !Array.isArray(parsed.results)) return bad('no runs or results');
+  const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+  const isIndex = (v: unknown): boolean =>
+    typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < adapters.length;
+  (parsed.runs as unknown[]).forEach((r, i) => {
+    if (!isRecord(r)) return bad(`runs[${i}] is not an object`);
+    const shard = r.shard;
+    if (!isRecord(shard) || !isCount(shard.index) || !isCount(shard.count) || shard.index > shard.count)
+      return bad(`runs[${i}].shard is not {index, count} with 1 ≤ index ≤ count`);
+    if (r.device !== null && typeof r.device !== 'string')
+      return bad(`runs[${i}].device is not a string or null`);
+    if (typeof r.deltascope_version !== 'string') return bad(`runs[${i}].deltascope_version is not a string`);
+    if (!Array.isArray(r.adapters) || !r.adapters.every(isIndex))
+      return bad(`runs[${i}].adapters is not a list of adapter indices`);
+    if (!Array.isArray(r.loads)) return bad(`runs[${i}].loads is not a list`);
+    if (r.failed !== undefined) {
+      if (!Array.isArray(r.failed)) return bad(`runs[${i}].failed is not a list`);
+      (r.failed as unknown[]).forEach((f, j) => {
+        if (
+          !isRecord(f) ||
+          !isIndex(f.index) ||
+          typeof f.label !== 'string' ||
+          typeof f.code !== 'string' ||
+          typeof f.message !== 'string'
+        )
+          bad(`runs[${i}].failed[${j}] has no valid index, label, code and message`);
+      });
+    }
+    return undefined;
+  });
   (parsed.results as unknown[]).forEach((r, i) => {
     if (
       !isRecord(r) ||
@@ -148,9 +198,10 @@ export function readSweepReport(text: string, source: string): SweepReport {
       !Number.isInteger(r.index) ||
       r.index < 0 ||
       r.index >= adapters.length ||
+      typeof r.label !== 'string' ||
       !isRecord(r.report)
     )
-      bad(`results[${i}] has no valid index or report`);
+      bad(`results[${i}] has no valid index, label or report`);
   });
   return parsed as unknown as SweepReport;
 }
@@ -161,10 +212,59 @@ export interface SweepFile {
   report: SweepReport;
 }
 
+/** A result's base model files as its provenance lists them: path → SHA-256 (empty if none). */
+function baseFileHashes(entry: SweepResultEntry): Map<string, string> {
+  const prov = entry.report.provenance;
+  const files = isRecord(prov) && Array.isArray(prov.files) ? (prov.files as unknown[]) : [];
+  const out = new Map<string, string>();
+  for (const f of files)
+    if (isRecord(f) && f.role === 'base' && typeof f.path === 'string' && typeof f.sha256 === 'string')
+      out.set(f.path, f.sha256);
+  return out;
+}
+
+/**
+ * Refuses shards that cannot add up to one run: another deltascope version (scoring may differ
+ * between versions, so the merged numbers would not be an unsharded run's), or another base model
+ * (the identity hashes the base as written — a path or hub id —, not its bytes: a base retrained
+ * in place, or a different copy on one machine, shows in the SHA-256 of its files in each result's
+ * provenance). Files hashed in one result and not in another are not compared.
+ */
+function checkSameModelAndVersion(files: readonly SweepFile[]): void {
+  let version: { source: string; version: string } | null = null;
+  for (const f of files)
+    for (const run of f.report.runs) {
+      if (version === null) version = { source: f.source, version: run.deltascope_version };
+      else if (run.deltascope_version !== version.version)
+        throw new DeltascopeError(
+          'input/invalid',
+          `${f.source} was written by deltascope ${run.deltascope_version} and ${version.source} by ${version.version}; ` +
+            'scores may differ between versions, so shards of one sweep must run the same deltascope (rerun the older shards).',
+          { input: f.source },
+        );
+    }
+  const seen = new Map<string, { source: string; label: string; sha256: string }>();
+  for (const f of files)
+    for (const r of f.report.results)
+      for (const [path, sha256] of baseFileHashes(r)) {
+        const held = seen.get(path);
+        if (held === undefined) seen.set(path, { source: f.source, label: r.label, sha256 });
+        else if (held.sha256 !== sha256)
+          throw new DeltascopeError(
+            'input/invalid',
+            `${held.source} and ${f.source} ran on different base models: the base's ${path} has SHA-256 ` +
+              `${held.sha256.slice(0, 12)}… for "${held.label}" and ${sha256.slice(0, 12)}… for "${r.label}"; ` +
+              'rerun the shards on one copy of the base.',
+            { input: f.source, details: { file: path } },
+          );
+      }
+}
+
 /**
  * Joins shard reports of one sweep into one, results ordered by index. Refuses (input/invalid,
- * naming the files and adapters) reports of different sweeps, an adapter in two reports, and
- * adapters that no report holds.
+ * naming the files and adapters) reports of different sweeps, of different deltascope versions or
+ * base model bytes (`checkSameModelAndVersion`), an adapter in two reports, and adapters that no
+ * report holds (an adapter that failed on its shard is named with the shard and its error).
  */
 export function mergeSweepReports(files: readonly SweepFile[]): SweepReport {
   if (files.length === 0) throw new DeltascopeError('input/invalid', 'merge needs at least one sweep report');
@@ -178,6 +278,7 @@ export function mergeSweepReports(files: readonly SweepFile[]): SweepReport {
         'the base, dtype, seed, suite or adapter list differ); merge the shards of one sweep spec only.',
       { input: others[0]!.source },
     );
+  checkSameModelAndVersion(files);
   const adapters = first.report.sweep.adapters;
   const owner = new Map<number, string>();
   const results: SweepResultEntry[] = [];
@@ -200,15 +301,29 @@ export function mergeSweepReports(files: readonly SweepFile[]): SweepReport {
     const counts = [...new Set(files.flatMap((f) => f.report.runs.map((r) => r.shard.count)))];
     const where = (i: number) =>
       counts.length === 1 ? `, shard ${shardOf(i, counts[0]!)}/${counts[0]}` : '';
+    const failures = new Map<number, { source: string; shard: Shard; failure: SweepFailure }>();
+    for (const f of files)
+      for (const run of f.report.runs)
+        for (const failure of run.failed ?? [])
+          failures.set(failure.index, { source: f.source, shard: run.shard, failure });
+    const about = (a: { index: number; label: string }) => {
+      const failed = failures.get(a.index);
+      if (failed === undefined) return `"${a.label}" (index ${a.index}${where(a.index)})`;
+      const { shard, source, failure } = failed;
+      return (
+        `"${a.label}" (index ${a.index}) failed on shard ${shard.index}/${shard.count} (${source}) ` +
+        `with ${failure.code}: ${failure.message}`
+      );
+    };
+    const anyFailed = missing.some((a) => failures.has(a.index));
     throw new DeltascopeError(
       'input/invalid',
       `${missing.length} of ${adapters.length} adapters have no result in these reports: ` +
-        missing
-          .slice(0, 10)
-          .map((a) => `"${a.label}" (index ${a.index}${where(a.index)})`)
-          .join(', ') +
+        missing.slice(0, 10).map(about).join(', ') +
         (missing.length > 10 ? ` and ${missing.length - 10} more` : '') +
-        '; pass every shard’s report (or run the missing shards).',
+        (anyFailed
+          ? '; fix what failed and rerun its shard, and pass every shard’s report.'
+          : '; pass every shard’s report (or run the missing shards).'),
       { input: missing[0]!.label },
     );
   }

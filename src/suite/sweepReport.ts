@@ -49,6 +49,12 @@ function tables(sweep: SweepReport, bars: boolean): SweepTables {
       `adapters: ${results.length} of ${total}` +
         (shards !== '' ? ` (shard${sweep.runs.length === 1 ? '' : 's'} ${shards})` : ''),
       `sweep identity: ${sweep.sweep.identity.slice(0, 12)}`,
+      ...sweep.runs.flatMap((r) =>
+        (r.failed ?? []).map(
+          (f) =>
+            `failed: ${f.label} (index ${f.index}, shard ${r.shard.index}/${r.shard.count}): ${f.code}: ${f.message}`,
+        ),
+      ),
     ],
     summary: {
       header: summaryHeader,
