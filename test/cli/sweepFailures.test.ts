@@ -92,6 +92,15 @@ describe('deltascope sweep with an adapter that fails', () => {
       `1 of 3 adapters have no result in these reports: "checkpoint-2" (index 1) failed on shard 1/1 (fail.json) with ${failed[0]!.code}: `,
     );
     expect(merged.stderr).toContain('fix what failed and rerun its shard');
+
+    // A malformed shard is refused as input (exit 2) naming the file and the run, not a crash.
+    for (const run of [{}, null]) {
+      writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...report, runs: [run] }));
+      const bad = await cli(['merge', 'bad.json']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/bad\.json is not a sweep report \(runs\[0\]/);
+      expect(bad.stderr).not.toContain('TypeError');
+    }
   }, 180_000);
 
   it('Ctrl-C while the base loads: exit 130 and the report is written, naming no failure', async () => {

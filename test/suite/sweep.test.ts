@@ -4,6 +4,8 @@
 // labelled results other reports take, and the terminal and markdown summaries.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { DeltascopeError } from '../../src/core/errors.ts';
+import { ReportFormatError } from '../../src/suite/reports/json.ts';
 import { parseSuiteSpec } from '../../src/suite/spec.ts';
 import {
   SWEEP_SCHEMA,
@@ -219,6 +221,140 @@ describe('merge', () => {
     expect(() => readSweepReport(JSON.stringify(future), 'f.json')).toThrow(/Upgrade deltascope/);
     const outOfRange = { ...r, results: [{ ...r.results[0]!, index: 99 }] };
     expect(() => readSweepReport(JSON.stringify(outOfRange), 'o.json')).toThrow(/results\[0\]/);
+  });
+
+  it('refuses a run without a valid shard, device or version, naming the file and runs[i]', () => {
+    const r = shardReport(plan(), 1, 2);
+    const run = r.runs[0]!;
+    const cases: [unknown, RegExp][] = [
+      [{}, /runs\[0\]\.shard/],
+      [null, /runs\[0\] is not an object/],
+      [{ ...run, shard: { index: 3, count: 2 } }, /runs\[0\]\.shard/],
+      [{ ...run, device: 7 }, /runs\[0\]\.device/],
+      [{ ...run, deltascope_version: undefined }, /runs\[0\]\.deltascope_version/],
+      [{ ...run, failed: [{ index: 0 }] }, /runs\[0\]\.failed\[0\]/],
+    ];
+    for (const [bad, message] of cases) {
+      const text = JSON.stringify({ ...r, runs: [bad] });
+      expect(() => readSweepReport(text, 'm.json')).toThrow(ReportFormatError);
+      expect(() => readSweepReport(text, 'm.json')).toThrow(message);
+      expect(() => readSweepReport(text, 'm.json')).toThrow(/m\.json is not a sweep report/);
+    }
+  });
+
+  it('on any JSON, reading, merging and rendering throw only typed deltascope errors', () => {
+    const good = [shardReport(plan(), 1, 2), shardReport(plan(), 2, 2)];
+    const paths = (v: unknown, at: (string | number)[] = []): (string | number)[][] =>
+      typeof v === 'object' && v !== null
+        ? [at, ...Object.entries(v).flatMap(([k, x]) => paths(x, [...at, Array.isArray(v) ? Number(k) : k]))]
+        : [at];
+    const set = (root: unknown, at: (string | number)[], value: unknown): unknown => {
+      if (at.length === 0) return value;
+      const copy = (Array.isArray(root) ? [...root] : { ...(root as object) }) as Record<
+        string | number,
+        unknown
+      >;
+      copy[at[0]!] = set(copy[at[0]!], at.slice(1), value);
+      return copy;
+    };
+    const typedOnly = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        if (!(e instanceof DeltascopeError)) throw e;
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.nat(1),
+        fc.array(fc.tuple(fc.nat(), fc.jsonValue({ maxDepth: 3 })), { minLength: 1, maxLength: 4 }),
+        (which, edits) => {
+          let doc: unknown = JSON.parse(toSweepJson(good[which]!));
+          for (const [k, value] of edits) {
+            const all = paths(doc);
+            doc = set(doc, all[k % all.length]!, value);
+          }
+          typedOnly(() => {
+            const read = readSweepReport(JSON.stringify(doc), 'x.json');
+            const other = { source: 'y.json', report: good[1 - which]! };
+            const merged = mergeSweepReports([{ source: 'x.json', report: read }, other]);
+            toSweepTerminal(merged);
+            toSweepMarkdown(merged);
+          });
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // Arbitrary JSON, not derived from a report, too.
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => typedOnly(() => readSweepReport(JSON.stringify(v), 'z.json'))),
+    );
+  });
+
+  it('refuses shards of another deltascope version, or whose base files hash differently', () => {
+    const p = plan();
+    const withBase = (f: { source: string; report: SweepReport }, sha: string) => ({
+      ...f,
+      report: {
+        ...f.report,
+        results: f.report.results.map((r) => ({
+          ...r,
+          report: {
+            ...r.report,
+            provenance: {
+              files: [
+                { role: 'base', path: 'config.json', bytes: 2, sha256: 'c'.repeat(64) },
+                { role: 'base', path: 'onnx/model.onnx', bytes: 10, sha256: sha },
+                {
+                  role: 'adapter',
+                  path: 'adapter_model.safetensors',
+                  bytes: 3,
+                  sha256: `${r.index}`.repeat(64),
+                },
+              ],
+            },
+          },
+        })),
+      },
+    });
+    const [one, two] = files(p, 2);
+    expect(
+      mergeSweepReports([withBase(one!, 'a'.repeat(64)), withBase(two!, 'a'.repeat(64))]).results,
+    ).toHaveLength(5);
+    expect(() => mergeSweepReports([withBase(one!, 'a'.repeat(64)), withBase(two!, 'b'.repeat(64))])).toThrow(
+      /shard-1\.json and shard-2\.json ran on different base models: the base's onnx\/model\.onnx has SHA-256 aaaaaaaaaaaa… for "checkpoint-3" and bbbbbbbbbbbb… for "checkpoint-20"/,
+    );
+    const newer = {
+      ...two!,
+      report: { ...two!.report, runs: [{ ...two!.report.runs[0]!, deltascope_version: '0.2.0' }] },
+    };
+    expect(() => mergeSweepReports([one!, newer])).toThrow(
+      'shard-2.json was written by deltascope 0.2.0 and shard-1.json by 0.1.0',
+    );
+  });
+
+  it('names an adapter that failed on its shard with the shard, the file and the error', () => {
+    const p = plan();
+    const [one, two] = files(p, 2);
+    const broken = {
+      ...two!,
+      report: {
+        ...two!.report,
+        runs: [
+          {
+            ...two!.report.runs[0]!,
+            failed: [{ index: 1, label: 'checkpoint-20', code: 'model-load/invalid', message: 'truncated' }],
+          },
+        ],
+        results: two!.report.results.filter((r) => r.index !== 1),
+      },
+    };
+    expect(() => mergeSweepReports([one!, broken])).toThrow(
+      '1 of 5 adapters have no result in these reports: "checkpoint-20" (index 1) failed on shard 2/2 (shard-2.json) with model-load/invalid: truncated; fix what failed',
+    );
+    expect(toSweepTerminal(broken.report)).toContain(
+      'failed: checkpoint-20 (index 1, shard 2/2): model-load/invalid: truncated',
+    );
   });
 });
 
