@@ -29,7 +29,7 @@ import {
   type LoraModule,
   type ModuleTarget,
 } from '../adapter/index.ts';
-import { DeltascopeError, throwIfCancelled } from '../core/index.ts';
+import { DeltascopeError, StateError, throwIfCancelled } from '../core/index.ts';
 import { float16Array } from '../core/float16.ts';
 import { sha1Hex } from '../core/promptHash.ts';
 import {
@@ -252,7 +252,6 @@ async function loadSteps(
   // Rewritten and written out (Node: a temporary folder; browser: a Blob) inside `materialize`, so
   // the base's bytes held in JS can go before the session reads its own copy (a model's worth).
   const { kept, folder, blob, onnxBytes } = await materialize(ref, onnxPath, adapter, configJson, opts);
-  const nullIdentity = identityOf(ref, dtype, onnxBytes, configText, adapter);
   const device = await pickDevice(dtype, opts).catch((e: unknown) => {
     folder?.remove();
     throw e;
@@ -289,6 +288,8 @@ async function loadSteps(
       runtimeCaches(),
     );
     throwIfCancelled(signal, CANCELLED);
+    const baseHash = baseWeightsHash(hashes);
+    const nullIdentity = identityOf(ref, dtype, baseHash, onnxBytes, configText, adapter);
     backend = new AdapterPairBackend(
       loaded.model,
       loaded.tokenizer,
@@ -296,7 +297,7 @@ async function loadSteps(
       {
         ...opts,
         nullIdentity,
-        identityFor: (pairId, a) => identityOf({ ...ref, pairId }, dtype, onnxBytes, configText, a),
+        identityFor: (pairId, a) => identityOf({ ...ref, pairId }, dtype, baseHash, onnxBytes, configText, a),
       },
       {
         pairId: ref.pairId,
@@ -330,14 +331,26 @@ async function loadSteps(
 }
 
 /**
+ * The base's weights for the null-stats identity: a hash of the SHA-256 of each base file the load
+ * hashed (its ONNX graph and external data, as the provenance lists them), so a base retrained in
+ * place with the same architecture (the same size) is another identity; null where none was hashed.
+ */
+function baseWeightsHash(hashes: FileHashRecorder): string | null {
+  const base = hashes.files().filter((f) => f.role === 'base');
+  if (base.length === 0) return null;
+  return sha1Hex(new TextEncoder().encode(base.map((f) => `${f.path}\0${f.sha256}`).join('\n')));
+}
+
+/**
  * The weights the null views are drawn over, for the null-stats cache: where the base comes from,
- * its dtype, its ONNX file's size and config, and a hash of the adapter's own files (so an adapter
- * retrained into the same folder is a different identity). The base's weights are not hashed (a
- * model's worth of bytes at every load); its location, size and config stand for them.
+ * its weights (`baseWeightsHash`: the hashes of its files, where the load hashed them), dtype, ONNX
+ * file size and config, and a hash of the adapter's own files (so an adapter retrained into the
+ * same folder, or a base retrained in place, is a different identity).
  */
 function identityOf(
   ref: AdapterPairRef,
   dtype: string,
+  baseHash: string | null,
   onnxBytes: number,
   baseConfig: string,
   adapter: { config: unknown; safetensors: Uint8Array },
@@ -345,7 +358,8 @@ function identityOf(
   const text = new TextEncoder();
   const adapterHash = sha1Hex(adapter.safetensors);
   const configHash = sha1Hex(text.encode(JSON.stringify(adapter.config) + baseConfig));
-  return `${ref.pairId}|${dtype}|onnx:${onnxBytes}|adapter:${adapterHash}|config:${configHash}`;
+  const base = baseHash !== null ? `|base:${baseHash}` : '';
+  return `${ref.pairId}${base}|${dtype}|onnx:${onnxBytes}|adapter:${adapterHash}|config:${configHash}`;
 }
 
 /**
@@ -508,13 +522,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
    * with `openPair` instead; any other `model-load/*` error is the adapter's files.
    */
   async swapAdapter(adapter: ModelFiles, opts: { pairId: string; signal?: AbortSignal }): Promise<void> {
-    if (this.disposed)
-      throw new DeltascopeError('state/not-ready', `cannot swap in ${adapter.label}: the pair is disposed`);
-    if (this.instrumentation.inflightCount > 0)
-      throw new DeltascopeError(
-        'state/not-ready',
-        `cannot swap in ${adapter.label} while ${this.instrumentation.inflightCount} forward passes are running; wait for them`,
-      );
+    this.refuseSwap(adapter.label, false);
     // Hashed as read, as a load hashes them: the reports' provenance names the adapter run.
     const hashes = new FileHashRecorder();
     hashes.watch(adapter.label, 'adapter');
@@ -538,6 +546,9 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     const weights = loraBranchWeights(this.lora.targets, modules);
     const feeds = weightFeeds(weights, this.branchDtypes);
     throwIfCancelled(opts.signal, CANCELLED);
+    // Again after the reads: a forward pass started meanwhile would run on the old feeds and put
+    // the old adapter's numbers into the cache the swap empties, under the new adapter's name.
+    this.refuseSwap(adapter.label, true);
     // In place: every runner's feeds closure reads this one object at each run.
     for (const name of Object.keys(this.adapterFeeds)) this.adapterFeeds[name] = feeds[name]!;
     this.lora.config = config;
@@ -560,6 +571,20 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
     // place) must be emptied as well.
     bindInstrumentation(this.instrumentation, `${opts.pairId}|${this.info.dtype}|${this.info.device}`);
     this.instrumentation.cache.clear();
+  }
+
+  /** A swap needs a live pair with nothing in flight; `afterRead`: checked again once files are read. */
+  private refuseSwap(label: string, afterRead: boolean): void {
+    if (this.disposed)
+      throw new StateError(
+        `cannot swap in ${label}: the pair is disposed${afterRead ? ' (disposed while its files were read)' : ''}`,
+      );
+    const n = this.instrumentation.inflightCount;
+    if (n > 0)
+      throw new StateError(
+        `cannot swap in ${label} while ${n} forward pass${n === 1 ? ' is' : 'es are'} running` +
+          `${afterRead ? ' (started while its files were read)' : ''}; wait for them`,
+      );
   }
 
   /** For the device-loss watch: every view's runner, those created later too, fails from now on. */
