@@ -1,5 +1,5 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { readFileSync, writeFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { openPair, type DevicePreference, type DifferentialBackend } from '../backend/index.ts';
 import { sectionsFromMarkdown } from '../probes/common.ts';
 import { CATEGORIES, type Category, type DocSection } from '../probes/types.ts';
@@ -93,7 +93,18 @@ export function sectionsOf(spec: SuiteSpec, specDir: string): DocSection[] {
 export function writeOutput(path: string, text: string, cwd: string): void {
   const abs = resolve(cwd, path);
   mkdirSync(dirname(abs), { recursive: true });
-  writeFileSync(abs, text);
+  // A device or pipe (/dev/stdout) is written as it is; a file is written beside it and renamed
+  // over it, so a reader polling for it (a merge job waiting for shard-*.json) never reads half.
+  const existing = statSync(abs, { throwIfNoEntry: false });
+  if (existing !== undefined && !existing.isFile()) return writeFileSync(abs, text);
+  const tmp = join(dirname(abs), `.${basename(abs)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, abs);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /**

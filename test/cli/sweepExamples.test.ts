@@ -51,11 +51,23 @@ describe('sweep examples', () => {
     );
     expect(Number(env.DELTASCOPE_SHARD_COUNT)).toBe(n);
     expect(container.args[0]).toMatch(
-      /deltascope\.mjs sweep .* --json \/results\/shard-\$\(\(JOB_COMPLETION_INDEX \+ 1\)\)\.json/,
+      /^i=\$\(\(JOB_COMPLETION_INDEX \+ 1\)\);.*deltascope\.mjs sweep .* --json \/results\/shard-\$i\.json/,
     );
     expect(container.args[0]).not.toContain('--shard ');
     const wait = merge!.spec.template.spec.initContainers[0].command.join(' ');
     expect(wait).toContain(`-ge ${n} ]`);
+    // The wait ends: on every shard's exit marker, or with a failure when the time runs out.
+    expect(wait).toMatch(/shard-\*\.exit/);
+    expect(wait).toMatch(/-ge "\$deadline" ]; then[\s\S]*exit 1/);
+    // Each shard writes its marker after the try that is its last (the per-index retry limit).
+    expect(container.args[0]).toMatch(/echo \$rc > \/results\/shard-\$i\.exit/);
+    expect(container.args[0]).toContain(`"\${FAILURES:-0}" -ge ${job!.spec.backoffLimitPerIndex}`);
+    const failures = (
+      container.env as { name: string; valueFrom?: { fieldRef: { fieldPath: string } } }[]
+    ).find((e) => e.name === 'FAILURES');
+    expect(failures?.valueFrom?.fieldRef.fieldPath).toBe(
+      "metadata.annotations['batch.kubernetes.io/job-index-failure-count']",
+    );
     expect(merge!.spec.template.spec.containers[0].command.slice(2, 4)).toEqual([
       'merge',
       '/results/shard-*.json',
@@ -66,8 +78,11 @@ describe('sweep examples', () => {
     const wf = parse(readFileSync(join(ROOT, 'examples/github-actions-sweep.yml'), 'utf8')) as {
       env: { SHARDS: number; SPEC: string };
       jobs: {
-        shard: { strategy: { matrix: { shard: number[] } }; steps: { run?: string }[] };
-        merge: { needs: string; steps: { run?: string }[] };
+        shard: {
+          strategy: { matrix: { shard: number[] } };
+          steps: { run?: string; if?: string; uses?: string }[];
+        };
+        merge: { needs: string; if?: string; steps: { run?: string }[] };
       };
     };
     const n = wf.env.SHARDS;
@@ -76,6 +91,11 @@ describe('sweep examples', () => {
       '--shard ${{ matrix.shard }}/$SHARDS',
     );
     expect(wf.jobs.merge.needs).toBe('shard');
+    // A failed shard's report is uploaded and merged too, so the merge names what failed.
+    expect(wf.jobs.shard.steps.find((s) => s.uses?.startsWith('actions/upload-artifact'))?.if).toBe(
+      '${{ !cancelled() }}',
+    );
+    expect(wf.jobs.merge.if).toBe('${{ !cancelled() }}');
     expect(wf.jobs.merge.steps.map((s) => s.run ?? '').join('\n')).toContain("merge 'out/shard-*.json'");
     expect(loadSweep(wf.env.SPEC, { cwd: ROOT, env: {} }).plan.adapters).toHaveLength(3);
   });
