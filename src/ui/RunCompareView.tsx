@@ -124,10 +124,15 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
 
   if (source === null) {
     return (
-      <section className="run-compare" aria-labelledby="run-compare-heading" data-testid="run-compare">
+      <div
+        className="run-compare"
+        role="group"
+        aria-labelledby="run-compare-heading"
+        data-testid="run-compare"
+      >
         <h3 id="run-compare-heading">Compare suite runs</h3>
         <p className="empty">IndexedDB is not available here, so suite runs are not kept to compare.</p>
-      </section>
+      </div>
     );
   }
 
@@ -152,7 +157,7 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
   );
 
   return (
-    <section className="run-compare" aria-labelledby="run-compare-heading" data-testid="run-compare">
+    <div className="run-compare" role="group" aria-labelledby="run-compare-heading" data-testid="run-compare">
       <h3 id="run-compare-heading">Compare suite runs</h3>
       <div className="run-compare-actions">
         {enough && picker('a', a, 'A (baseline)')}
@@ -304,6 +309,6 @@ export function RunCompareView({ source: given }: { source?: SuiteRunSource | nu
           )}
         </>
       )}
-    </section>
+    </div>
   );
 }

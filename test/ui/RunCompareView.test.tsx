@@ -35,6 +35,10 @@ describe('RunCompareView', () => {
     const store = await storeWith(fixtureResult(), regressed());
     render(<RunCompareView source={store} />);
     await waitFor(() => expect(rows()).toHaveLength(5));
+    // A group inside Traces, not a landmark: a region named "Compare suite runs" would make the
+    // Suite panel's region ambiguous to a by-name lookup (names match by substring).
+    expect(screen.getByRole('group', { name: 'Compare suite runs' })).toBeTruthy();
+    expect(screen.queryAllByRole('region')).toEqual([]);
     const kl = rows().find((r) => r.getAttribute('data-probe') === 'kl')!;
     expect(kl.getAttribute('data-status')).toBe('regressed');
     expect(kl.textContent).toContain('PASS  0.70');
