@@ -16,6 +16,12 @@
  *    per adapter its full suite report (`reportToJsonObject`). A merged report has the same shape
  *    with every shard's run; its `results` are ordered by index and equal an unsharded run's, timing
  *    and timestamps aside.
+ *  - Failures: an adapter that cannot be loaded or run is listed in its run's `failed` (index,
+ *    label, error code and message) and has no result; the shard goes on with the next one and
+ *    its report is written all the same. `merge` names it with its shard and error.
+ *  - Same bytes, same code: the identity hashes the base as written, so `merge` also compares the
+ *    SHA-256 of the base's files in each result's provenance, and the deltascope version of each
+ *    run, and refuses shards that differ (see `checkSameModelAndVersion`).
  */
 import { DeltascopeError } from '../core/errors.ts';
 import { sortedJsonValue } from '../core/sortedJson.ts';

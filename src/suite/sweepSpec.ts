@@ -21,6 +21,13 @@
  *     hub: org/adapter
  *     revision: v1
  * ```
+ *
+ * What pins it in a report: each result's provenance carries this file's SHA-256 (`spec_sha256`,
+ * with `spec_path`), as a suite run's carries its suite spec's; a suite in a file of its own is
+ * pinned by the sweep report's header, `sweep.suite_sha256` (the SHA-256 of that file's text as
+ * read; null for an inline suite, which the spec's hash covers). The sweep identity (what `merge`
+ * matches) hashes the suite's content, not its text, so a comment changed in the suite file keeps
+ * the identity but not `suite_sha256`; the merged report keeps the first shard's header.
  */
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
