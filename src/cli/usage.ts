@@ -140,6 +140,11 @@ n machines each run \`--shard i/n\` and \`deltascope merge\` joins their reports
      (or $DELTASCOPE_SHARD_COUNT): set it to the Job's completions;
   3. else 1/1 (every adapter).
 
+An adapter that cannot be loaded or run (a checkpoint still being written, say) is recorded in the
+shard's report (runs[].failed: index, label, error) and skipped; the reports are always written
+(to a temporary name, then renamed). Exit 3 when an adapter failed to load (4 for another error),
+130 when cancelled.
+
 Options:
   --shard i/n       run shard i of n (1-based)
   --shard-count N   the number of shards, with $JOB_COMPLETION_INDEX
@@ -155,8 +160,9 @@ export const MERGE_USAGE = `Usage: deltascope merge <shard.json …> [options]
 
 Joins sweep reports of one sweep spec (\`deltascope sweep --json\`, one per shard) into one, ordered
 as the spec lists the adapters, and prints the score per adapter. Refuses reports of another sweep
-spec, an adapter found in two reports, and adapters no report holds (each named). A quoted pattern
-('out/shard-*.json') is expanded here.
+spec, of another deltascope version or run on base files with another SHA-256, an adapter found in
+two reports, and adapters no report holds (each named; one that failed is named with its shard and
+error). A quoted pattern ('out/shard-*.json') is expanded here.
 
 Options:
   --json FILE       write the merged sweep report
