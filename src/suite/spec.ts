@@ -1,6 +1,6 @@
 import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { DeltascopeError } from '../core/errors.ts';
-import { formatPath, specErrorMap, toPathIssues, type PathSegment } from './specIssues.ts';
+import { formatPath, specErrorMap, toPathIssues, type PathIssue, type PathSegment } from './specIssues.ts';
 import { SuiteSpecSchema } from './specSchema.ts';
 import type { SuiteSpec } from './types.ts';
 
@@ -52,30 +52,54 @@ export interface ParseSpecOptions {
  */
 export function parseSuiteSpec(yamlText: string, opts: ParseSpecOptions = {}): SuiteSpec {
   const source = opts.path ?? '<spec>';
+  const text = readYamlSpec(yamlText);
+  if (!text.ok) throw new SpecError(source, text.issues);
+  const parsed = SuiteSpecSchema.safeParse(text.value, { error: specErrorMap, reportInput: true });
+  if (parsed.success) return parsed.data;
+  throw new SpecError(source, text.locate(toPathIssues(parsed.error.issues)));
+}
+
+/** A spec's YAML, read: its value, and where in the text a path points. */
+export interface YamlSpecText {
+  ok: true;
+  /** The document as plain data. */
+  value: unknown;
+  /** Line and column (1-based) of what `path` names, or of the closest thing that exists. */
+  position(path: readonly PathSegment[]): { line: number; column: number };
+  /** Issues with their line:column, in file order (the sort is stable), so a list reads with the file. */
+  locate(issues: readonly PathIssue[]): SpecIssue[];
+}
+
+/**
+ * Reads a spec's YAML (the suite spec's and the sweep spec's): its syntax errors as issues with their
+ * line:column, or its value with a locator for schema issues.
+ */
+export function readYamlSpec(yamlText: string): YamlSpecText | { ok: false; issues: SpecIssue[] } {
   const lines = new LineCounter();
   // Plain errors: the message is the problem alone; the position comes from `pos` (no text to parse).
   const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false });
   if (doc.errors.length > 0) {
-    throw new SpecError(
-      source,
-      doc.errors.map((e) => {
+    return {
+      ok: false,
+      issues: doc.errors.map((e) => {
         const { line, col } = lines.linePos(e.pos[0]);
         return { path: '(yaml)', line, column: col, message: `YAML syntax error: ${e.message} (${e.code})` };
       }),
-    );
+    };
   }
-  const parsed = SuiteSpecSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }), {
-    error: specErrorMap,
-    reportInput: true,
-  });
-  if (parsed.success) return parsed.data;
-  const located = toPathIssues(parsed.error.issues).map((i) => {
-    const { line, col } = lines.linePos(locate(doc, i.path));
-    return { path: formatPath(i.path), line, column: col, message: i.message };
-  });
-  // In file order, so the list reads top to bottom alongside the file (the sort is stable).
-  located.sort((a, b) => a.line - b.line || a.column - b.column);
-  throw new SpecError(source, located);
+  const position = (path: readonly PathSegment[]) => {
+    const { line, col } = lines.linePos(locate(doc, path));
+    return { line, column: col };
+  };
+  return {
+    ok: true,
+    value: doc.toJS({ maxAliasCount: 1000 }),
+    position,
+    locate: (issues) =>
+      issues
+        .map((i) => ({ path: formatPath(i.path), ...position(i.path), message: i.message }))
+        .sort((a, b) => a.line - b.line || a.column - b.column),
+  };
 }
 
 /**

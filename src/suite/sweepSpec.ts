@@ -29,12 +29,11 @@
  * matches) hashes the suite's content, not its text, so a comment changed in the suite file keeps
  * the identity but not `suite_sha256`; the merged report keeps the first shard's header.
  */
-import { LineCounter, isMap, isNode, isScalar, isSeq, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { DeltascopeError } from '../core/errors.ts';
 import { nonEmptyString } from '../probes/probeSpec.ts';
-import { formatSpecIssue, type SpecIssue } from './spec.ts';
-import { formatPath, specErrorMap, toPathIssues, type PathIssue, type PathSegment } from './specIssues.ts';
+import { formatSpecIssue, readYamlSpec, type SpecIssue } from './spec.ts';
+import { specErrorMap, toPathIssues, type PathIssue } from './specIssues.ts';
 import { SuiteSpecSchema } from './specSchema.ts';
 import type { SuiteSpec } from './types.ts';
 
@@ -213,30 +212,12 @@ function inlineSuite(spec: RawSweepSpec): { suite: SuiteSpec | null; issues: Pat
  */
 export function parseSweepSpec(yamlText: string, opts: ParseSweepOptions = {}): SweepSpec {
   const source = opts.path ?? '<sweep spec>';
-  const lines = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new SweepSpecError(
-      source,
-      doc.errors.map((e) => {
-        const { line, col } = lines.linePos(e.pos[0]);
-        return { path: '(yaml)', line, column: col, message: `YAML syntax error: ${e.message} (${e.code})` };
-      }),
-    );
-  }
-  const at = (path: readonly PathSegment[]) => lines.linePos(locate(doc, path));
+  const text = readYamlSpec(yamlText);
+  if (!text.ok) throw new SweepSpecError(source, text.issues);
   const fail = (issues: PathIssue[]): never => {
-    const located = issues.map((i) => {
-      const { line, col } = at(i.path);
-      return { path: formatPath(i.path), line, column: col, message: i.message };
-    });
-    located.sort((a, b) => a.line - b.line || a.column - b.column);
-    throw new SweepSpecError(source, located);
+    throw new SweepSpecError(source, text.locate(issues));
   };
-  const parsed = SweepSpecSchema.safeParse(doc.toJS({ maxAliasCount: 1000 }), {
-    error: specErrorMap,
-    reportInput: true,
-  });
+  const parsed = SweepSpecSchema.safeParse(text.value, { error: specErrorMap, reportInput: true });
   if (!parsed.success) return fail(toPathIssues(parsed.error.issues));
   const spec = parsed.data;
   const issues = crossIssues(spec);
@@ -253,32 +234,6 @@ export function parseSweepSpec(yamlText: string, opts: ParseSweepOptions = {}): 
     dtype: spec.dtype,
     seed: spec.seed ?? null,
     suite: inline !== null ? { inline } : { path: spec.suite! },
-    adapters: spec.adapters.map((a, i) => ({ ...a, line: at(['adapters', i]).line })),
+    adapters: spec.adapters.map((a, i) => ({ ...a, line: text.position(['adapters', i]).line })),
   };
-}
-
-/**
- * The offset in the text where a path points: a mapping member's key, a list item, or, when the
- * path goes missing (a required key that is absent), the closest mapping or list that exists. The
- * suite spec's parser locates its issues the same way.
- */
-function locate(doc: Document, path: readonly PathSegment[]): number {
-  let node: unknown = doc.contents;
-  let offset = isNode(node) ? (node.range?.[0] ?? 0) : 0;
-  for (const seg of path) {
-    if (isMap(node)) {
-      const pair = node.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(seg));
-      if (pair === undefined) return offset;
-      if (isNode(pair.key) && pair.key.range) offset = pair.key.range[0];
-      node = pair.value;
-    } else if (isSeq(node) && typeof seg === 'number') {
-      const item: unknown = node.items[seg];
-      if (!isNode(item)) return offset;
-      if (item.range) offset = item.range[0];
-      node = item;
-    } else {
-      return offset;
-    }
-  }
-  return offset;
 }
