@@ -1,9 +1,8 @@
 import { mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { errorMessage } from '../core/errors.ts';
 import { buildCompareMatrix, compareToJsonObject, type LabelledReport } from '../suite/reports/compare.ts';
 import { labelledReportsFromJson } from '../suite/reports/compareInput.ts';
+import { parseCliArgs } from './args.ts';
 import { toHtmlCompare, toMarkdownCompare, toTerminalCompare } from '../suite/reports/compareRender.ts';
 import { EXIT, InputError, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
@@ -167,15 +166,7 @@ const OPTIONS = {
 
 /** The command line of `compare` (main.ts dispatches here): flags checked, then `compareCommand`. */
 export async function compareCli(args: string[], io: CliIo): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    // As main.ts's parse(): keep parseArgs' wording, drop its hint to use `--`.
-    const message = errorMessage(e).replace(/\. To specify a positional.*$/s, '');
-    throw new UsageError(message, 'compare', { input: /'(-[^']*)'/.exec(message)?.[1] });
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCliArgs('compare', args, OPTIONS);
   if (values.help === true) {
     io.out(usageFor('compare'));
     return EXIT.ok;

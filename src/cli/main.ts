@@ -1,6 +1,5 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { DevicePreference } from '../backend/index.ts';
 import { errorCode, errorMessage } from '../core/errors.ts';
+import { parseCliArgs as parse, parseDevice } from './args.ts';
 import { DELTASCOPE_VERSION } from '../suite/runner.ts';
 import { EXIT, UsageError, exitCodeFor } from './errors.ts';
 import { processIo, type CliIo } from './io.ts';
@@ -33,21 +32,6 @@ const OUTPUT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** `parseArgs` with its errors turned into usage errors for the command. */
-function parse<const O extends NonNullable<ParseArgsConfig['options']>>(
-  command: string,
-  args: string[],
-  options: O,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    // parseArgs words its errors well ("Unknown option '--jsno'"); keep them, drop its hint to use `--`.
-    const message = errorMessage(e).replace(/\. To specify a positional.*$/s, '');
-    throw new UsageError(message, command, { input: /'(-[^']*)'/.exec(message)?.[1] });
-  }
-}
-
 function onePositional(command: string, positionals: string[], what: string): string {
   if (positionals.length !== 1) {
     throw new UsageError(
@@ -60,24 +44,7 @@ function onePositional(command: string, positionals: string[], what: string): st
   return positionals[0]!;
 }
 
-/** What `--device` may name in Node, and what it means when it is not given. */
-export type CliDevice = Extract<DevicePreference, 'cpu' | 'webgpu' | 'auto'>;
-const CLI_DEVICES: readonly CliDevice[] = ['cpu', 'webgpu', 'auto'];
-export const DEFAULT_CLI_DEVICE: CliDevice = 'cpu';
-
-/**
- * `--device cpu|webgpu|auto`: onnxruntime-node, onnxruntime-web's WebGPU provider on Dawn, or WebGPU
- * when a real GPU adapter exists. CPU unless given: it is the fastest where there is no GPU, and the
- * CLI's figures stay comparable from run to run.
- */
-function parseDevice(command: string, value: unknown): CliDevice {
-  if (value === undefined) return DEFAULT_CLI_DEVICE;
-  if (typeof value === 'string' && (CLI_DEVICES as readonly string[]).includes(value))
-    return value as CliDevice;
-  throw new UsageError(`--device must be ${CLI_DEVICES.join(', ')}, got "${String(value)}"`, command, {
-    input: '--device',
-  });
-}
+export { DEFAULT_CLI_DEVICE, type CliDevice } from './args.ts';
 
 function suiteOptions(command: string, specPath: string, values: Record<string, unknown>): SuiteRunOptions {
   const outputs: SuiteOutputs = {};

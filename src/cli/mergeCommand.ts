@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { EXIT, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { readInput, writeOutput } from './suiteCommand.ts';
-import { parseCliArgs } from './sweepCommand.ts';
+import { parseCliArgs } from './args.ts';
 import { usageFor } from './usage.ts';
 import {
   globPattern,

@@ -7,7 +7,6 @@
  */
 import { readdirSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { openPair, type DevicePreference, type DifferentialBackend } from '../backend/index.ts';
 import { AdapterPairBackend } from '../backend/adapterPair.ts';
 import { resolveAdapterPair, type ModelLocation, type ModelSource } from '../backend/modelSource.ts';
@@ -42,6 +41,7 @@ import { toSweepHtmlReport } from '../suite/reports/htmlSweep.ts';
 import { toSweepMarkdown, toSweepTerminal } from '../suite/sweepReport.ts';
 import { parseSweepSpec } from '../suite/sweepSpec.ts';
 import type { SuiteResult, SuiteSpec } from '../suite/types.ts';
+import { parseCliArgs, parseDevice } from './args.ts';
 import { EXIT, UsageError, exitCodeFor } from './errors.ts';
 import { cliLoadOptions, type CliIo } from './io.ts';
 import { cliNullStatsCache } from './nullStatsDir.ts';
@@ -365,22 +365,6 @@ export async function executeSweep(opts: SweepOptions, io: CliIo): Promise<Sweep
   }
 }
 
-/** Parses the command line as main.ts's commands do (parseArgs' wording, as a usage error). */
-export function parseCliArgs<const O extends NonNullable<ParseArgsConfig['options']>>(
-  command: string,
-  args: string[],
-  options: O,
-) {
-  try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (e) {
-    const message = errorMessage(e).replace(/\. To specify a positional.*$/s, '');
-    throw new UsageError(message, command, { input: /'(-[^']*)'/.exec(message)?.[1] });
-  }
-}
-
-const CLI_DEVICES = ['cpu', 'webgpu', 'auto'] as const;
-
 /**
  * `deltascope sweep SPEC [--shard i/n] [--shard-count N] [--device D] [--json F] [--markdown F] [--html F] [--quiet]`.
  * Exits 130 when cancelled, else with the first failed adapter's code (3 for a load failure), else 0;
@@ -408,11 +392,7 @@ export async function sweepCli(args: string[], io: CliIo): Promise<number> {
         : `expected one sweep spec, got ${positionals.length}: ${positionals.join(' ')}`,
       'sweep',
     );
-  const device = values.device ?? 'cpu';
-  if (!(CLI_DEVICES as readonly string[]).includes(device))
-    throw new UsageError(`--device must be ${CLI_DEVICES.join(', ')}, got "${device}"`, 'sweep', {
-      input: '--device',
-    });
+  const device = parseDevice('sweep', values.device);
   const report = await executeSweep(
     {
       specPath: positionals[0]!,
@@ -422,7 +402,7 @@ export async function sweepCli(args: string[], io: CliIo): Promise<number> {
       ...(values.markdown !== undefined ? { markdown: values.markdown } : {}),
       ...(values.html !== undefined ? { html: values.html } : {}),
       quiet: values.quiet === true,
-      device: device as DevicePreference,
+      device,
     },
     io,
   );
