@@ -28,11 +28,13 @@ export class SpecError extends DeltascopeError {
     /** The spec file (or `<spec>` for text without a path). */
     source: string,
     readonly issues: readonly SpecIssue[],
+    /** What kind of spec, in the message. */
+    what = 'suite spec',
   ) {
     const n = issues.length;
     super(
       'spec/invalid',
-      `${source}: ${n} problem${n === 1 ? '' : 's'} in the suite spec; fix ${n === 1 ? 'it' : 'them'} and run again:\n` +
+      `${source}: ${n} problem${n === 1 ? '' : 's'} in the ${what}; fix ${n === 1 ? 'it' : 'them'} and run again:\n` +
         issues.map((i) => `  ${formatSpecIssue(i)}`).join('\n'),
       { input: source, details: issues.map((i) => ({ ...i })) },
     );

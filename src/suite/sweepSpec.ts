@@ -30,9 +30,8 @@
  * the identity but not `suite_sha256`; the merged report keeps the first shard's header.
  */
 import { z } from 'zod';
-import { DeltascopeError } from '../core/errors.ts';
 import { nonEmptyString } from '../probes/probeSpec.ts';
-import { formatSpecIssue, readYamlSpec, type SpecIssue } from './spec.ts';
+import { readYamlSpec, SpecError, type SpecIssue } from './spec.ts';
 import { specErrorMap, toPathIssues, type PathIssue } from './specIssues.ts';
 import { SuiteSpecSchema } from './specSchema.ts';
 import type { SuiteSpec } from './types.ts';
@@ -41,19 +40,10 @@ import type { SuiteSpec } from './types.ts';
  * A sweep spec that cannot run (code `spec/invalid`): every problem, each with its line:column, in
  * the message and in `details`, as `SpecError` does for a suite spec.
  */
-export class SweepSpecError extends DeltascopeError {
+export class SweepSpecError extends SpecError {
   override name = 'SweepSpecError';
-  constructor(
-    source: string,
-    readonly issues: readonly SpecIssue[],
-  ) {
-    const n = issues.length;
-    super(
-      'spec/invalid',
-      `${source}: ${n} problem${n === 1 ? '' : 's'} in the sweep spec; fix ${n === 1 ? 'it' : 'them'} and run again:\n` +
-        issues.map((i) => `  ${formatSpecIssue(i)}`).join('\n'),
-      { input: source, details: issues.map((i) => ({ ...i })) },
-    );
+  constructor(source: string, issues: readonly SpecIssue[]) {
+    super(source, issues, 'sweep spec');
   }
 }
 
