@@ -19,7 +19,7 @@ import { cliNullStatsCache } from './nullStatsDir.ts';
 import { JsonlFileTraceSink } from './fileTraceSink.ts';
 import { cliLoadOptions, type CliIo } from './io.ts';
 import { RunMetricsTracker } from '../core/runMetrics.ts';
-import { TeeTraceSink } from '../core/index.ts';
+import { MemoryTraceSink, TeeTraceSink, analyzeTrace } from '../core/index.ts';
 import { dtypeForSpec, resolveSpecModels } from './resolveModels.ts';
 
 export interface SuiteOutputs {
@@ -144,6 +144,8 @@ export async function executeSuite(
   // The run's metrics (latency percentiles, prompts/s, tokens/s, hit rate, load time, heap) go into
   // the JSON report, as the workbench's do.
   const metrics = new RunMetricsTracker();
+  // The HTML report's trace summary (per probe and op) is analysed from the run's events.
+  const events = opts.outputs.html !== undefined ? new MemoryTraceSink() : null;
   const heap = () => ({
     heapBytes: process.memoryUsage().heapUsed,
     heapSource: 'process.memoryUsage().heapUsed',
@@ -156,7 +158,11 @@ export async function executeSuite(
       ...cliLoadOptions(io),
       device,
       dtype,
-      trace: sink !== null ? new TeeTraceSink([sink, metrics]) : metrics,
+      trace: new TeeTraceSink([
+        ...(sink !== null ? [sink] : []),
+        metrics,
+        ...(events !== null ? [events] : []),
+      ]),
     });
     metrics.note({ loadMs: performance.now() - t0, ...heap() });
     log(
@@ -186,7 +192,12 @@ export async function executeSuite(
     if (json !== undefined) writeOutput(json, toJsonReport(result), io.cwd);
     if (markdown !== undefined) writeOutput(markdown, toMarkdownReport(result), io.cwd);
     if (junit !== undefined) writeOutput(junit, toJunitXml(result), io.cwd);
-    if (html !== undefined) writeOutput(html, toHtmlReport(result), io.cwd);
+    if (html !== undefined)
+      writeOutput(
+        html,
+        toHtmlReport(result, events !== null ? { traceSummary: analyzeTrace(events.events) } : {}),
+        io.cwd,
+      );
     return { spec, result };
   } finally {
     sink?.close();

@@ -146,7 +146,14 @@ export function SuitePanel({ ready, pins }: { ready: boolean; pins?: ReportPins 
     try {
       const last = (await workbench().lastSuiteResult()) ?? result;
       if (last === null) return;
-      const html = toHtmlReport(last, { pins: pins?.pins ?? [] });
+      // The suite's trace, per probe and op, where this worker ran it (not after an engine restart).
+      const trace = await workbench()
+        .suiteTraceAnalysis()
+        .catch(() => null);
+      const html = toHtmlReport(last, {
+        pins: pins?.pins ?? [],
+        ...(trace !== null ? { traceSummary: trace } : {}),
+      });
       download(new Blob([html], { type: 'text/html' }), 'deltascope-suite-report.html');
     } catch (e) {
       setError(errorMessage(e));

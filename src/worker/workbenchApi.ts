@@ -216,6 +216,8 @@ export interface WorkbenchApi {
   /** Every stored run, newest first (flushes buffered events first). */
   listRuns(): Promise<RunRecord[]>;
   runAnalysis(runId: string): Promise<TraceAnalysis>;
+  /** The last finished suite's trace, analysed (for its HTML report); null where there is none. */
+  suiteTraceAnalysis(): Promise<TraceAnalysis | null>;
   /** The run's events as sway JSONL, built from per-page chunks. */
   exportJsonl(runId: string): Promise<Blob>;
   /** The run as Chrome Trace Event JSON for ui.perfetto.dev / chrome://tracing. */

@@ -243,7 +243,9 @@ export class WorkbenchSession implements WorkbenchApi {
     const suiteRunId = service?.status().currentRunId ?? null;
     const previousResult = this.suites.lastResult;
     try {
-      return await this.suites.run(yamlText, backend, onEvent);
+      const result = await this.suites.run(yamlText, backend, onEvent);
+      this.lastSuiteRunId = suiteRunId;
+      return result;
     } finally {
       this.feed.flush();
       this.attachSuiteMetrics(service ?? null, suiteRunId, previousResult);
@@ -288,6 +290,14 @@ export class WorkbenchSession implements WorkbenchApi {
 
   async runAnalysis(runId: string): Promise<TraceAnalysis> {
     return (await this.traces()).analysis(runId);
+  }
+
+  /** The trace run of the last suite that finished here (null: none, or traces are off). */
+  private lastSuiteRunId: string | null = null;
+
+  async suiteTraceAnalysis(): Promise<TraceAnalysis | null> {
+    if (this.lastSuiteRunId === null) return null;
+    return this.runAnalysis(this.lastSuiteRunId).catch(() => null);
   }
 
   async exportJsonl(runId: string): Promise<Blob> {

@@ -45,7 +45,16 @@ async function runSuite(spec: string, name: string): Promise<Run> {
     env: { DELTASCOPE_NULL_CACHE_DIR: join(dir, 'null-stats') },
   };
   const code = await runCli(
-    ['run', join(ROOT, 'examples', spec), '--json', `out/${name}.json`, '--html', `out/${name}.html`],
+    [
+      'run',
+      join(ROOT, 'examples', spec),
+      '--json',
+      `out/${name}.json`,
+      '--html',
+      `out/${name}.html`,
+      '--trace',
+      `out/${name}.jsonl`,
+    ],
     io,
   );
   expect(stderr).not.toMatch(/Error|error:/);
@@ -192,6 +201,23 @@ describe('deltascope run --html', () => {
     expect(shown).toEqual(samples);
     // The merged pair has no calibration and says so.
     expect(demo.doc.querySelector('#probes')!.textContent).toContain('No z-scores');
+  });
+
+  it('summarises the run’s trace per probe and op: the events the --trace file holds', () => {
+    const lines = readFileSync(join(dir, 'out/demo.jsonl'), 'utf8').trimEnd().split('\n');
+    const events = lines.map((l) => JSON.parse(l) as { probe?: string | null; op: string });
+    const trace = demo.doc.querySelector('#trace')!;
+    expect(trace.textContent).toContain('Trace by probe and op');
+    expect(trace.textContent).toContain(`${events.length} events,`);
+    const perProbe = new Map<string, number>();
+    for (const e of events) if (e.probe) perProbe.set(e.probe, (perProbe.get(e.probe) ?? 0) + 1);
+    for (const [probe, n] of perProbe) {
+      const row = Array.from(trace.querySelectorAll('tr')).find(
+        (r) => r.querySelector('td')?.textContent === probe,
+      );
+      expect(row, probe).toBeDefined();
+      expect(row!.textContent, probe).toContain(String(n));
+    }
   });
 
   it('is listed in run --help', async () => {

@@ -77,6 +77,7 @@ export function fakeWorkbench() {
     suiteReport: vi.fn(async () => '{}'),
     listRuns: vi.fn<WorkbenchApi['listRuns']>(async () => []),
     runAnalysis: vi.fn<WorkbenchApi['runAnalysis']>(),
+    suiteTraceAnalysis: vi.fn<WorkbenchApi['suiteTraceAnalysis']>(async () => null),
     exportJsonl: vi.fn(async () => new Blob(['{}\n'])),
     exportPerfetto: vi.fn(async () => new Blob(['{}'])),
     importJsonl: vi.fn<WorkbenchApi['importJsonl']>(),

@@ -4,6 +4,7 @@
 import 'fake-indexeddb/auto';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
+import { analyzeTrace } from '../../src/core/index.ts';
 import type { SuiteResult } from '../../src/suite/types.ts';
 import { ProbePanel } from '../../src/ui/ProbePanel.tsx';
 import { SuitePanel } from '../../src/ui/SuitePanel.tsx';
@@ -161,6 +162,8 @@ describe('report pins', () => {
     await waitFor(() => expect(store.saved.at(-1)).toHaveLength(3));
 
     await runSuite();
+    // The suite's trace analysis (from the worker) goes into the report's trace section.
+    current.fake.api.suiteTraceAnalysis.mockResolvedValue(analyzeTrace([]));
     downloads.length = 0;
     await act(async () =>
       fireEvent.click(within(suite()).getByRole('button', { name: 'Download HTML report' })),
@@ -176,6 +179,7 @@ describe('report pins', () => {
     expect(doc.querySelector('[data-pin="continuation"] .prompt')!.textContent).toContain(' Tollmere light');
     expect(doc.querySelectorAll('[data-pin="heatmap"] .tok[data-delta]')).toHaveLength(2);
     expect(doc.querySelector('#probes')).not.toBeNull();
+    expect(doc.querySelector('#trace')!.textContent).toContain('Trace by probe and op');
   });
 
   it('Remove takes a pin out, moves focus to the next Remove button, and the Compare can be added again', async () => {

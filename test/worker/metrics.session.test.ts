@@ -91,6 +91,13 @@ describe('run metrics through the worker session', () => {
       schema: string;
       runs: { run_id: string; metrics: unknown }[];
     };
+    // The HTML report's trace summary is the suite run's analysis: its events only (not the load's).
+    expect(await session.suiteTraceAnalysis()).toEqual(await session.runAnalysis(suiteRun.id));
+    expect((await session.suiteTraceAnalysis())!.events).toBe(result.metrics!.lookups);
+    // 6 prompts × 2 views under the probe; the suite's own lookups outside any probe apart.
+    const shift = (await session.suiteTraceAnalysis())!.byProbe.find((g) => g.name === 'shift');
+    expect(shift?.events).toBe(12);
+
     expect(history.schema).toBe('deltascope.metrics_history');
     expect(history.runs.map((r) => r.run_id).sort()).toEqual(runs.map((r) => r.id).sort());
     for (const r of history.runs) expect(runMetricsFromJson(r.metrics)).not.toBeNull();
