@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { expect, test, type Page } from '@playwright/test';
-import { startHubServer, type HubServer } from '../test/helpers/hubServer.ts';
+import { hubCommit, startHubServer, type HubServer } from '../test/helpers/hubServer.ts';
 
 // The workbench's JSON report says what produced it, with the SHA-256 of each ONNX graph as the
 // worker hashed it (deltascope's own SHA-256: a browser has no streaming digest): the demo pair
@@ -37,8 +37,8 @@ interface Provenance {
   spec_sha256: string | null;
   seed: number;
   device: string | null;
-  base: { id: string; revision: string | null };
-  ft: { id: string; revision: string | null } | null;
+  base: { id: string; revision: string | null; commit?: string };
+  ft: { id: string; revision: string | null; commit?: string } | null;
   adapter: { id: string; revision: string | null; name: string } | null;
   files: { role: string; path: string; bytes: number; sha256: string }[];
 }
@@ -87,8 +87,17 @@ test('the report names the models and the SHA-256 of every model file: demo, hub
 
   await openHub(page);
   const fetched = await runMinimal(page);
-  expect(fetched.p.base).toEqual({ id: 'acme/demo-base', revision: 'main' });
-  expect(fetched.p.ft).toEqual({ id: 'acme/demo-ft', revision: 'main' });
+  // The revision asked for, and the commit the hub's X-Repo-Commit header says it resolved to.
+  expect(fetched.p.base).toEqual({
+    id: 'acme/demo-base',
+    revision: 'main',
+    commit: hubCommit('acme/demo-base', 'main'),
+  });
+  expect(fetched.p.ft).toEqual({
+    id: 'acme/demo-ft',
+    revision: 'main',
+    commit: hubCommit('acme/demo-ft', 'main'),
+  });
   expect(fetched.p.files).toEqual(WANT);
 
   // After a reload the graphs come from Cache Storage: not downloaded again, still hashed.

@@ -308,7 +308,7 @@ async function loadSteps(
         dtype,
         vocabSize: 0,
         maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
-        models: adapterPairModels(ref.base, ref.adapter),
+        models: adapterPairModels(ref.base, ref.adapter, hashes),
         files: hashes.files(),
       },
     );
@@ -561,7 +561,7 @@ export class AdapterPairBackend extends PairBackend implements ScalableBackend, 
       pairId: opts.pairId,
       ftModel: `${this.info.baseModel} + ${adapter.label}`,
       ...(models !== undefined
-        ? { models: { ...models, adapter: adapterPairModels({ files: adapter }, adapter).adapter } }
+        ? { models: { ...models, adapter: adapterPairModels({ files: adapter }, adapter, hashes).adapter } }
         : {}),
       ...(read !== undefined
         ? { files: [...read.filter((f) => f.role !== 'adapter'), ...hashes.files()] }

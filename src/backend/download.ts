@@ -238,6 +238,9 @@ export async function download(
       (a) => requestOnce(session, a.attempt, a.signal, init, (r) => r),
       retryOptions(session, 0, 0),
     );
+    // The hub names the commit a revision resolved to; the report records it with the model.
+    const commit = res.response.headers.get('X-Repo-Commit');
+    if (commit !== null && res.ok) opts.hashes?.noteCommit(target.model, commit, target.url);
     const method = (init.method ?? 'GET').toUpperCase();
     const ranged = new Headers(init.headers).has('Range');
     if (method === 'HEAD' || !res.ok || res.body === null || ranged) return res.response;

@@ -67,8 +67,30 @@ export class FileHashRecorder {
   private readonly roles = new Map<string, ModelRole[]>();
   private readonly done = new Map<string, ModelFileHash>();
   private readonly inFlight = new Set<string>();
+  /** Model label → the commit its hub revision resolved to (a download's `X-Repo-Commit`). */
+  private readonly commits = new Map<string, string>();
 
   constructor(private readonly hasher: () => Hasher = newSha256) {}
+
+  /**
+   * A download of the model labelled `label`, from `url`, was answered from `commit`. Only a file of
+   * the revision the model was opened at counts (transformers.js also probes files at `main`); the
+   * first one seen stays.
+   */
+  noteCommit(label: string, commit: string, url: string): void {
+    if (!/^[0-9a-f]{40,64}$/i.test(commit) || this.commits.has(label)) return;
+    const revision = HUB_LABEL.exec(label)?.[2];
+    if (revision !== undefined) {
+      const path = decodeURIComponent(new URL(url, 'http://x/').pathname);
+      if (!path.includes(`/resolve/${revision}/`)) return;
+    }
+    this.commits.set(label, commit);
+  }
+
+  /** The commit a download of the model labelled `label` named, if any. */
+  commitOf(label: string): string | undefined {
+    return this.commits.get(label);
+  }
 
   /** Files of the model labelled `label` are recorded under `role`. */
   watch(label: string, role: ModelRole): void {
@@ -282,13 +304,31 @@ export function adapterName(id: string): string {
   return path.slice(path.lastIndexOf('/') + 1) || id;
 }
 
-/** The models of a pair of two full models. */
-export function fullPairModels(base: ModelRef, ft: ModelRef): PairModels {
-  return { base: modelIdentity(base.files, base.hub), ft: modelIdentity(ft.files, ft.hub), adapter: null };
+/** `identity` with the commit the load's downloads named for `files`, where they named one. */
+function withCommit(identity: ModelIdentity, files: ModelFiles, hashes?: FileHashRecorder): ModelIdentity {
+  const commit = hashes?.commitOf(files.label);
+  return commit !== undefined ? { ...identity, commit } : identity;
 }
 
-/** The models of a base + adapter. */
-export function adapterPairModels(base: ModelRef, adapter: ModelFiles): PairModels {
-  const a = modelIdentity(adapter);
-  return { base: modelIdentity(base.files, base.hub), ft: null, adapter: { ...a, name: adapterName(a.id) } };
+/** The models of a pair of two full models (with the commits the load saw, given its recorder). */
+export function fullPairModels(base: ModelRef, ft: ModelRef, hashes?: FileHashRecorder): PairModels {
+  return {
+    base: withCommit(modelIdentity(base.files, base.hub), base.files, hashes),
+    ft: withCommit(modelIdentity(ft.files, ft.hub), ft.files, hashes),
+    adapter: null,
+  };
+}
+
+/** The models of a base + adapter (with the commits the load saw, given its recorder). */
+export function adapterPairModels(
+  base: ModelRef,
+  adapter: ModelFiles,
+  hashes?: FileHashRecorder,
+): PairModels {
+  const a = withCommit(modelIdentity(adapter), adapter, hashes);
+  return {
+    base: withCommit(modelIdentity(base.files, base.hub), base.files, hashes),
+    ft: null,
+    adapter: { ...a, name: adapterName(a.id) },
+  };
 }

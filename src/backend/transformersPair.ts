@@ -340,7 +340,7 @@ async function loadPairSteps(
         dtype,
         vocabSize: baseRunner.vocabSize,
         maxBatchSize: opts.maxBatchSize ?? DEFAULT_MAX_BATCH,
-        models: fullPairModels(pair.base, pair.ft),
+        models: fullPairModels(pair.base, pair.ft, hashes),
         files: hashes.files(),
       },
       opts,

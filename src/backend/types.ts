@@ -60,6 +60,11 @@ export interface ModelIdentity {
   id: string;
   /** The hub revision asked for; null for folders, URLs and picked files. */
   revision: string | null;
+  /**
+   * The commit the hub resolved that revision to (its `X-Repo-Commit` header), where a download of
+   * this load saw one; absent otherwise (folders, files served from a cache).
+   */
+  commit?: string;
 }
 
 /** The models a pair was opened from, for a report's provenance. */

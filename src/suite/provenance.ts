@@ -23,6 +23,8 @@ export interface ProvenanceModel {
   id: string;
   /** The revision asked for (hub), else null. */
   revision: string | null;
+  /** The commit the hub resolved the revision to (`X-Repo-Commit`), where the load downloaded from it. */
+  commit?: string;
 }
 
 export interface Provenance {
@@ -55,7 +57,11 @@ const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : nu
 function modelFromJson(v: unknown): ProvenanceModel | null {
   if (typeof v !== 'object' || v === null) return null;
   const r = rec(v);
-  return { id: str(r.id), revision: strOrNull(r.revision) };
+  return {
+    id: str(r.id),
+    revision: strOrNull(r.revision),
+    ...(typeof r.commit === 'string' ? { commit: r.commit } : {}),
+  };
 }
 
 function fileFromJson(v: unknown): ProvenanceFile | null {

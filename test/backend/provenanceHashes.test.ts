@@ -10,6 +10,7 @@ import { openPair } from '../../src/backend/index.ts';
 import {
   FileHashRecorder,
   adapterName,
+  fullPairModels,
   hashingModelFiles,
   isProvenanceFile,
   modelIdentity,
@@ -142,6 +143,28 @@ describe('FileHashRecorder', () => {
     expect(adapterName('org/my-lora')).toBe('my-lora');
     expect(adapterName('folder ./runs/step-500/')).toBe('step-500');
     expect(adapterName('demo adapter')).toBe('demo adapter');
+  });
+
+  it('records the commit a hub revision resolved to: only from that revision’s files, the first one kept', () => {
+    const base = { label: 'hub model org/base@v2', fetch: async (p: string) => notFound(p) };
+    const ft = { label: 'hub model org/ft@main', fetch: async (p: string) => notFound(p) };
+    const folder = { label: 'folder /models/x', fetch: async (p: string) => notFound(p) };
+    const h = new FileHashRecorder();
+    const c = (d: string) => d.repeat(40);
+    // transformers.js probes tokenizer_config.json at main whatever revision was asked: not v2's commit.
+    h.noteCommit(base.label, c('a'), 'https://huggingface.co/org/base/resolve/main/tokenizer_config.json');
+    h.noteCommit(base.label, c('b'), 'https://huggingface.co/org/base/resolve/v2/config.json');
+    h.noteCommit(base.label, c('c'), 'https://huggingface.co/org/base/resolve/v2/onnx/model.onnx');
+    h.noteCommit(ft.label, 'not-a-commit', 'https://huggingface.co/org/ft/resolve/main/config.json');
+    h.noteCommit(folder.label, c('d'), 'http://127.0.0.1:8080/x/config.json');
+    const models = fullPairModels({ files: base }, { files: ft }, h);
+    expect(models.base).toEqual({ id: 'org/base', revision: 'v2', commit: c('b') });
+    expect(models.ft).toEqual({ id: 'org/ft', revision: 'main' });
+    expect(fullPairModels({ files: folder }, { files: ft }, h).base).toEqual({
+      id: 'folder /models/x',
+      revision: null,
+      commit: c('d'),
+    });
   });
 });
 

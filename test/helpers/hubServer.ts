@@ -1,7 +1,9 @@
 // A loopback server in the hub's URL layout, `/<org>/<repo>/resolve/<revision>/<file>` (HEAD, GET,
 // byte ranges `bytes=a-b` and `bytes=a-`), serving model folders from disk, with faults injected per
 // request: a status (503, 429 with Retry-After, 404, 401), an HTML page, a stall after the headers or
-// after some bytes, a connection closed mid-body. Every request is recorded.
+// after some bytes, a connection closed mid-body. Every request is recorded. Like the hub, every file
+// response names the commit its revision resolved to (`X-Repo-Commit`, see `hubCommit`).
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { readFileSync, statSync } from 'node:fs';
@@ -52,7 +54,7 @@ export interface HubServerOptions {
 const CORS_HEADERS = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Headers': '*',
-  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Retry-After',
+  'Access-Control-Expose-Headers': 'Content-Length, Content-Range, Retry-After, X-Repo-Commit',
   'Cross-Origin-Resource-Policy': 'cross-origin',
 };
 
@@ -67,6 +69,11 @@ export interface HubServer {
 }
 
 const HUB_PATH = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/;
+
+/** The commit this server says `revision` of `repo` resolves to (40 hex digits, as the hub's). */
+export function hubCommit(repo: string, revision: string): string {
+  return createHash('sha1').update(`${repo}@${revision}`).digest('hex');
+}
 
 export async function startHubServer(options: HubServerOptions): Promise<HubServer> {
   const requests: HubRequest[] = [];
@@ -136,11 +143,12 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       res.writeHead(206, {
         'Content-Range': `bytes ${start}-${end}/${size}`,
         'Content-Length': end - start + 1,
+        'X-Repo-Commit': hubCommit(repoId, revision),
       });
       res.end(method === 'HEAD' ? undefined : bytes.subarray(start, end + 1));
       return;
     }
-    res.writeHead(200, { 'Content-Length': size });
+    res.writeHead(200, { 'Content-Length': size, 'X-Repo-Commit': hubCommit(repoId, revision) });
     res.end(method === 'HEAD' ? undefined : bytes);
   };
 

@@ -26,23 +26,25 @@ export function provenanceBodyHtml(r: SuiteResult): string {
       `<p class="empty" data-testid="provenance-missing">Provenance ${NR}: this report carries no model revisions, file hashes, dtype or device (it was made before they were recorded, or by a tool that does not record them).</p>`
     );
   }
+  /** A hash or commit cell (monospace, wraps anywhere). */
+  const hash = (key: string, v: string | null | undefined) => text(key, v).replace('<td', '<td class="hash"');
   const rows: string[][] = [
     ['<td>deltascope version</td>', text('provenance.deltascope_version', p.deltascope_version)],
     ['<td>created</td>', text('provenance.created_at', p.created_at)],
     ['<td>base model</td>', text('provenance.base.id', p.base.id)],
     ['<td>base revision</td>', text('provenance.base.revision', p.base.revision)],
+    ['<td>base commit</td>', hash('provenance.base.commit', p.base.commit)],
     ['<td>fine-tuned model</td>', text('provenance.ft.id', p.ft?.id)],
     ['<td>fine-tuned revision</td>', text('provenance.ft.revision', p.ft?.revision)],
+    ['<td>fine-tuned commit</td>', hash('provenance.ft.commit', p.ft?.commit)],
     ['<td>adapter</td>', text('provenance.adapter.id', p.adapter?.id)],
     ['<td>adapter revision</td>', text('provenance.adapter.revision', p.adapter?.revision)],
+    ['<td>adapter commit</td>', hash('provenance.adapter.commit', p.adapter?.commit)],
     ['<td>adapter name</td>', text('provenance.adapter.name', p.adapter?.name)],
     ['<td>dtype</td>', text('provenance.dtype', p.dtype)],
     ['<td>device</td>', text('provenance.device', p.device)],
     ['<td>spec</td>', text('provenance.spec_path', p.spec_path)],
-    [
-      '<td>spec SHA-256</td>',
-      text('provenance.spec_sha256', p.spec_sha256).replace('<td', '<td class="hash"'),
-    ],
+    ['<td>spec SHA-256</td>', hash('provenance.spec_sha256', p.spec_sha256)],
     ['<td>seed</td>', keyed('provenance.seed', p.seed, String(p.seed))],
   ];
   const files =
