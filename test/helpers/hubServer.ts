@@ -126,8 +126,11 @@ export async function startHubServer(options: HubServerOptions): Promise<HubServ
       res.writeHead(200, { 'Content-Length': bytes.byteLength });
       const n = 'stallAfter' in f ? f.stallAfter : f.closeAfter;
       res.flushHeaders();
-      if (n > 0 && method !== 'HEAD') res.write(bytes.subarray(0, n));
-      if ('closeAfter' in f) setTimeout(() => req.socket.destroy(), 20);
+      // The connection closes only once the first bytes are handed to the kernel (which still sends
+      // them): a close with them buffered in Node would drop some, and the cut would move.
+      const close = () => setTimeout(() => req.socket.destroy(), 20);
+      if (n > 0 && method !== 'HEAD') res.write(bytes.subarray(0, n), () => 'closeAfter' in f && close());
+      else if ('closeAfter' in f) close();
       return; // a stall: nothing more until the client gives up (or the server closes)
     }
     if (!exists) {
