@@ -8,7 +8,7 @@ import { MISSING, fmtCi, fmtDuration, fmtRaw, fmtScore, fmtZ } from './format.ts
 import { calibrations, nullCalibrationHtml, nullLabel, type Calibration } from './htmlNull.ts';
 import { pinsHtml, type ReportPin } from './htmlPins.ts';
 import { provenanceBodyHtml } from './htmlProvenance.ts';
-import { HTML_REPORT_CSP, HTML_REPORT_CSS, HTML_REPORT_SCRIPT } from './htmlStyle.ts';
+import { htmlDocument } from './htmlStyle.ts';
 import { traceBodyHtml } from './htmlTrace.ts';
 import {
   barsSvg,
@@ -290,8 +290,6 @@ function ablationSection(r: SuiteResult): string {
  * `data-key` (path in the JSON report) and exact `data-value`.
  */
 export function toHtmlReport(result: SuiteResult, extras: HtmlReportExtras = {}): string {
-  const title = `deltascope report — ${result.specPath || 'suite'}`;
-  const nav = HTML_REPORT_SECTIONS.map(([id, t]) => `<li><a href="#${id}">${esc(t)}</a></li>`).join('');
   const meta = [
     result.specPath && `spec <code>${esc(result.specPath)}</code>`,
     `base <code>${esc(result.baseModelId || MISSING)}</code>`,
@@ -300,34 +298,27 @@ export function toHtmlReport(result: SuiteResult, extras: HtmlReportExtras = {})
   ]
     .filter(Boolean)
     .join(' · ');
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${esc(HTML_REPORT_CSP)}">`,
-    '<meta name="viewport" content="width=device-width,initial-scale=1">',
-    `<meta name="generator" content="${esc(result.swayVersion || 'deltascope')}">`,
-    `<title>${esc(title)}</title>`,
-    `<style>${HTML_REPORT_CSS}</style></head><body>`,
-    `<header><h1>deltascope report</h1><p class="meta">${meta}</p></header>`,
-    `<nav aria-label="Sections"><ol>${nav}</ol></nav>`,
-    '<main>',
-    verdictSection(result),
-    categoriesSection(result),
-    probesSection(result),
-    ablationSection(result),
-    section(
-      'pins',
-      pinsHtml(extras.pins ?? [], {
-        pairId: result.provenance?.pair_id ?? null,
-        dtype: result.provenance?.dtype ?? null,
-      }),
-    ),
-    section('trace', traceBodyHtml(result, extras.traceSummary)),
-    section('provenance', provenanceBodyHtml(result)),
-    '</main>',
-    `<footer>Made by ${esc(result.swayVersion || 'deltascope')}. One self-contained file: it makes no network request. Numbers are the JSON report's; each carries its exact value (data-value).</footer>`,
-    `<script>${HTML_REPORT_SCRIPT}</script>`,
-    '</body></html>',
-    '',
-  ].join('\n');
+  return htmlDocument({
+    title: `deltascope report — ${result.specPath || 'suite'}`,
+    generator: result.swayVersion || 'deltascope',
+    heading: 'deltascope report',
+    meta,
+    sections: HTML_REPORT_SECTIONS,
+    main: [
+      verdictSection(result),
+      categoriesSection(result),
+      probesSection(result),
+      ablationSection(result),
+      section(
+        'pins',
+        pinsHtml(extras.pins ?? [], {
+          pairId: result.provenance?.pair_id ?? null,
+          dtype: result.provenance?.dtype ?? null,
+        }),
+      ),
+      section('trace', traceBodyHtml(result, extras.traceSummary)),
+      section('provenance', provenanceBodyHtml(result)),
+    ],
+    footer: `Made by ${esc(result.swayVersion || 'deltascope')}. One self-contained file: it makes no network request. Numbers are the JSON report's; each carries its exact value (data-value).`,
+  });
 }

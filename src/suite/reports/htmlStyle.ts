@@ -3,6 +3,7 @@
  * system font stack, no external anything. Light and dark follow `prefers-color-scheme`; the print
  * stylesheet opens every disclosure and drops the interactive bits.
  */
+import { esc } from './htmlSvg.ts';
 
 export const HTML_REPORT_CSS = `:root{color-scheme:light dark;--bg:#fff;--fg:#1d2430;--mute:#5b6576;--line:#d5dae3;--panel:#f4f6f9;--accent:#2b59c3;--accent2:#c2410c;--pass:#15803d;--fail:#b91c1c;--warn:#a16207;--skip:#6b7280;--error:#9d174d;--noise:#b91c1c;--partial:#d97706;--healthy:#15803d;--suspicious:#7c3aed;--band:#dbe4f7;--k0:#2b59c3;--k1:#d97706;--k2:#b91c1c}
 @media (prefers-color-scheme:dark){:root{--bg:#12151b;--fg:#e4e8ef;--mute:#9aa4b5;--line:#363d4a;--panel:#1a1f28;--accent:#7aa2f7;--accent2:#fb923c;--pass:#4ade80;--fail:#f87171;--warn:#facc15;--skip:#9ca3af;--error:#f472b6;--noise:#f87171;--partial:#fbbf24;--healthy:#4ade80;--suspicious:#c4b5fd;--band:#2a3550;--k0:#7aa2f7;--k1:#fbbf24;--k2:#f87171}}
@@ -79,3 +80,48 @@ export const HTML_REPORT_SCRIPT_SHA256 = 'GNMozCyNb6AayPcrRkMBGLmwR8doDsk0zsBYBG
 
 /** No network at all: nothing may load; inline styles and the one hashed script may run. */
 export const HTML_REPORT_CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${HTML_REPORT_SCRIPT_SHA256}'; img-src data:; base-uri 'none'; form-action 'none'`;
+
+/** What a report page holds besides its sections: its own title, heading, meta line and footer. */
+export interface HtmlPage {
+  title: string;
+  /** The `generator` meta tag (the version that made it). */
+  generator: string;
+  heading: string;
+  /** The line under the heading (already HTML). */
+  meta: string;
+  /** Section id → title, for the navigation list. */
+  sections: readonly (readonly [string, string])[];
+  /** The sections (already HTML), in order. */
+  main: readonly string[];
+  /** The footer (already HTML). */
+  footer: string;
+  /** Styles added after the shared stylesheet. */
+  css?: string;
+}
+
+/**
+ * One self-contained report page, as every HTML report writes it: the CSP that allows no request
+ * and only the hashed script, the shared stylesheet, header, section navigation, main, footer, and
+ * the sorting script.
+ */
+export function htmlDocument(p: HtmlPage): string {
+  const nav = p.sections.map(([id, t]) => `<li><a href="#${id}">${esc(t)}</a></li>`).join('');
+  return [
+    '<!doctype html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${esc(HTML_REPORT_CSP)}">`,
+    '<meta name="viewport" content="width=device-width,initial-scale=1">',
+    `<meta name="generator" content="${esc(p.generator)}">`,
+    `<title>${esc(p.title)}</title>`,
+    `<style>${HTML_REPORT_CSS}${p.css !== undefined ? `\n${p.css}` : ''}</style></head><body>`,
+    `<header><h1>${esc(p.heading)}</h1><p class="meta">${p.meta}</p></header>`,
+    `<nav aria-label="Sections"><ol>${nav}</ol></nav>`,
+    '<main>',
+    ...p.main,
+    '</main>',
+    `<footer>${p.footer}</footer>`,
+    `<script>${HTML_REPORT_SCRIPT}</script>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}

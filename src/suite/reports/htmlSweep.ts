@@ -17,7 +17,7 @@ import { buildCompareMatrix, type CompareCell } from './compare.ts';
 import { fmtDelta } from './compareRender.ts';
 import { MISSING, fmtDuration, fmtRaw, fmtScore, fmtZ } from './format.ts';
 import { suiteVerdict } from './html.ts';
-import { HTML_REPORT_CSP, HTML_REPORT_CSS, HTML_REPORT_SCRIPT } from './htmlStyle.ts';
+import { htmlDocument } from './htmlStyle.ts';
 import { dataValue, esc, figure, keyed, sig, table } from './htmlSvg.ts';
 
 /** The sweep report's sections, in order: each a `<section id>` with an `<h2>` of this title. */
@@ -467,9 +467,7 @@ function sweepSection(sweep: SweepReport, es: readonly Entry[]): string {
 export function toSweepHtmlReport(sweep: SweepReport): string {
   const es = entries(sweep);
   const s = sweep.sweep;
-  const title = `deltascope sweep — ${s.spec_path || 'sweep'}`;
   const version = sweep.runs[0]?.deltascope_version ?? 'deltascope';
-  const nav = HTML_SWEEP_SECTIONS.map(([id, t]) => `<li><a href="#${id}">${esc(t)}</a></li>`).join('');
   const meta = [
     `spec <code>${esc(s.spec_path)}</code>`,
     `base <code>${esc(s.base)}</code>`,
@@ -477,27 +475,21 @@ export function toSweepHtmlReport(sweep: SweepReport): string {
     `shards ${esc(sweep.runs.map((r) => `${r.shard.index}/${r.shard.count}`).join(', ') || MISSING)}`,
     `identity <code>${esc(s.identity.slice(0, 12))}</code>`,
   ].join(' · ');
-  return [
-    '<!doctype html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${esc(HTML_REPORT_CSP)}">`,
-    '<meta name="viewport" content="width=device-width,initial-scale=1">',
-    `<meta name="generator" content="${esc(version)}">`,
-    `<title>${esc(title)}</title>`,
-    `<style>${HTML_REPORT_CSS}\n${SWEEP_CSS}</style></head><body>`,
-    `<header><h1>deltascope sweep report</h1><p class="meta">${meta}</p></header>`,
-    `<nav aria-label="Sections"><ol>${nav}</ol></nav>`,
-    '<main>',
-    scoresSection(es),
-    categoriesSection(es),
-    adaptersSection(es),
-    matrixSection(es),
-    section('details', es.map(adapterDetail).join('\n')),
-    sweepSection(sweep, es),
-    '</main>',
-    `<footer>Made by ${esc(version)}. One self-contained file: it makes no network request. Numbers are the sweep JSON report’s; each carries its path (data-key) and exact value (data-value).</footer>`,
-    `<script>${HTML_REPORT_SCRIPT}</script>`,
-    '</body></html>',
-    '',
-  ].join('\n');
+  return htmlDocument({
+    title: `deltascope sweep — ${s.spec_path || 'sweep'}`,
+    generator: version,
+    heading: 'deltascope sweep report',
+    meta,
+    sections: HTML_SWEEP_SECTIONS,
+    main: [
+      scoresSection(es),
+      categoriesSection(es),
+      adaptersSection(es),
+      matrixSection(es),
+      section('details', es.map(adapterDetail).join('\n')),
+      sweepSection(sweep, es),
+    ],
+    footer: `Made by ${esc(version)}. One self-contained file: it makes no network request. Numbers are the sweep JSON report’s; each carries its path (data-key) and exact value (data-value).`,
+    css: SWEEP_CSS,
+  });
 }
