@@ -8,6 +8,7 @@ import {
   type Regression,
 } from './compare.ts';
 import { MISSING, fmtRaw, fmtScore } from './format.ts';
+import { esc } from './htmlSvg.ts';
 
 /** A row's standing against the baseline, the same word in every renderer. */
 export type RowStatus = 'regressed' | 'changed' | 'same';
@@ -142,6 +143,22 @@ export function toTerminalCompare(m: CompareMatrix, opts: { onlyChanged?: boolea
   return out.map(oneLine).join('\n') + '\n';
 }
 
+/** The runs table (markdown and HTML): one row per run, its score against the baseline's. */
+const RUN_COLUMNS = ['run', 'finished_at', 'base', 'adapter', 'overall', 'band', 'Δ overall'];
+const RUN_ALIGN: Align[] = ['left', 'left', 'left', 'left', 'right', 'left', 'right'];
+
+function runCells(m: CompareMatrix, labels: readonly string[]): string[][] {
+  return m.runs.map((r, i) => [
+    labels[i]!,
+    r.finishedAt || MISSING,
+    r.baseModelId || MISSING,
+    r.adapterId || MISSING,
+    fmtScore(r.overall),
+    r.band,
+    fmtDelta(r.deltaOverall),
+  ]);
+}
+
 /** The markdown matrix: a runs table, the probe table, and the regressions. */
 export function toMarkdownCompare(m: CompareMatrix, opts: { onlyChanged?: boolean } = {}): string {
   const t = compareTable(m, opts.onlyChanged === true);
@@ -152,19 +169,7 @@ export function toMarkdownCompare(m: CompareMatrix, opts: { onlyChanged?: boolea
     '',
     '## Runs',
     '',
-    ...markdownTable(
-      ['run', 'finished_at', 'base', 'adapter', 'overall', 'band', 'Δ overall'],
-      m.runs.map((r, i) => [
-        t.labels[i]!,
-        r.finishedAt || MISSING,
-        r.baseModelId || MISSING,
-        r.adapterId || MISSING,
-        fmtScore(r.overall),
-        r.band,
-        fmtDelta(r.deltaOverall),
-      ]),
-      ['left', 'left', 'left', 'left', 'right', 'left', 'right'],
-    ),
+    ...markdownTable(RUN_COLUMNS, runCells(m, t.labels), RUN_ALIGN),
     '',
     '## Probes',
     '',
@@ -180,19 +185,6 @@ export function toMarkdownCompare(m: CompareMatrix, opts: { onlyChanged?: boolea
   if (m.regressions.length === 0) out.push('None.');
   else out.push(...regressionLines(m, t.labels).map((l) => `- ${l.replace(/[\\*_`[\]|]/g, '\\$&')}`));
   return out.join('\n') + '\n';
-}
-
-const HTML_ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-/** Text for HTML content or a quoted attribute. */
-export function htmlText(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
 }
 
 const CSS = `
@@ -219,47 +211,35 @@ tr.composite td { font-weight: 600; border-top: 2px solid var(--line); }
  */
 export function toHtmlCompare(m: CompareMatrix, opts: { onlyChanged?: boolean } = {}): string {
   const t = compareTable(m, false);
-  const cls = (i: number) => (t.align[i] === 'right' ? ' class="num"' : '');
-  const th = t.header.map((h, i) => `<th scope="col"${cls(i)}>${htmlText(h)}</th>`).join('');
-  const tr = (cells: string[], rowClass: string) =>
-    `<tr class="${rowClass}">${cells.map((c, i) => `<td${cls(i)}>${htmlText(c)}</td>`).join('')}</tr>`;
-  const runRows = m.runs
-    .map((r, i) =>
-      tr(
-        [
-          t.labels[i]!,
-          r.finishedAt || MISSING,
-          r.baseModelId || MISSING,
-          r.adapterId || MISSING,
-          fmtScore(r.overall),
-          r.band,
-          fmtDelta(r.deltaOverall),
-        ],
-        'run',
-      ),
-    )
+  const cls = (align: readonly Align[], i: number) => (align[i] === 'right' ? ' class="num"' : '');
+  const head = (header: readonly string[], align: readonly Align[]) =>
+    header.map((h, i) => `<th scope="col"${cls(align, i)}>${esc(h)}</th>`).join('');
+  const tr = (align: readonly Align[], cells: string[], rowClass: string) =>
+    `<tr class="${rowClass}">${cells.map((c, i) => `<td${cls(align, i)}>${esc(c)}</td>`).join('')}</tr>`;
+  const runRows = runCells(m, t.labels)
+    .map((cells) => tr(RUN_ALIGN, cells, 'run'))
     .join('\n');
   const regressions =
     m.regressions.length === 0
       ? '<p>None.</p>'
       : `<ul>${regressionLines(m, t.labels)
-          .map((l) => `<li>${htmlText(l)}</li>`)
+          .map((l) => `<li>${esc(l)}</li>`)
           .join('')}</ul>`;
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${htmlText(COMPARE_HTML_CSP)}">
+<meta http-equiv="Content-Security-Policy" content="${esc(COMPARE_HTML_CSP)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>deltascope compare — ${m.runs.length} runs</title>
 <style>${CSS}</style>
 </head>
 <body>
 <h1>deltascope compare — ${m.runs.length} runs</h1>
-<p>Baseline: <strong>${htmlText(t.labels[0]!)}</strong>. Deltas are against the baseline.</p>
+<p>Baseline: <strong>${esc(t.labels[0]!)}</strong>. Deltas are against the baseline.</p>
 <h2>Runs</h2>
 <table>
-<thead><tr><th scope="col">run</th><th scope="col">finished_at</th><th scope="col">base</th><th scope="col">adapter</th><th scope="col" class="num">overall</th><th scope="col">band</th><th scope="col" class="num">Δ overall</th></tr></thead>
+<thead><tr>${head(RUN_COLUMNS, RUN_ALIGN)}</tr></thead>
 <tbody>
 ${runRows}
 </tbody>
@@ -267,13 +247,13 @@ ${runRows}
 <h2>Probes</h2>
 <input type="checkbox" id="only-changed"${opts.onlyChanged === true ? ' checked' : ''}> <label for="only-changed">Show only what changed</label>
 <table>
-<thead><tr>${th}</tr></thead>
+<thead><tr>${head(t.header, t.align)}</tr></thead>
 <tbody>
-${t.rows.map((r) => tr(r.cells, r.status)).join('\n')}
-${tr(t.composite, 'composite')}
+${t.rows.map((r) => tr(t.align, r.cells, r.status)).join('\n')}
+${tr(t.align, t.composite, 'composite')}
 </tbody>
 </table>
-<p class="muted">regressed: ${htmlText(regressionRule(m))}; changed: ${htmlText(changeRule(m))}.</p>
+<p class="muted">regressed: ${esc(regressionRule(m))}; changed: ${esc(changeRule(m))}.</p>
 <h2>Regressions</h2>
 ${regressions}
 </body>
