@@ -39,7 +39,7 @@ import {
   type NullCalibratedBackend,
   type ScalableBackend,
 } from './capabilities.ts';
-import { chooseDevice, type DeviceChoice } from './device.ts';
+import { chooseDevice, isNodeWithoutDom, type DeviceChoice } from './device.ts';
 import { watchDeviceLoss } from './deviceLossWatch.ts';
 import { ModelLoadError } from './errors.ts';
 import { InstrumentedView } from './instrumentedView.ts';
@@ -110,11 +110,6 @@ function withHashes(ref: AdapterPairRef, hashes: FileHashRecorder): AdapterPairR
     adapter: hashingModelFiles(ref.adapter, hashes),
   };
 }
-
-const isNode = (): boolean =>
-  typeof process !== 'undefined' &&
-  typeof process.versions?.node === 'string' &&
-  typeof window === 'undefined';
 
 /** A file's bytes, or a `model-load/missing-file` error naming the folder and the file. */
 async function readBytes(
@@ -227,7 +222,7 @@ async function materialize(
     branches: rewritten.branches,
   };
   throwIfCancelled(opts.signal, CANCELLED);
-  if (!isNode())
+  if (!isNodeWithoutDom())
     return { kept, folder: null, blob: new Blob(rewritten.pieces as unknown as BlobPart[]), onnxBytes };
   const { writeRewrittenFolder } = await import('./adapterNodeDir.ts');
   const folder = await writeRewrittenFolder(ref.base, onnxPath, rewritten.pieces, opts.cacheDir);

@@ -19,6 +19,15 @@ interface GpuAdapterLike {
 export const isNode = (): boolean =>
   typeof process !== 'undefined' && typeof process.versions === 'object' && !!process.versions.node;
 
+/**
+ * Node without a DOM (component tests under jsdom have both `process` and `window`): where model
+ * files open by path and Node-only modules load.
+ */
+export const isNodeWithoutDom = (): boolean =>
+  typeof process !== 'undefined' &&
+  typeof process.versions?.node === 'string' &&
+  typeof window === 'undefined';
+
 /** Asks the browser for a WebGPU adapter; null when there is none (or no WebGPU at all). */
 export async function requestGpuAdapter(): Promise<GpuAdapterLike | null> {
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(o?: object): Promise<unknown> } } | undefined)

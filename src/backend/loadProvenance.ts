@@ -7,6 +7,7 @@
  * streams — in Node, files onnxruntime-node opens by path; a hub file served from a cache — is hashed
  * where it lies afterwards (`hashFilesAtRest`).
  */
+import { isNodeWithoutDom } from './device.ts';
 import { Sha256 } from '../core/sha256.ts';
 import type { ModelFiles } from './modelFiles.ts';
 import { hubRoot, type ModelRef } from './modelSource.ts';
@@ -233,11 +234,6 @@ export async function hashWholeStream(
   return { bytes, sha256: hasher.digestHex() };
 }
 
-const isNode = (): boolean =>
-  typeof process !== 'undefined' &&
-  typeof process.versions?.node === 'string' &&
-  typeof window === 'undefined';
-
 /** Where transformers.js keeps what it downloaded: its file-system cache (Node), Cache Storage's key. */
 export interface RuntimeCaches {
   cacheDir: string | null;
@@ -270,7 +266,7 @@ async function hashAtRest(
   hashes: FileHashRecorder,
   runtime: RuntimeCaches,
 ): Promise<{ bytes: number; sha256: string } | null> {
-  if (isNode()) {
+  if (isNodeWithoutDom()) {
     const { hashFileOnDisk } = await import('./nodeModelFiles.ts');
     if (ref.localDir !== undefined) return hashFileOnDisk(ref.localDir, path);
     if (ref.hub !== undefined && runtime.cacheDir !== null) {

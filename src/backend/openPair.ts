@@ -1,3 +1,4 @@
+import { isNodeWithoutDom } from './device.ts';
 import { createFakeBackend } from './fakeBackend.ts';
 import {
   isAdapterSource,
@@ -10,11 +11,6 @@ import { loadTransformersPair, type LoadOptions } from './transformersPair.ts';
 import type { DifferentialBackend } from './types.ts';
 
 export interface OpenOptions extends LoadOptions, ResolveContext {}
-
-const isNode = (): boolean =>
-  typeof process !== 'undefined' &&
-  typeof process.versions?.node === 'string' &&
-  typeof window === 'undefined';
 
 /**
  * The one way to open a pair, whatever the source: the bundled demo, two hub repos, folders on disk
@@ -33,7 +29,7 @@ export async function openPair(source: ModelSource, opts: OpenOptions = {}): Pro
     });
   }
   let ctx: ResolveContext = opts;
-  if (isNode() && (opts.readDirectory === undefined || opts.demoRoot === undefined)) {
+  if (isNodeWithoutDom() && (opts.readDirectory === undefined || opts.demoRoot === undefined)) {
     const { nodeResolveContext } = await import('./nodeModelFiles.ts');
     ctx = { ...nodeResolveContext(), ...definedOnly(opts) };
   }
