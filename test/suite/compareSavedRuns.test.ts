@@ -7,18 +7,15 @@ import { IdbSuiteRuns } from '../../src/store/suiteRunDb.ts';
 import { buildCompareMatrix } from '../../src/suite/reports/compare.ts';
 import { toJsonReport } from '../../src/suite/reports/json.ts';
 import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
-import { APP, REQ } from '../worker/sessionFixtures.ts';
+import { APP, REQ, fakeSuiteSpec } from '../worker/sessionFixtures.ts';
 
-const SPEC = `version: 1
-models:
-  base: { kind: hf, base: fake-base }
-  ft: { kind: hf, base: fake-ft }
-defaults: { seed: 0, top_k: 16 }
-suite:
-  - name: shift
+const SPEC = fakeSuiteSpec(
+  16,
+  `  - name: shift
     kind: delta_kl
     prompts: ["saved run prompt one", "saved run prompt two"]
-`;
+`,
+);
 
 async function storedRuns(store: IdbSuiteRuns, n: number) {
   // The session stores a finished run without waiting for the write.

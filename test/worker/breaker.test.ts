@@ -14,15 +14,11 @@ import type { OpenOptions } from '../../src/backend/openPair.ts';
 import type { PairOpener } from '../../src/worker/pairHost.ts';
 import type { BreakerStatus, LoadRequest, SuiteEvent } from '../../src/worker/workbenchApi.ts';
 import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
-import { APP } from './sessionFixtures.ts';
+import { APP, fakeSuiteSpec } from './sessionFixtures.ts';
 
-const SPEC = `version: 1
-models:
-  base: { kind: hf, base: fake-base }
-  ft: { kind: hf, base: fake-ft }
-defaults: { seed: 0, top_k: 32 }
-suite:
-  - name: shift
+const SPEC = fakeSuiteSpec(
+  32,
+  `  - name: shift
     kind: delta_kl
     prompts: ${JSON.stringify(Array.from({ length: 14 }, (_, i) => `delta prompt ${i} about the harbour`))}
   - name: clusters
@@ -42,7 +38,8 @@ suite:
     kind: external_perplexity
     chunk_chars: 256
     max_chunks: 3
-`;
+`,
+);
 
 /** How the injected failure behaves. */
 interface Fault {

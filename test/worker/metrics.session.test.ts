@@ -8,18 +8,15 @@ import { runMetricsFromJson, runMetricsOf } from '../../src/core/runMetrics.ts';
 import { fromJsonReport } from '../../src/suite/reports/json.ts';
 import { installGpuMemoryMeter } from '../../src/worker/gpuMemoryMeter.ts';
 import { WorkbenchSession } from '../../src/worker/workbenchSession.ts';
-import { APP, REQ } from './sessionFixtures.ts';
+import { APP, REQ, fakeSuiteSpec } from './sessionFixtures.ts';
 
-const SPEC = `version: 1
-models:
-  base: { kind: hf, base: fake-base }
-  ft: { kind: hf, base: fake-ft }
-defaults: { seed: 0, top_k: 16 }
-suite:
-  - name: shift
+const SPEC = fakeSuiteSpec(
+  16,
+  `  - name: shift
     kind: delta_kl
     prompts: ${JSON.stringify(Array.from({ length: 6 }, (_, i) => `metrics prompt ${i}`))}
-`;
+`,
+);
 
 describe('run metrics through the worker session', () => {
   it('a load run keeps its metrics (load time, latency per op, rates) and they match its events', async () => {
